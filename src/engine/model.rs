@@ -1,0 +1,191 @@
+//! The engine's public vocabulary: what a classification, a price range, thresholds and a rollout
+//! decision look like. Shared by the CLI, the Worker and the ops tooling, so it is plain data with
+//! serde derives and no behaviour beyond small helpers.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The id of the fallback intent for messages that match nothing confidently.
+pub const UNKNOWN_INTENT: &str = "unknown";
+
+/// What kind of price constraint a shopper stated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PriceKind {
+    Exact,
+    Under,
+    Over,
+    Between,
+    Approx,
+}
+
+/// A price constraint in US dollars. An exact amount has `min == max`; `approx` keeps the stated
+/// amount in both bounds (the tolerance is applied when it becomes a catalog filter).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PriceRange {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub kind: PriceKind,
+}
+
+impl PriceRange {
+    /// The catalog filter in whole cents, with `approx` widened by `tolerance` (0.15 = ±15 %).
+    pub fn to_cents_filter(&self, tolerance: f64) -> (Option<i64>, Option<i64>) {
+        let (min, max) = match self.kind {
+            PriceKind::Approx => (
+                self.min.map(|v| v * (1.0 - tolerance)),
+                self.max.map(|v| v * (1.0 + tolerance)),
+            ),
+            _ => (self.min, self.max),
+        };
+        let cents = |v: f64| (v * 100.0).round() as i64;
+        (min.map(cents), max.map(cents))
+    }
+}
+
+/// Entities extracted from one message; absent ones serialise as `null`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Entities {
+    pub price: Option<PriceRange>,
+    /// Canonical category id: `rings`, `necklaces`, `earrings`, `bracelets`.
+    pub category: Option<String>,
+    /// Canonical metal id: `yellow_gold`, `white_gold`, `rose_gold`, `platinum`.
+    pub metal: Option<String>,
+    pub order_number: Option<String>,
+    pub email: Option<String>,
+    /// US ring size, e.g. 7 or 6.5.
+    pub ring_size: Option<f64>,
+}
+
+/// The engine's answer for one message; the JSON shape of `concierge classify`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Classification {
+    pub text: String,
+    pub intent: String,
+    /// 0.0..=1.0; below `Thresholds::min_confidence` the intent is `unknown`.
+    pub confidence: f64,
+    pub entities: Entities,
+    /// Ids of every rule that fired (e.g. `order_tracking.phrase.where is my order`).
+    pub matched: Vec<String>,
+    pub rules_version: String,
+}
+
+/// A warn/critical pair for a metric where higher is worse (latency, error rate).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AlertLevels {
+    pub warn: f64,
+    pub critical: f64,
+}
+
+/// Alerting thresholds evaluated by `concierge alerts` on Analytics Engine results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertThresholds {
+    /// p95 latency in ms (defaults warn 1000, critical 2000).
+    pub latency_p95_ms: AlertLevels,
+    /// Share of 5xx responses, 0..1 (defaults warn 0.05, critical 0.10).
+    pub error_rate: AlertLevels,
+    /// Share of `/v1/messages` answered with the `unknown` intent, 0..1.
+    pub unmatched_rate: AlertLevels,
+    /// Share of messages classified as stylist escalation, 0..1.
+    pub escalation_rate: AlertLevels,
+    /// Average CSAT score; lower is worse, so `warn` > `critical` here.
+    pub csat_average: AlertLevels,
+    /// Windows with fewer requests than this do not raise rate alerts.
+    pub min_requests: u64,
+}
+
+/// Per-client rate limits (requests per minute).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateLimits {
+    pub messages_per_minute: u32,
+    pub creates_per_minute: u32,
+    pub lookups_per_minute: u32,
+}
+
+/// Return, resize and exchange policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReturnPolicy {
+    /// Days after delivery during which a return or exchange is accepted.
+    pub return_window_days: u32,
+    /// Days after delivery during which a resize is accepted.
+    pub resize_window_days: u32,
+    /// Categories that can be resized (normally only `rings`).
+    pub resizable_categories: Vec<String>,
+    /// Smallest and largest ring size offered for resizing.
+    pub ring_size_min: f64,
+    pub ring_size_max: f64,
+}
+
+/// Every tunable number of the product, from the thresholds rule file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// Minimum confidence for an intent to win over `unknown`.
+    pub min_confidence: f64,
+    /// Approximate-price tolerance as a fraction (0.15 = ±15 %).
+    pub price_tolerance: f64,
+    pub alerts: AlertThresholds,
+    pub rate_limits: RateLimits,
+    /// After this many consecutive `unknown` turns the reply offers a stylist.
+    pub unmatched_turns_before_stylist: u32,
+    /// Products returned when a request does not ask for a number.
+    pub default_result_limit: u32,
+    /// Upper bound on products returned by any request.
+    pub max_result_limit: u32,
+    /// Discovery results only include ready-to-ship products.
+    pub ready_to_ship_only: bool,
+    /// TTL of cached catalog query results in KV.
+    pub catalog_cache_ttl_seconds: u32,
+    /// TTL of per-session state in KV.
+    pub session_ttl_seconds: u32,
+    pub returns: ReturnPolicy,
+}
+
+/// Rollout for one feature, overriding the master settings where set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeatureRollout {
+    pub enabled: Option<bool>,
+    /// Basis points, 0..=10000.
+    pub percentage_bp: Option<u32>,
+    pub allowlist: Vec<String>,
+    pub denylist: Vec<String>,
+}
+
+/// Rollout settings from the rollout rule file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RolloutSpec {
+    /// Master kill switch: `false` turns everything off for everyone.
+    pub enabled: bool,
+    /// Share of users in the rollout, in basis points (0..=10000; 2550 = 25.50 %).
+    pub percentage_bp: u32,
+    /// Bucketing salt: `murmur3_32("{salt}:{user_id}", seed) % 10000`.
+    pub salt: String,
+    pub seed: u32,
+    pub allowlist: Vec<String>,
+    pub denylist: Vec<String>,
+    pub features: BTreeMap<String, FeatureRollout>,
+    /// Origins allowed to embed the widget (CORS).
+    pub allowed_origins: Vec<String>,
+}
+
+/// Why a rollout decision came out the way it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutReason {
+    KillSwitch,
+    FeatureDisabled,
+    Denylisted,
+    Allowlisted,
+    InRollout,
+    OutOfRollout,
+    /// No user id was given; only a 100 % rollout shows the widget.
+    Anonymous,
+}
+
+/// The rollout decision for one user (and optionally one feature).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RolloutDecision {
+    pub enabled: bool,
+    /// 0..10000
+    pub bucket: u32,
+    pub reason: RolloutReason,
+}
