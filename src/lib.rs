@@ -1,7 +1,9 @@
 //! Aurora Concierge Edge: a rules engine for a jewelry shop's concierge chat.
 //!
-//! `engine` is the pure core, `rules` turns rule files into an engine, `metrics` defines the
-//! Analytics Engine data point; the wasm-only `worker` module is the Cloudflare glue.
+//! `engine` is the pure core, `rules` turns rule files into an engine, `embedded` holds the rules
+//! compiled into this build, `metrics` defines the Analytics Engine data point; the wasm-only
+//! `worker` module is the Cloudflare glue.
 
+pub mod embedded;
 pub mod engine;
 pub mod metrics;

@@ -189,3 +189,137 @@ pub struct RolloutDecision {
     pub bucket: u32,
     pub reason: RolloutReason,
 }
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            min_confidence: 0.5,
+            price_tolerance: 0.15,
+            alerts: AlertThresholds {
+                latency_p95_ms: AlertLevels {
+                    warn: 1000.0,
+                    critical: 2000.0,
+                },
+                error_rate: AlertLevels {
+                    warn: 0.05,
+                    critical: 0.10,
+                },
+                unmatched_rate: AlertLevels {
+                    warn: 0.25,
+                    critical: 0.40,
+                },
+                escalation_rate: AlertLevels {
+                    warn: 0.15,
+                    critical: 0.30,
+                },
+                csat_average: AlertLevels {
+                    warn: 3.5,
+                    critical: 3.0,
+                },
+                min_requests: 50,
+            },
+            rate_limits: RateLimits {
+                messages_per_minute: 60,
+                creates_per_minute: 10,
+                lookups_per_minute: 20,
+            },
+            unmatched_turns_before_stylist: 2,
+            default_result_limit: 6,
+            max_result_limit: 24,
+            ready_to_ship_only: true,
+            catalog_cache_ttl_seconds: 300,
+            session_ttl_seconds: 1800,
+            returns: ReturnPolicy {
+                return_window_days: 30,
+                resize_window_days: 60,
+                resizable_categories: vec!["rings".into()],
+                ring_size_min: 3.0,
+                ring_size_max: 13.0,
+            },
+        }
+    }
+}
+
+impl Default for RolloutSpec {
+    fn default() -> Self {
+        RolloutSpec {
+            enabled: true,
+            percentage_bp: 10_000,
+            salt: "aurora-concierge".into(),
+            seed: 0,
+            allowlist: Vec::new(),
+            denylist: Vec::new(),
+            features: BTreeMap::new(),
+            allowed_origins: Vec::new(),
+        }
+    }
+}
+
+/// Words of the price grammar, from the `[prices]` table of the entities rule file.
+/// Numbers, number words ("five hundred") and `$`/`¢` signs are built into the parser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceVocabulary {
+    /// Upper bounds: "under", "below", "less than", "no more than", "up to", "at most", "max".
+    pub under: Vec<String>,
+    /// Lower bounds: "over", "above", "more than", "at least", "no less than", "from".
+    pub over: Vec<String>,
+    /// Approximations: "around", "about", "roughly", "~".
+    pub approx: Vec<String>,
+    /// Range openers: "between".
+    pub between: Vec<String>,
+    /// Range joiners: "and", "to", "-".
+    pub range_joiners: Vec<String>,
+    /// Words that mark an amount as dollars: "dollars", "bucks", "usd", "us$".
+    pub currency_words: Vec<String>,
+    /// Words that mark cents: "cents", "c".
+    pub cents_words: Vec<String>,
+    /// Suffix multipliers: "k" = 1000, "grand" = 1000.
+    pub multipliers: BTreeMap<String, f64>,
+}
+
+impl Default for PriceVocabulary {
+    fn default() -> Self {
+        let words = |ws: &[&str]| ws.iter().map(|w| (*w).to_string()).collect::<Vec<_>>();
+        PriceVocabulary {
+            under: words(&[
+                "under",
+                "below",
+                "less than",
+                "no more than",
+                "up to",
+                "at most",
+                "max",
+                "maximum",
+                "cheaper than",
+                "within",
+            ]),
+            over: words(&[
+                "over",
+                "above",
+                "more than",
+                "at least",
+                "no less than",
+                "from",
+                "min",
+                "minimum",
+                "starting at",
+            ]),
+            approx: words(&[
+                "around",
+                "about",
+                "roughly",
+                "approximately",
+                "~",
+                "close to",
+                "near",
+            ]),
+            between: words(&["between"]),
+            range_joiners: words(&["and", "to", "-", "through"]),
+            currency_words: words(&["dollars", "dollar", "bucks", "buck", "usd", "us$"]),
+            cents_words: words(&["cents", "cent", "c"]),
+            multipliers: [("k".to_string(), 1000.0), ("grand".to_string(), 1000.0)]
+                .into_iter()
+                .collect(),
+        }
+    }
+}
