@@ -79,10 +79,24 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// Loads and compiles a rules directory, mapping failures to exit codes.
+/// Loads and compiles a rules directory, mapping failures to exit codes. Failed examples do not
+/// stop `classify`, `explain`, `bucket` or `diff` (a warning goes to stderr); `check` fails on them.
 pub fn load_engine(dir: &Path) -> Result<(Engine, rules::CheckSummary), Failure> {
+    let loaded = load_rules(dir)?;
+    if let Some(report) = &loaded.failed_examples {
+        eprintln!(
+            "concierge: warning: {} example(s) in {} do not classify as declared; run `concierge check`",
+            report.diagnostics.len(),
+            dir.display()
+        );
+    }
+    Ok((loaded.engine, loaded.summary))
+}
+
+/// Loads a rules directory, keeping failed examples for the caller to judge.
+pub fn load_rules(dir: &Path) -> Result<rules::LoadedRules, Failure> {
     match rules::load_dir(dir) {
-        Ok(loaded) => Ok((loaded.engine, loaded.summary)),
+        Ok(loaded) => Ok(loaded),
         Err(LoadError::Rules(report)) => Err(Failure::Rules(report.to_string())),
         Err(err @ LoadError::Io { .. }) => Err(Failure::Usage(err.to_string())),
     }

@@ -20,6 +20,8 @@ pub struct Diagnostic {
     pub span: Option<Range<usize>>,
     pub message: String,
     pub help: Option<String>,
+    /// An example or counterexample that failed: the rules compile, but do not behave as declared.
+    pub failed_example: bool,
 }
 
 impl Diagnostic {
@@ -30,7 +32,14 @@ impl Diagnostic {
             span,
             message: message.into(),
             help: None,
+            failed_example: false,
         }
+    }
+
+    /// Marks the diagnostic as a failed example.
+    pub fn example(mut self) -> Self {
+        self.failed_example = true;
+        self
     }
 
     /// Adds a help line.

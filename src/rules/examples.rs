@@ -39,7 +39,8 @@ pub fn run_intent_examples(
                             intent.id
                         ),
                     )
-                    .help(explain_help(example.get_ref())),
+                    .help(explain_help(example.get_ref()))
+                    .example(),
                 );
             }
         }
@@ -58,7 +59,8 @@ pub fn run_intent_examples(
                             c.confidence
                         ),
                     )
-                    .help(explain_help(counter.get_ref())),
+                    .help(explain_help(counter.get_ref()))
+                    .example(),
                 );
             }
         }
@@ -128,7 +130,8 @@ pub fn run_entity_examples(
                         example.text.get_ref()
                     ),
                 )
-                .help(explain_help(example.text.get_ref())),
+                .help(explain_help(example.text.get_ref()))
+                .example(),
             );
         } else if !example.positive && matches_expectation {
             diagnostics.push(
@@ -140,7 +143,8 @@ pub fn run_entity_examples(
                         example.text.get_ref()
                     ),
                 )
-                .help(explain_help(example.text.get_ref())),
+                .help(explain_help(example.text.get_ref()))
+                .example(),
             );
         }
     }
@@ -167,7 +171,8 @@ pub fn run_entity_examples(
                         example.kind
                     ),
                 )
-                .help(explain_help(example.text.get_ref())),
+                .help(explain_help(example.text.get_ref()))
+                .example(),
             );
         }
     }
@@ -185,7 +190,8 @@ pub fn run_entity_examples(
                         serde_json::to_string(&p).unwrap_or_default()
                     ),
                 )
-                .help("add a `[not_price]` pattern that covers this span".to_string()),
+                .help("add a `[not_price]` pattern that covers this span".to_string())
+                .example(),
             );
         }
     }

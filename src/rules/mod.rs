@@ -45,6 +45,9 @@ pub const SCHEMA_VERSION: i64 = 1;
 pub struct LoadedRules {
     pub engine: Engine,
     pub summary: CheckSummary,
+    /// Examples and counterexamples that did not behave as declared. The engine is usable (the
+    /// rules are well-formed) but `concierge check` fails until these are fixed.
+    pub failed_examples: Option<Report>,
 }
 
 /// Counts for `concierge check`'s one-line summary.
@@ -276,7 +279,14 @@ pub fn load_sources(mut sources: Vec<SourceFile>) -> Result<LoadedRules, Report>
         }
     }
     match engine {
-        Some(engine) if diagnostics.is_empty() => Ok(LoadedRules { engine, summary }),
+        Some(engine) if diagnostics.iter().all(|d| d.failed_example) => Ok(LoadedRules {
+            engine,
+            summary,
+            failed_examples: (!diagnostics.is_empty()).then_some(Report {
+                sources,
+                diagnostics,
+            }),
+        }),
         _ => Err(Report {
             sources,
             diagnostics,
