@@ -4,6 +4,9 @@
 //! compiled into this build, `metrics` defines the Analytics Engine data point; the wasm-only
 //! `worker` module is the Cloudflare glue.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
 pub mod embedded;
 pub mod engine;
 pub mod metrics;
+pub mod rules;
