@@ -7,3 +7,4 @@
 pub mod embedded;
 pub mod engine;
 pub mod metrics;
+pub mod ops;
