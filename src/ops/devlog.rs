@@ -4,7 +4,8 @@
 //! - `wrangler dev` stdout, where the Worker (with `LOG_DATA_POINTS=1`) prints each data point as
 //!   one line `{"type":"aurora.datapoint","indexes":[..],"blobs":[..],"doubles":[..]}`;
 //! - `wrangler tail --format json`, which prints each event as an indented, multi-line JSON
-//!   object whose `logs[].message[]` entries hold those lines (as strings, or already parsed).
+//!   object (opened by a bare `{` line) whose `logs[].message[]` entries hold those lines (as
+//!   strings, or already parsed).
 
 use crate::metrics::{DataPoint, LOG_LINE_TYPE};
 use serde_json::Value;
@@ -38,9 +39,12 @@ pub fn read_data_points(reader: impl BufRead) -> std::io::Result<DevLog> {
             pending.push_str(trimmed);
             if let Some(end) = end {
                 pending.truncate(end);
-            } else if trimmed.contains(LOG_LINE_TYPE) {
-                // Data point lines are single lines: an unclosed one is cut off, not multi-line.
-                log.malformed += 1;
+            } else if trimmed.trim_end() != "{" {
+                // Only pretty-printed objects (a bare `{` line) span lines; anything else that
+                // does not close on its line is cut off or not JSON.
+                if trimmed.contains(LOG_LINE_TYPE) {
+                    log.malformed += 1;
+                }
                 pending.clear();
                 continue;
             }
