@@ -8,6 +8,7 @@ use aurora_concierge::ops::summary::{
 use aurora_concierge::ops::{evaluate, Alert, AlertRule, CsatInput, Severity};
 use clap::Parser;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 fn thresholds() -> AlertThresholds {
     // The defaults: latency 1000/2000 ms, errors 5/10 %, unmatched 25/40 %, escalation 15/30 %,
@@ -185,12 +186,18 @@ struct AlertsOnly {
     args: AlertsArgs,
 }
 
-fn alerts(args: &[&str], stdin: &str) -> (i32, String, String) {
+fn alerts(args: &[&str], stdin: &str) -> (u8, String, String) {
     let mut argv = vec!["alerts"];
     argv.extend_from_slice(args);
     let parsed = AlertsOnly::parse_from(argv).args;
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = run_alerts_to(&parsed, &mut stdin.as_bytes(), &mut out, &mut err);
+    let code = run_alerts_to(
+        &parsed,
+        Path::new("rules"),
+        &mut stdin.as_bytes(),
+        &mut out,
+        &mut err,
+    );
     (
         code,
         String::from_utf8(out).unwrap(),

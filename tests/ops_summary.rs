@@ -76,7 +76,7 @@ fn a_missing_column_names_query_row_and_column() {
     );
 }
 
-fn metrics(args: &[&str]) -> (i32, String, String) {
+fn metrics(args: &[&str]) -> (u8, String, String) {
     let mut argv = vec!["metrics"];
     argv.extend_from_slice(args);
     let parsed = MetricsOnly::parse_from(argv).args;

@@ -19,15 +19,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Exit code: nothing fired.
-pub const EXIT_OK: i32 = 0;
+pub const EXIT_OK: u8 = 0;
 /// Exit code: the data could not be fetched or read.
-pub const EXIT_FAILURE: i32 = 1;
+pub const EXIT_FAILURE: u8 = 1;
 /// Exit code: bad arguments or missing credentials.
-pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_USAGE: u8 = 2;
 /// Exit code: at least one warning, no critical alert.
-pub const EXIT_WARNING: i32 = 3;
+pub const EXIT_WARNING: u8 = 3;
 /// Exit code: at least one critical alert.
-pub const EXIT_CRITICAL: i32 = 4;
+pub const EXIT_CRITICAL: u8 = 4;
 
 /// Output of `metrics` and `alerts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -67,9 +67,6 @@ pub struct MetricsArgs {
 pub struct AlertsArgs {
     #[command(flatten)]
     pub metrics: MetricsArgs,
-    /// Rules directory holding the alert thresholds
-    #[arg(long, value_name = "DIR", default_value = "rules")]
-    pub rules: PathBuf,
     /// CSAT average (1..5) from D1, for the low-CSAT alert
     #[arg(long, value_name = "SCORE", conflicts_with = "csat_json")]
     pub csat_average: Option<f64>,
@@ -103,7 +100,7 @@ pub enum CliError {
 
 impl CliError {
     /// The process exit code for this failure.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Ops(OpsError::InvalidDataset(_) | OpsError::InvalidCsat(_))
             | CliError::MissingCredentials
@@ -127,7 +124,7 @@ pub fn load_thresholds(dir: &Path) -> Result<Thresholds, CliError> {
 }
 
 /// Runs `concierge metrics`, printing to stdout/stderr; returns the exit code.
-pub fn run_metrics(args: &MetricsArgs) -> i32 {
+pub fn run_metrics(args: &MetricsArgs) -> u8 {
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
     run_metrics_to(args, &mut std::io::stdin().lock(), &mut out, &mut err)
 }
@@ -138,7 +135,7 @@ pub fn run_metrics_to(
     stdin: &mut dyn Read,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> i32 {
+) -> u8 {
     if args.print_sql {
         return print_sql(args, out, err);
     }
@@ -154,23 +151,31 @@ pub fn run_metrics_to(
     write_or_fail(out, &text)
 }
 
-/// Runs `concierge alerts`, printing to stdout/stderr; returns the exit code.
-pub fn run_alerts(args: &AlertsArgs) -> i32 {
+/// Runs `concierge alerts` with the thresholds of `rules_dir` (the CLI's global `--rules`),
+/// printing to stdout/stderr; returns the exit code.
+pub fn run_alerts(args: &AlertsArgs, rules_dir: &Path) -> u8 {
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
-    run_alerts_to(args, &mut std::io::stdin().lock(), &mut out, &mut err)
+    run_alerts_to(
+        args,
+        rules_dir,
+        &mut std::io::stdin().lock(),
+        &mut out,
+        &mut err,
+    )
 }
 
 /// [`run_alerts`] over explicit streams (for tests).
 pub fn run_alerts_to(
     args: &AlertsArgs,
+    rules_dir: &Path,
     stdin: &mut dyn Read,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> i32 {
+) -> u8 {
     if args.metrics.print_sql {
         return print_sql(&args.metrics, out, err);
     }
-    let prepared = load_thresholds(&args.rules).and_then(|t| Ok((t, csat_input(args)?)));
+    let prepared = load_thresholds(rules_dir).and_then(|t| Ok((t, csat_input(args)?)));
     let (thresholds, csat) = match prepared {
         Ok(p) => p,
         Err(e) => return fail(&e, err),
@@ -203,7 +208,7 @@ pub fn run_alerts_to(
 }
 
 /// 0 when nothing fired, 3 for warnings only, 4 when anything is critical.
-pub fn alerts_exit_code(alerts: &[Alert]) -> i32 {
+pub fn alerts_exit_code(alerts: &[Alert]) -> u8 {
     match alerts.iter().map(|a| a.severity).max() {
         None => EXIT_OK,
         Some(Severity::Warning) => EXIT_WARNING,
@@ -221,7 +226,7 @@ fn csat_input(args: &AlertsArgs) -> Result<Option<CsatInput>, CliError> {
     }
 }
 
-fn print_sql(args: &MetricsArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+fn print_sql(args: &MetricsArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     if let Err(e) = validate_dataset(&args.dataset) {
         return fail(&e.into(), err);
     }
@@ -336,12 +341,12 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".to_string()) + "\n"
 }
 
-fn fail(e: &CliError, err: &mut dyn Write) -> i32 {
+fn fail(e: &CliError, err: &mut dyn Write) -> u8 {
     let _ = writeln!(err, "error: {e}");
     e.exit_code()
 }
 
-fn write_or_fail(out: &mut dyn Write, text: &str) -> i32 {
+fn write_or_fail(out: &mut dyn Write, text: &str) -> u8 {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => EXIT_OK,
         Err(_) => EXIT_FAILURE,

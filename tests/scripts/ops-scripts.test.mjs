@@ -61,6 +61,8 @@ esac
   chmodSync(join(dir, "stub/concierge"), 0o755);
   chmodSync(join(dir, "stub/wrangler"), 0o755);
   writeFileSync(join(dir, ".gitignore"), "stub/\n");
+  mkdirSync(join(dir, "tests/data"), { recursive: true });
+  writeFileSync(join(dir, "tests/data/tiny-corpus.tsv"), "text\tlabel\nwhere is my order\torder_tracking\n");
   git(dir, "init", "-q", "-b", "main");
   git(dir, "config", "user.email", "ops@example.invalid");
   git(dir, "config", "user.name", "ops test");
@@ -85,8 +87,8 @@ test("deploy --dry-run checks, diffs against the deployed tag and prints the wra
   });
   assert.equal(r.code, 0, r.err + r.out);
   const calls = repo.calls();
-  assert.match(calls, /^concierge check rules\/$/m);
-  assert.match(calls, /^concierge diff \S+\/rules rules\/$/m);
+  assert.match(calls, /^concierge check --rules rules$/m);
+  assert.match(calls, /^concierge diff \S+\/rules rules --corpus tests\/data\/tiny-corpus.tsv$/m);
   assert.match(calls, /^deployed rollout: percentage = 10/m, "diff sees the deployed rules, not the new ones");
   const short = git(repo.dir, "rev-parse", "--short=12", "HEAD");
   const wr = "node node_modules/wrangler/bin/wrangler.js";
@@ -127,6 +129,9 @@ test("deploy stops on failing checks, a failing diff and bad arguments", () => {
     const r = sh(repo.dir, "scripts/deploy", ["--dry-run", "--percentage", bad], repo.env);
     assert.equal(r.code, 2, `--percentage ${bad}`);
   }
+  const noCorpus = sh(repo.dir, "scripts/deploy", ["--dry-run", "--corpus", "nope.tsv"], repo.env);
+  assert.equal(noCorpus.code, 2);
+  assert.match(noCorpus.err, /corpus file `nope.tsv` not found/);
   writeFileSync(join(repo.dir, "rules/rollout.toml"), "percentage = 50\n");
   const dirty = sh(repo.dir, "scripts/deploy", ["--dry-run"], repo.env);
   assert.equal(dirty.code, 1);
