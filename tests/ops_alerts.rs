@@ -313,7 +313,7 @@ fn json_and_prometheus_outputs_carry_the_alerts() {
 #[test]
 fn alerts_read_a_dev_log_from_stdin() {
     let log = std::fs::read_to_string(format!(
-        "{}/tests/fixtures/logs/wrangler-dev.log",
+        "{}/tests/fixtures/logs/wrangler-dev-stdout.txt",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();

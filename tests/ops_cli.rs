@@ -30,7 +30,7 @@ fn concierge(args: &[&str], stdin: &str) -> (i32, String, String) {
 
 #[test]
 fn metrics_from_a_dev_log_on_stdin() {
-    let log = std::fs::read_to_string("tests/fixtures/logs/wrangler-dev.log").unwrap();
+    let log = std::fs::read_to_string("tests/fixtures/logs/wrangler-dev-stdout.txt").unwrap();
     let (code, out, err) = concierge(&["metrics", "--from-log", "-", "--format", "json"], &log);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();

@@ -13,7 +13,7 @@ fn read(name: &str) -> aurora_concierge::ops::DevLog {
 
 #[test]
 fn dev_stdout_yields_every_data_point_and_skips_the_rest() {
-    let log = read("wrangler-dev.log");
+    let log = read("wrangler-dev-stdout.txt");
     assert_eq!(log.points.len(), 15);
     assert_eq!(log.malformed, 1, "the cut-off line is counted, not read");
     let first = &log.points[0];
@@ -24,7 +24,7 @@ fn dev_stdout_yields_every_data_point_and_skips_the_rest() {
 
 #[test]
 fn dev_log_summary_counts() {
-    let s = Summary::from_data_points(&read("wrangler-dev.log").points);
+    let s = Summary::from_data_points(&read("wrangler-dev-stdout.txt").points);
     assert_eq!(s.source, "dev_log");
     assert_eq!(s.window, None);
     let t = &s.overall.totals;
@@ -67,7 +67,7 @@ fn tail_json_gives_the_same_summary_as_dev_stdout() {
     let tail = read("wrangler-tail.json");
     assert_eq!(tail.points.len(), 15);
     assert_eq!(tail.malformed, 0);
-    let dev = read("wrangler-dev.log");
+    let dev = read("wrangler-dev-stdout.txt");
     assert_eq!(
         Summary::from_data_points(&tail.points),
         Summary::from_data_points(&dev.points)
@@ -99,7 +99,7 @@ fn worker_log_lines_round_trip() {
 
 #[test]
 fn an_unclosed_object_does_not_swallow_later_data_points() {
-    let point_line = read("wrangler-dev.log")
+    let point_line = read("wrangler-dev-stdout.txt")
         .points
         .first()
         .map(DataPoint::to_log_line)
