@@ -9,4 +9,5 @@ pub mod cli;
 pub mod embedded;
 pub mod engine;
 pub mod metrics;
+pub mod ops;
 pub mod rules;
