@@ -94,6 +94,9 @@ pub enum CliError {
     MissingCredentials,
     #[error("CLOUDFLARE_ACCOUNT_ID `{0}` is not an account id (32 hex characters)")]
     InvalidAccountId(String),
+    /// The rules directory could not be loaded (used once `load_thresholds` reads it).
+    #[error("cannot load the alert thresholds: {0}")]
+    Rules(String),
     #[error("the SQL API request for `{query}` failed: {reason}")]
     Http { query: String, reason: String },
 }
@@ -117,7 +120,8 @@ fn parse_window(s: &str) -> Result<Window, String> {
 /// The alert thresholds of the rules in `dir`.
 ///
 /// Placeholder until the rules loader is merged: returns `Thresholds::default()`, which mirrors
-/// the shipped thresholds file. The lead wires this single function to the loader.
+/// the shipped thresholds file. Once merged the body becomes
+/// `crate::rules::load_dir(dir).map(|l| l.engine.thresholds().clone()).map_err(|e| CliError::Rules(e.to_string()))`.
 pub fn load_thresholds(dir: &Path) -> Result<Thresholds, CliError> {
     let _ = dir;
     Ok(Thresholds::default())
