@@ -90,13 +90,11 @@ pub enum CliError {
         path: String,
         source: serde_json::Error,
     },
-    #[error("cannot load the rules: {0}")]
-    Rules(String),
     #[error("set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN to query Analytics Engine, or use --from-log / --print-sql")]
     MissingCredentials,
     #[error("CLOUDFLARE_ACCOUNT_ID `{0}` is not an account id (32 hex characters)")]
     InvalidAccountId(String),
-    /// The rules directory could not be loaded (used once `load_thresholds` reads it).
+    /// The rules directory could not be loaded.
     #[error("cannot load the alert thresholds: {0}")]
     Rules(String),
     #[error("the SQL API request for `{query}` failed: {reason}")]
