@@ -2,6 +2,7 @@
 //! No I/O, no TOML and no `worker`: it runs the same natively and in wasm.
 
 pub mod model;
+pub mod murmur3;
 pub mod price;
 pub mod rollout;
 
