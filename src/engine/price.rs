@@ -127,6 +127,9 @@ const POSTFIX_OVER: &[&str] = &[
     "+",
 ];
 
+/// Bare amounts below this are quantities or sizes (`under 7`, `at least 2`), not prices.
+const MIN_BARE_PRICE: f64 = 10.0;
+
 /// Longest word the lexicon can hold; longer words never match.
 const MAX_WORD: usize = 24;
 
@@ -328,6 +331,10 @@ enum Reject {
     Karat,
 }
 
+/// A range shape that must not be read as a price, nor any part of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct NotAPrice;
+
 /// The price grammar compiled from a vocabulary, built once and reused.
 #[derive(Debug, Clone)]
 pub struct PriceParser {
@@ -344,6 +351,7 @@ pub struct PriceParser {
     postfix: Vec<(Phrase, PriceKind)>,
     /// Symbols that open phrases (`~`, `-`, `$`, `+`) with their `STARTS_*` roles.
     sym_roles: Vec<(char, u8)>,
+    /// Length of the longest lexicon word; longer words skip the lookup.
     max_word: usize,
     /// Open-addressing table from a word's packed key to its lexicon index (`u16::MAX` = empty).
     word_table: Vec<u16>,
@@ -386,7 +394,9 @@ fn key_slot(key: &WordKey, mask: usize) -> usize {
 }
 
 impl PriceParser {
-    /// Compiles `vocabulary`. Phrases that contain no token (empty strings) are ignored.
+    /// Compiles `vocabulary`. Phrases that cannot match are ignored: empty ones, ones made of
+    /// digits, and ones with a non-ASCII word (vocabulary words are ASCII in practice; the rule
+    /// loader is the place to reject anything else with a diagnostic).
     pub fn new(vocabulary: &PriceVocabulary) -> Self {
         let mut words: Vec<String> = Vec::new();
         let v = vocabulary;
@@ -793,7 +803,7 @@ impl PriceParser {
         let end = last.end;
         let bare_ok = kind != PriceKind::Exact
             && !blocked_context
-            && self.bare_ok(toks, &left, toks.after(last), false);
+            && self.bare_ok(&left, toks.after(last), false);
         if !left.cued() && !bare_ok {
             return None;
         }
@@ -825,17 +835,14 @@ impl PriceParser {
                 cue == Cue::Between,
                 blocked_context || (is_from && left.year_like),
             ) {
-                return match found {
-                    Ok(m) => Ok(Some(m)),
-                    Err(()) => Ok(None),
-                };
+                return Ok(found.ok());
             }
         }
         if cue == Cue::Between {
             return Ok(None);
         }
         let next = toks.after(left.last);
-        if !left.currency && (blocked_context || !self.bare_ok(toks, &left, next, is_from)) {
+        if !left.currency && (blocked_context || !self.bare_ok(&left, next, is_from)) {
             return Ok(None);
         }
         let kind = match cue {
@@ -850,8 +857,8 @@ impl PriceParser {
         }))
     }
 
-    /// `left` joiner `right`. `None`: no range here (try a single amount). `Some(Err)`: a range
-    /// shape that is not a price (`from 2 to 3 weeks`), so nothing here is a price.
+    /// `left` joiner `right`. `None`: no range here (try a single amount). `Some(Err(NotAPrice))`:
+    /// a range shape that is not a price (`from 2 to 3 weeks`), so nothing here is a price.
     fn range(
         &self,
         toks: &Tokens,
@@ -859,7 +866,7 @@ impl PriceParser {
         left: Amount,
         after_between: bool,
         blocked_context: bool,
-    ) -> Option<Result<PriceMatch, ()>> {
+    ) -> Option<Result<PriceMatch, NotAPrice>> {
         let first = toks.after(left.last)?;
         if first.roles & STARTS_JOINER == 0 {
             return None;
@@ -874,7 +881,7 @@ impl PriceParser {
         let right = match self.amount(toks, right_first) {
             Ok(Some(right)) => right,
             Ok(None) => return None,
-            Err(Reject::Karat) => return Some(Err(())),
+            Err(Reject::Karat) => return Some(Err(NotAPrice)),
         };
         let after_right = toks.after(right.last);
         let mut left = left;
@@ -892,8 +899,8 @@ impl PriceParser {
             {
                 left.value *= right.factor;
             }
-            if !right.currency && self.is_unit_like(toks, after_right) {
-                return Some(Err(()));
+            if !right.currency && self.is_unit_like(after_right) {
+                return Some(Err(NotAPrice));
             }
             // Two karat-like sides ("10k-20k") still read as money together.
             let marked = left.cued() || right.cued() || (left.multiplier && right.multiplier);
@@ -902,14 +909,14 @@ impl PriceParser {
             }
         } else {
             // Both bare: only after a range word, and both must read as prices.
-            if !after_between && !self.started_by_cue(start, left.start) {
+            if !after_between && start == left.start {
                 return None;
             }
             if blocked_context
-                || !self.bare_value_ok(&left)
-                || !self.bare_ok(toks, &right, after_right, false)
+                || left.value < MIN_BARE_PRICE
+                || !self.bare_ok(&right, after_right, false)
             {
-                return Some(Err(()));
+                return Some(Err(NotAPrice));
             }
         }
         let (lo, hi) = if left.value <= right.value {
@@ -928,10 +935,6 @@ impl PriceParser {
         }))
     }
 
-    fn started_by_cue(&self, expression_start: usize, left_start: usize) -> bool {
-        expression_start != left_start
-    }
-
     /// A postfix bound right after an amount ending with `last`.
     fn postfix_bound(&self, toks: &Tokens, last: Token) -> Option<(PriceKind, Token)> {
         let first = toks.after(last)?;
@@ -944,25 +947,20 @@ impl PriceParser {
         })
     }
 
-    /// Whether a bare number (no currency, no multiplier) after a cue reads as a price.
-    fn bare_ok(&self, toks: &Tokens, amount: &Amount, next: Option<Token>, is_from: bool) -> bool {
-        if amount.currency || (amount.multiplier && amount.karat_like) {
-            return amount.currency || !self.is_unit_like(toks, next);
+    /// Whether an amount vouched for only by a bound word (or a postfix bound) reads as a price:
+    /// `next` is the token after the expression.
+    fn bare_ok(&self, amount: &Amount, next: Option<Token>, is_from: bool) -> bool {
+        if amount.currency {
+            return true;
         }
-        if amount.multiplier {
-            return !self.is_unit_like(toks, next);
+        if self.is_unit_like(next) {
+            return false;
         }
-        self.bare_value_ok(amount)
-            && !self.is_unit_like(toks, next)
-            && !(is_from && amount.year_like)
-    }
-
-    fn bare_value_ok(&self, amount: &Amount) -> bool {
-        amount.currency || amount.multiplier || amount.value >= 10.0
+        amount.multiplier || (amount.value >= MIN_BARE_PRICE && !(is_from && amount.year_like))
     }
 
     /// A count noun, unit, `%` or `of` follows: the number is a quantity.
-    fn is_unit_like(&self, _toks: &Tokens, next: Option<Token>) -> bool {
+    fn is_unit_like(&self, next: Option<Token>) -> bool {
         match next {
             Some(Token {
                 kind: Kind::Sym('%'),
