@@ -26,14 +26,13 @@ CREATE TABLE IF NOT EXISTS products (
 CREATE INDEX IF NOT EXISTS products_rts_category_metal_price ON products (ready_to_ship, category, metal, price_cents);
 CREATE INDEX IF NOT EXISTS products_rts_metal_price ON products (ready_to_ship, metal, price_cents);
 CREATE INDEX IF NOT EXISTS products_rts_price ON products (ready_to_ship, price_cents);
-CREATE INDEX IF NOT EXISTS products_category_price ON products (category, price_cents);
+CREATE INDEX IF NOT EXISTS products_category_metal_price ON products (category, metal, price_cents);
 
 -- One row (id = 1). Bumped whenever the catalog changes; part of the KV cache key
 -- `catalog:v{version}:{normalised filter}` so a bump invalidates every cached query.
 CREATE TABLE IF NOT EXISTS catalog_meta (
-  id          INTEGER PRIMARY KEY CHECK (id = 1),
-  version     INTEGER NOT NULL,
-  updated_at  TEXT NOT NULL
+  id       INTEGER PRIMARY KEY CHECK (id = 1),
+  version  INTEGER NOT NULL
 );
 
 -- Orders -------------------------------------------------------------------------------------------
@@ -61,7 +60,7 @@ CREATE TABLE IF NOT EXISTS shipments (
   order_number     TEXT NOT NULL REFERENCES orders (order_number),
   carrier          TEXT NOT NULL,
   tracking_number  TEXT NOT NULL,
-  status           TEXT NOT NULL,                        -- label_created, in_transit, out_for_delivery, delivered
+  status           TEXT NOT NULL,                        -- label_created | in_transit | delivered | returned
   shipped_at       TEXT,
   delivered_at     TEXT
 );
@@ -106,8 +105,7 @@ CREATE TABLE IF NOT EXISTS tickets (
 CREATE INDEX IF NOT EXISTS tickets_status_created ON tickets (status, created_at);
 
 CREATE TABLE IF NOT EXISTS csat_responses (
-  id          INTEGER PRIMARY KEY,
-  ticket_id   TEXT NOT NULL UNIQUE,                      -- one response per ticket
+  ticket_id   TEXT PRIMARY KEY REFERENCES tickets (ticket_id),  -- one response per ticket
   score       INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
   comment     TEXT,
   created_at  TEXT NOT NULL
@@ -120,7 +118,7 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
   key              TEXT PRIMARY KEY,
   route            TEXT NOT NULL,
   request_hash     TEXT NOT NULL,
-  status           TEXT NOT NULL DEFAULT 'in_flight',    -- in_flight | completed
+  status           TEXT NOT NULL DEFAULT 'in_flight',    -- in_flight | done
   response_status  INTEGER,
   response_body    TEXT,
   created_at       TEXT NOT NULL
@@ -129,7 +127,7 @@ CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created
 
 -- One row per classified message, for admin analytics. No personal data: no text, session or user.
 CREATE TABLE IF NOT EXISTS message_log (
-  id          INTEGER PRIMARY KEY,
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
   intent      TEXT NOT NULL,
   confidence  REAL NOT NULL,
   created_at  TEXT NOT NULL
