@@ -30,7 +30,11 @@ export async function openBrowser(options = {}) {
   const page = context.pages()[0] || (await context.newPage());
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  // HTTP errors the tests provoke on purpose (404, 422, a dropped connection) are logged by
+  // chromium as "Failed to load resource"; anything else on the console is a problem.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+  });
   return {
     context,
     page,
