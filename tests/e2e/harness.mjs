@@ -94,30 +94,44 @@ function stripAnsi(text) {
 /**
  * Starts `wrangler dev` on a free port with a fresh, migrated and seeded persist dir.
  * Options: vars (object of --var overrides), persistDir (reuse one instead of a fresh temp dir),
- * seed (default true; ignored when persistDir is given and fresh is false), env (extra process env,
- * e.g. for the build), readyTimeoutMs.
- * Resolves to {url, port, persistDir, stop(), logs(), d1(sql), kvPut(k, v), kvDelete(k)} once
- * the Worker has answered its first request.
+ * fresh (default true: migrate and seed even a given persistDir), seed, env (extra process env,
+ * e.g. for the build), config (another wrangler config file, e.g. one without a build step),
+ * logLevel (wrangler's, default info: one line per request), readyTimeoutMs.
+ * Resolves once the Worker has answered its first request, to {url, port, persistDir, stop(),
+ * logs(), d1(sql), kvPut(k, v), kvDelete(k), timings: {readyMs, firstAnswerMs}} where readyMs is
+ * spawn → "Ready on" and firstAnswerMs is "Ready on" → the first answer of GET /health.
  */
-export async function startWorker({ vars = {}, persistDir, fresh = true, seed = true, env = {}, readyTimeoutMs = 300_000 } = {}) {
+export async function startWorker({ vars = {}, persistDir, fresh = true, seed = true, env = {}, config, logLevel = 'info', readyTimeoutMs = 300_000 } = {}) {
   const dir = persistDir ?? mkdtempSync(join(tmpdir(), 'aurora-e2e-'));
   const ownsDir = !persistDir;
   if (fresh || ownsDir) await migrateAndSeed(dir, { seed });
 
   const args = [WRANGLER, 'dev', '--local', '--ip', '127.0.0.1', '--port', '0', '--persist-to', dir,
-    '--show-interactive-dev-session=false', '--log-level', 'info'];
+    '--show-interactive-dev-session=false', '--log-level', logLevel];
+  if (config) args.push('--config', config);
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
 
   mkdirSync(LOG_DIR, { recursive: true });
   // detached: the child calls setsid(), so its pid is the process group id of wrangler, the
   // build it runs and workerd.
+  const spawnedAt = performance.now();
   const child = spawn(process.execPath, args, { cwd: ROOT, env: wranglerEnv(env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pgid = child.pid;
   live.add(pgid);
   let output = '';
   let exited = null;
-  child.stdout.on('data', (d) => { output += d.toString(); });
-  child.stderr.on('data', (d) => { output += d.toString(); });
+  let port = null;
+  let readyAt = 0;
+  const onData = (d) => {
+    output += d.toString();
+    if (output.length > 8_000_000) output = output.slice(-4_000_000);
+    if (port === null) {
+      const m = /Ready on http:\/\/127\.0\.0\.1:(\d+)/.exec(stripAnsi(output));
+      if (m) { port = Number(m[1]); readyAt = performance.now(); }
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
   const exitPromise = new Promise((res) => child.on('exit', (code, signal) => { exited = { code, signal }; res(exited); }));
 
   /** SIGTERM to the whole process group, SIGKILL after 10 s if anything is left. */
@@ -135,13 +149,10 @@ export async function startWorker({ vars = {}, persistDir, fresh = true, seed = 
   }
 
   const deadline = Date.now() + readyTimeoutMs;
-  let port = null;
   while (port === null) {
-    const m = /Ready on http:\/\/127\.0\.0\.1:(\d+)/.exec(stripAnsi(output));
-    if (m) port = Number(m[1]);
-    else if (exited) { await stop(); throw new Error(`wrangler dev exited (${JSON.stringify(exited)}) before ready:\n${tail(output)}`); }
+    if (exited) { await stop(); throw new Error(`wrangler dev exited (${JSON.stringify(exited)}) before ready:\n${tail(output)}`); }
     else if (Date.now() > deadline) { await stop(); throw new Error(`wrangler dev not ready after ${readyTimeoutMs} ms:\n${tail(output)}`); }
-    else await sleep(100);
+    else await sleep(50);
   }
   const url = `http://127.0.0.1:${port}`;
   // "Ready" comes before the Worker is loaded; wait for its first answer.
@@ -153,8 +164,9 @@ export async function startWorker({ vars = {}, persistDir, fresh = true, seed = 
     } catch { /* not listening yet */ }
     if (exited) { await stop(); throw new Error(`wrangler dev exited before answering:\n${tail(output)}`); }
     if (Date.now() > deadline) { await stop(); throw new Error(`worker did not answer /health:\n${tail(output)}`); }
-    await sleep(200);
+    await sleep(20);
   }
+  const answeredAt = performance.now();
 
   return {
     url,
@@ -165,6 +177,7 @@ export async function startWorker({ vars = {}, persistDir, fresh = true, seed = 
     d1: (sql) => d1(dir, sql),
     kvPut: (k, v) => kvPut(dir, k, v),
     kvDelete: (k) => kvDelete(dir, k),
+    timings: { readyMs: Math.round(readyAt - spawnedAt), firstAnswerMs: Math.round(answeredAt - readyAt) },
   };
 }
 
