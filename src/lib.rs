@@ -4,6 +4,9 @@
 //! compiled into this build, `metrics` defines the Analytics Engine data point; the wasm-only
 //! `worker` module is the Cloudflare glue.
 
+pub mod api;
 pub mod embedded;
 pub mod engine;
 pub mod metrics;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;
