@@ -37,6 +37,11 @@
     const d = iso ? new Date(iso) : null;
     return d && !isNaN(d) ? f.format(d) : '';
   };
+  /** The API's terse messages ("`email` is required") as sentences: "Email is required." */
+  const sentence = (msg, nameOf = (t) => t.replace(/_/g, ' ')) => {
+    const t = String(msg || '').replace(/`([^`]*)`/g, (_, tok) => nameOf(tok)).trim();
+    return t ? t[0].toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.') : '';
+  };
   const price = (p) => money.format(p.price_cents != null ? p.price_cents / 100 : Number(p.price));
 
   let seq = 0;
@@ -94,7 +99,7 @@
     }
   }
 
-  const CSS = `
+  const STYLE = `
 :host{all:initial;position:fixed;right:20px;bottom:20px;z-index:2147483000;color:#231f20;
  font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 *,*::before,*::after{box-sizing:border-box}
@@ -113,6 +118,7 @@ button{cursor:pointer}
  max-height:calc(100vh - 112px);display:flex;flex-direction:column;background:#fffdf9;border:1px solid #e4dccf;
  border-radius:18px;overflow:hidden;box-shadow:0 24px 64px rgba(28,26,39,.3)}
 @media (max-width:480px),(max-height:560px){.dialog{inset:0;width:auto;height:auto;max-width:none;max-height:none;border:0;border-radius:0}}
+@media (max-height:560px){.sub{display:none}header{padding:8px 12px 8px 16px;align-items:center}header svg{margin-top:0}.chips{padding:6px 12px}.composer{padding:6px 12px}}
 header{display:flex;align-items:flex-start;gap:12px;padding:16px 16px 14px 20px;background:#1c1a27;color:#fff;border-bottom:2px solid #c9a24d}
 header svg{color:#e2c57a;flex:none;margin-top:4px}
 header div{flex:1;min-width:0}
@@ -279,7 +285,7 @@ legend{padding:0;margin-bottom:6px}
     render() {
       const root = this.attachShadow({ mode: 'open' });
       const style = h('style');
-      style.textContent = CSS;
+      style.textContent = STYLE;
       const dialogId = nid('dialog');
       const titleId = nid('title');
       this.launcher = h('button', {
@@ -377,7 +383,7 @@ legend{padding:0;margin-bottom:6px}
       this.setBusy(false);
       this.sending = false;
       if (!res.ok) {
-        this.say('bot', res.error.message, 'error');
+        this.say('bot', sentence(res.error.message), 'error');
         return;
       }
       const m = res.data;
@@ -525,7 +531,14 @@ legend{padding:0;margin-bottom:6px}
     /** Shows API or local errors next to the field they concern; returns false when any were shown. */
     showErrors(form, errors) {
       let focusEl = null;
-      for (const { field, message } of errors) {
+      const nameOf = (tok) => {
+        const el = form.elements.namedItem(tok);
+        const lab = form.querySelector(`[data-group="${tok.replace(/\W/g, '')}"] legend`) || (el && el.labels && el.labels[0]);
+        return lab ? lab.firstChild.textContent.toLowerCase() : tok.replace(/_/g, ' ');
+      };
+      for (const err of errors) {
+        const { field } = err;
+        const message = sentence(err.message, nameOf);
         const name = String(field || '').replace(/\[.*$/, '').split('.').pop();
         const slot = name && form.querySelector(`[data-err="${name}"]`);
         if (!slot) {
@@ -537,7 +550,7 @@ legend{padding:0;margin-bottom:6px}
         slot.textContent = message;
         slot.hidden = false;
         const group = form.querySelector(`[data-group="${name}"]`);
-        const targets = group ? [...group.querySelectorAll('input')] : [form.elements[name]];
+        const targets = group ? [...group.querySelectorAll('input')] : [form.elements.namedItem(name)];
         for (const el of targets) {
           el.setAttribute('aria-invalid', 'true');
           el.setAttribute('aria-describedby', [el.dataset.hint, slot.id].filter(Boolean).join(' '));
@@ -633,7 +646,7 @@ legend{padding:0;margin-bottom:6px}
       const mark = (ok) => h('span', { class: ok ? 'yes' : 'no', 'aria-hidden': 'true' }, ok ? '✓' : '✕');
       const eligText = (k) => (e[k] ? 'available' : 'not available');
       const summary = h('div', { class: 'eligibility', 'data-eligible': String(!!any) },
-        h('p', null, h('strong', null, `Order ${order_number}: `), e.reason || (any ? 'This order is eligible.' : 'This order is not eligible.')),
+        h('p', null, h('strong', null, `Order ${order_number}: `), sentence(e.reason) || (any ? 'This order is eligible.' : 'This order is not eligible.')),
         e.deadline && any ? h('p', { class: 'meta' }, `Requests accepted until ${fmtDate(e.deadline)}.`) : null,
         h('ul', { class: 'elig', 'aria-label': 'Eligibility' }, Object.keys(KINDS).map((k) =>
           h('li', null, mark(e[k]), `${label(k, { return: 'Return', resize: 'Resize', exchange: 'Exchange' })}: ${eligText(k)}`))));

@@ -356,7 +356,7 @@ describe('concierge widget', () => {
           const fb = await field.boundingBox();
           assert.ok(fb.x >= 0 && fb.x + fb.width <= vp.width + 0.5, `${name}: "${label}" fits across`);
         }
-        const send = widget.getByRole('button', { name: 'Send' });
+        const send = widget.getByRole('button', { name: 'Send', exact: true });
         assert.ok(await send.isVisible(), `${name}: the send button stays on screen`);
         await checkState(page, `16-stylist-${name}`);
       });
