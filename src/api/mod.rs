@@ -122,9 +122,40 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
     pub async fn serve(&self, request: &ApiRequest, sink: &dyn MetricsSink) -> ApiResponse {
         let started = self.clock.now_ms();
         let mut observation = Observation::default();
-        let mut response = match self.dispatch(request, &mut observation).await {
+        let result = self.dispatch(request, &mut observation).await;
+        self.finish(request, result, observation, started, sink)
+    }
+
+    /// Answers with `error` without dispatching (the Worker's coarse rate-limit guard).
+    pub fn serve_error(
+        &self,
+        request: &ApiRequest,
+        error: ApiError,
+        sink: &dyn MetricsSink,
+    ) -> ApiResponse {
+        let started = self.clock.now_ms();
+        let observation = Observation {
+            route: router::route(&request.method, &request.path)
+                .map_or(router::UNMATCHED_TEMPLATE, |r| r.template()),
+            ..Observation::default()
+        };
+        self.finish(request, Err(error), observation, started, sink)
+    }
+
+    fn finish(
+        &self,
+        request: &ApiRequest,
+        result: Result<ApiResponse, ApiError>,
+        mut observation: Observation,
+        started: i64,
+        sink: &dyn MetricsSink,
+    ) -> ApiResponse {
+        let mut response = match result {
             Ok(response) => response,
             Err(error) => {
+                if let ApiError::Internal(detail) = &error {
+                    sink.internal_error(observation.route, detail);
+                }
                 observation.error_code = error.code();
                 error.to_response()
             }

@@ -79,6 +79,8 @@ pub trait KeyValue {
 /// Where the per-request data point goes: Analytics Engine in the Worker, a vector in tests.
 pub trait MetricsSink {
     fn write(&self, point: &DataPoint);
+    /// A 5xx's detail, for the operator's log only (the client sees a generic message).
+    fn internal_error(&self, _route: &str, _detail: &str) {}
 }
 
 /// Wall-clock time in milliseconds since the Unix epoch; an input, so tests can move it.
