@@ -17,7 +17,7 @@ pub mod store;
 pub mod time;
 pub mod validate;
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
 use crate::engine::Engine;

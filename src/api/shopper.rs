@@ -295,7 +295,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                         body["order"] = json!(view);
                         (reply, "show_order")
                     }
-                    None => (format!("I couldn't find an order matching that number and email. Please check both and try again."), "ask_order_details"),
+                    None => ("I couldn't find an order matching that number and email. Please check both and try again.".to_string(), "ask_order_details"),
                 },
                 _ => ("I can check on your order. What is your order number (like AUR-123456) and the email you ordered with?".to_string(), "ask_order_details"),
             },
