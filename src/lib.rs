@@ -5,8 +5,11 @@
 //! `worker` module is the Cloudflare glue.
 
 pub mod api;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
 pub mod embedded;
 pub mod engine;
 pub mod metrics;
+pub mod rules;
 #[cfg(target_arch = "wasm32")]
 pub mod worker;

@@ -1,0 +1,171 @@
+//! `concierge diff OLD NEW --corpus FILE`: messages whose intent or entities change between two
+//! rule directories, and the share of sampled user ids whose rollout decision changes.
+
+use super::{load_engine, Failure};
+use crate::engine::{Classification, Engine};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `concierge diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Rules directory before the change.
+    pub old: PathBuf,
+    /// Rules directory after the change.
+    pub new: PathBuf,
+    /// Messages, one per line (a TSV's first column; `#` lines and a `text` header are skipped).
+    #[arg(long, value_name = "FILE")]
+    pub corpus: PathBuf,
+    /// Number of synthetic user ids sampled for the rollout comparison.
+    #[arg(long, default_value_t = 10_000)]
+    pub users: u32,
+}
+
+/// The messages of a corpus file.
+pub fn corpus_messages(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| l.split('\t').next().unwrap_or(l))
+        .enumerate()
+        .filter(|(i, l)| !(*i == 0 && *l == "text"))
+        .map(|(_, l)| l)
+        .collect()
+}
+
+fn entity_changes(old: &Classification, new: &Classification) -> Vec<String> {
+    let (a, b) = (&old.entities, &new.entities);
+    let show = |v: serde_json::Value| v.to_string();
+    let mut out = Vec::new();
+    let fields: [(&str, serde_json::Value, serde_json::Value); 6] = [
+        (
+            "price",
+            serde_json::json!(a.price),
+            serde_json::json!(b.price),
+        ),
+        (
+            "category",
+            serde_json::json!(a.category),
+            serde_json::json!(b.category),
+        ),
+        (
+            "metal",
+            serde_json::json!(a.metal),
+            serde_json::json!(b.metal),
+        ),
+        (
+            "order_number",
+            serde_json::json!(a.order_number),
+            serde_json::json!(b.order_number),
+        ),
+        (
+            "email",
+            serde_json::json!(a.email),
+            serde_json::json!(b.email),
+        ),
+        (
+            "ring_size",
+            serde_json::json!(a.ring_size),
+            serde_json::json!(b.ring_size),
+        ),
+    ];
+    for (name, x, y) in fields {
+        if x != y {
+            out.push(format!("{name} {} → {}", show(x), show(y)));
+        }
+    }
+    out
+}
+
+/// Share of `users` synthetic ids whose decision differs, for the widget and each feature.
+fn rollout_changes(old: &Engine, new: &Engine, users: u32) -> Vec<(String, u32)> {
+    let mut features: Vec<Option<String>> = vec![None];
+    for name in old
+        .rollout()
+        .spec()
+        .features
+        .keys()
+        .chain(new.rollout().spec().features.keys())
+    {
+        if !features.contains(&Some(name.clone())) {
+            features.push(Some(name.clone()));
+        }
+    }
+    features
+        .into_iter()
+        .map(|feature| {
+            let changed = (0..users)
+                .filter(|i| {
+                    let id = format!("u-{i:06}");
+                    let f = feature.as_deref();
+                    old.rollout().decide(Some(&id), f).enabled
+                        != new.rollout().decide(Some(&id), f).enabled
+                })
+                .count() as u32;
+            (feature.unwrap_or_else(|| "(widget)".into()), changed)
+        })
+        .collect()
+}
+
+pub fn run(args: &DiffArgs) -> Result<(), Failure> {
+    let (old, _) = load_engine(&args.old)?;
+    let (new, _) = load_engine(&args.new)?;
+    let corpus = read(&args.corpus)?;
+    let messages = corpus_messages(&corpus);
+    let mut changed = 0usize;
+    for text in &messages {
+        let (a, b) = (old.classify(text), new.classify(text));
+        let entities = entity_changes(&a, &b);
+        if a.intent != b.intent || !entities.is_empty() {
+            changed += 1;
+            let mut line = format!("{text}\n    ");
+            if a.intent != b.intent {
+                line.push_str(&format!(
+                    "intent {} ({:.2}) → {} ({:.2})",
+                    a.intent, a.confidence, b.intent, b.confidence
+                ));
+                if !entities.is_empty() {
+                    line.push_str("; ");
+                }
+            }
+            line.push_str(&entities.join("; "));
+            println!("{line}");
+        }
+    }
+    println!(
+        "messages: {changed} of {} changed ({:.1}%) between rules {} and {}",
+        messages.len(),
+        if messages.is_empty() {
+            0.0
+        } else {
+            100.0 * changed as f64 / messages.len() as f64
+        },
+        old.rules_version(),
+        new.rules_version()
+    );
+    if args.users > 0 {
+        for (feature, n) in rollout_changes(&old, &new, args.users) {
+            println!(
+                "rollout {feature}: {n} of {} sampled users change decision ({:.2}%)",
+                args.users,
+                100.0 * f64::from(n) / f64::from(args.users)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path)
+        .map_err(|e| Failure::Usage(format!("cannot read corpus `{}`: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::corpus_messages;
+
+    #[test]
+    fn corpus_skips_comments_and_header_and_takes_first_column() {
+        let text = "# note\ntext\tlabel\nwhere is my ring\torder_tracking\n\nhello\n";
+        assert_eq!(corpus_messages(text), vec!["where is my ring", "hello"]);
+    }
+}

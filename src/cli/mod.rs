@@ -1,0 +1,108 @@
+//! The `concierge` CLI: argument types and one module per subcommand. Exit codes: 0 ok,
+//! 1 rule errors (or a failed check), 2 usage errors (bad arguments, unreadable files).
+
+mod bucket;
+mod check;
+mod classify;
+mod diff;
+mod explain;
+
+use crate::engine::Engine;
+use crate::rules::{self, LoadError};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Command-line interface of `concierge`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "concierge",
+    version,
+    about = "Aurora Concierge rules: check, classify, explain, rollout"
+)]
+pub struct Cli {
+    /// Rules directory.
+    #[arg(long, global = true, default_value = "rules", value_name = "DIR")]
+    pub rules: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands. Operators' `metrics` and `alerts` join here as further variants.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the rule files and run every example and counterexample.
+    Check,
+    /// Classify messages from stdin, one per line; write one JSON object per line.
+    Classify,
+    /// Show every rule that fired for a message, with spans and scores, and why the winner won.
+    Explain(explain::ExplainArgs),
+    /// Show a user's rollout bucket and decision.
+    Bucket(bucket::BucketArgs),
+    /// Show what changes between two rule directories on a corpus and on rollout.
+    Diff(diff::DiffArgs),
+}
+
+/// Exit code for rule errors.
+pub const EXIT_RULE_ERRORS: u8 = 1;
+/// Exit code for usage errors.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Why a subcommand stopped.
+#[derive(Debug)]
+pub enum Failure {
+    /// Rule files are invalid (exit 1); the report is printed.
+    Rules(String),
+    /// Bad arguments or unreadable input (exit 2).
+    Usage(String),
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match &cli.command {
+        Command::Check => check::run(&cli.rules),
+        Command::Classify => classify::run(&cli.rules),
+        Command::Explain(args) => explain::run(&cli.rules, args),
+        Command::Bucket(args) => bucket::run(&cli.rules, args),
+        Command::Diff(args) => diff::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Rules(report)) => {
+            eprintln!("{report}");
+            ExitCode::from(EXIT_RULE_ERRORS)
+        }
+        Err(Failure::Usage(message)) => {
+            eprintln!("concierge: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Loads and compiles a rules directory, mapping failures to exit codes. Failed examples do not
+/// stop `classify`, `explain`, `bucket` or `diff` (a warning goes to stderr); `check` fails on them.
+pub fn load_engine(dir: &Path) -> Result<(Engine, rules::CheckSummary), Failure> {
+    let loaded = load_rules(dir)?;
+    if let Some(report) = &loaded.failed_examples {
+        eprintln!(
+            "concierge: warning: {} example(s) in {} do not classify as declared; run `concierge check`",
+            report.diagnostics.len(),
+            dir.display()
+        );
+    }
+    Ok((loaded.engine, loaded.summary))
+}
+
+/// Loads a rules directory, keeping failed examples for the caller to judge.
+pub fn load_rules(dir: &Path) -> Result<rules::LoadedRules, Failure> {
+    match rules::load_dir(dir) {
+        Ok(loaded) => Ok(loaded),
+        Err(LoadError::Rules(report)) => Err(Failure::Rules(report.to_string())),
+        Err(err @ LoadError::Io { .. }) => Err(Failure::Usage(err.to_string())),
+    }
+}
+
+/// Whether `args` parse as a `concierge` command line (used by tests of the argument grammar).
+pub fn parses(args: &[&str]) -> bool {
+    Cli::try_parse_from(std::iter::once("concierge").chain(args.iter().copied())).is_ok()
+}

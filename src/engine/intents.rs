@@ -1,0 +1,451 @@
+//! Intent matching: commands, phrases (through the shared lexicon and a trie) and patterns (one
+//! `RegexSet` over the normalised text) add weighted scores per intent; the best score wins,
+//! priority breaks ties, and the score and margin over the runner-up become a confidence.
+
+use super::hash::FxHashMap;
+use super::lexicon::{Lexicon, PhraseHit, PhraseTrie, Resolved};
+use super::normalise::{phrase_words, Normalised, Normaliser};
+use super::spec::IntentSpec;
+use regex::{Regex, RegexSet};
+use serde::Serialize;
+use std::ops::Range;
+
+/// Score a slash command gives its intent: enough for full confidence on its own.
+const COMMAND_SCORE: f64 = 10.0;
+/// Score multiplier for a phrase matched through a typo correction.
+const TYPO_FACTOR: f64 = 0.85;
+/// Each extra word of a phrase adds this share of its weight (longer phrases are more specific).
+const LENGTH_BONUS_PER_WORD: f64 = 0.15;
+const LENGTH_BONUS_MAX: f64 = 1.6;
+/// How fast a score saturates towards confidence 1 (score 1.0 → 0.80, 2.0 → 0.96).
+const SATURATION: f64 = 1.6;
+/// How much a runner-up's score eats into the winner's confidence.
+const RUNNER_UP_PENALTY: f64 = 0.5;
+
+/// What kind of rule fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    Command,
+    Phrase,
+    Pattern,
+}
+
+/// One rule that fired for a message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleHit {
+    /// Rule id, e.g. `order_tracking.phrase.where is my order`.
+    pub rule: String,
+    pub intent: String,
+    pub kind: RuleKind,
+    /// Byte span in the original message.
+    pub span: Range<usize>,
+    /// The words of the message that fired it.
+    pub matched_text: String,
+    /// Score this hit added to its intent.
+    pub score: f64,
+    /// Typo corrections used, e.g. `refnd → refund`.
+    pub corrections: Vec<String>,
+}
+
+/// An intent's total score for one message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntentScore {
+    pub intent: String,
+    pub score: f64,
+    pub priority: i64,
+}
+
+/// The outcome of scoring one message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntentOutcome {
+    /// Index of the winning intent, if any rule fired.
+    pub winner: Option<usize>,
+    pub confidence: f64,
+    /// Rules that fired (by rule index), in firing order, deduplicated.
+    pub fired: Vec<usize>,
+    /// Totals of every intent that scored, best first.
+    pub ranking: Vec<(usize, f64)>,
+}
+
+#[derive(Debug, Clone)]
+struct CompiledIntent {
+    id: String,
+    priority: i64,
+    typo_tolerant: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    id: String,
+    intent: usize,
+    kind: RuleKind,
+    weight: f64,
+}
+
+/// Intents compiled for matching.
+#[derive(Debug, Clone, Default)]
+pub struct IntentMatcher {
+    intents: Vec<CompiledIntent>,
+    commands: FxHashMap<String, usize>,
+    trie: PhraseTrie,
+    /// Trie phrase id → rule index.
+    phrase_rules: Vec<usize>,
+    patterns: Option<RegexSet>,
+    /// Pattern index in the set → rule index, and the single regex for `explain` spans.
+    pattern_rules: Vec<(usize, Regex)>,
+    rules: Vec<Rule>,
+}
+
+/// A problem found while compiling intents (the loader reports these with file positions).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum IntentCompileError {
+    #[error("intent `{intent}` pattern {index} is not a valid regex: {message}")]
+    InvalidPattern {
+        intent: String,
+        index: usize,
+        message: String,
+    },
+    #[error("intent `{intent}` phrase `{phrase}` has no words after normalisation")]
+    EmptyPhrase { intent: String, phrase: String },
+}
+
+impl IntentMatcher {
+    /// Compiles intents, interning their phrase words into `lexicon`.
+    pub fn compile(
+        specs: &[IntentSpec],
+        normaliser: &Normaliser,
+        lexicon: &mut Lexicon,
+    ) -> Result<Self, Vec<IntentCompileError>> {
+        let mut matcher = IntentMatcher::default();
+        let mut errors = Vec::new();
+        let mut sources = Vec::new();
+        for (idx, spec) in specs.iter().enumerate() {
+            matcher.intents.push(CompiledIntent {
+                id: spec.id.clone(),
+                priority: spec.priority,
+                typo_tolerant: spec.typo_tolerant,
+            });
+            for command in &spec.commands {
+                let rule = matcher.push_rule(
+                    format!("{}.command.{}", spec.id, command),
+                    idx,
+                    RuleKind::Command,
+                    COMMAND_SCORE,
+                );
+                matcher.commands.insert(command.to_lowercase(), rule);
+            }
+            for phrase in &spec.phrases {
+                let words = phrase_words(normaliser, &phrase.text);
+                if words.is_empty() {
+                    errors.push(IntentCompileError::EmptyPhrase {
+                        intent: spec.id.clone(),
+                        phrase: phrase.text.clone(),
+                    });
+                    continue;
+                }
+                let ids: Vec<u32> = words.iter().map(|w| lexicon.intern(w)).collect();
+                if spec.typo_tolerant {
+                    for &id in &ids {
+                        lexicon.allow_typos(id);
+                    }
+                }
+                let bonus =
+                    (1.0 + LENGTH_BONUS_PER_WORD * (words.len() - 1) as f64).min(LENGTH_BONUS_MAX);
+                let rule = matcher.push_rule(
+                    format!("{}.phrase.{}", spec.id, words.join(" ")),
+                    idx,
+                    RuleKind::Phrase,
+                    phrase.weight * bonus,
+                );
+                let phrase_id = matcher.trie.insert(&ids) as usize;
+                debug_assert_eq!(phrase_id, matcher.phrase_rules.len());
+                matcher.phrase_rules.push(rule);
+            }
+            for (index, pattern) in spec.patterns.iter().enumerate() {
+                match Regex::new(&pattern.text) {
+                    Ok(regex) => {
+                        let rule = matcher.push_rule(
+                            format!("{}.pattern.{}", spec.id, index),
+                            idx,
+                            RuleKind::Pattern,
+                            pattern.weight,
+                        );
+                        matcher.pattern_rules.push((rule, regex));
+                        sources.push(pattern.text.clone());
+                    }
+                    Err(err) => errors.push(IntentCompileError::InvalidPattern {
+                        intent: spec.id.clone(),
+                        index,
+                        message: err.to_string(),
+                    }),
+                }
+            }
+        }
+        if !sources.is_empty() {
+            match RegexSet::new(&sources) {
+                Ok(set) => matcher.patterns = Some(set),
+                Err(err) => errors.push(IntentCompileError::InvalidPattern {
+                    intent: "*".into(),
+                    index: 0,
+                    message: err.to_string(),
+                }),
+            }
+        }
+        if errors.is_empty() {
+            Ok(matcher)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn push_rule(&mut self, id: String, intent: usize, kind: RuleKind, weight: f64) -> usize {
+        self.rules.push(Rule {
+            id,
+            intent,
+            kind,
+            weight,
+        });
+        self.rules.len() - 1
+    }
+
+    /// Number of intents.
+    pub fn len(&self) -> usize {
+        self.intents.len()
+    }
+
+    /// Whether there are no intents.
+    pub fn is_empty(&self) -> bool {
+        self.intents.is_empty()
+    }
+
+    /// The id of intent `idx`.
+    pub fn intent_id(&self, idx: usize) -> &str {
+        self.intents.get(idx).map_or("", |i| i.id.as_str())
+    }
+
+    /// The id of rule `idx`.
+    pub fn rule_id(&self, idx: usize) -> &str {
+        self.rules.get(idx).map_or("", |r| r.id.as_str())
+    }
+
+    /// Ids of all intents.
+    pub fn intent_ids(&self) -> impl Iterator<Item = &str> {
+        self.intents.iter().map(|i| i.id.as_str())
+    }
+
+    /// Scores a message. `raw` is the original text (for commands), `message` its normalisation
+    /// and `resolved` its tokens resolved against the lexicon.
+    pub fn score(
+        &self,
+        raw: &str,
+        message: &Normalised,
+        resolved: &[Option<Resolved>],
+        hits: &mut Vec<PhraseHit>,
+    ) -> IntentOutcome {
+        let mut scores = vec![0.0f64; self.intents.len()];
+        let mut fired: Vec<usize> = Vec::new();
+        let fire = |rule: usize, score: f64, scores: &mut Vec<f64>, fired: &mut Vec<usize>| {
+            if fired.contains(&rule) {
+                return;
+            }
+            fired.push(rule);
+            scores[self.rules[rule].intent] += score;
+        };
+
+        if let Some(rule) = self.command_rule(raw) {
+            fire(rule, self.rules[rule].weight, &mut scores, &mut fired);
+        }
+
+        hits.clear();
+        self.trie.find_all(resolved, hits);
+        for hit in hits.iter() {
+            let rule = self.phrase_rules[hit.phrase as usize];
+            let intent = &self.intents[self.rules[rule].intent];
+            if hit.edits > 0 && !intent.typo_tolerant {
+                continue;
+            }
+            let factor = if hit.edits > 0 { TYPO_FACTOR } else { 1.0 };
+            fire(
+                rule,
+                self.rules[rule].weight * factor,
+                &mut scores,
+                &mut fired,
+            );
+        }
+
+        if let Some(set) = &self.patterns {
+            if !message.text.is_empty() {
+                for i in set.matches(&message.text).iter() {
+                    let rule = self.pattern_rules[i].0;
+                    fire(rule, self.rules[rule].weight, &mut scores, &mut fired);
+                }
+            }
+        }
+
+        let mut ranking: Vec<(usize, f64)> = scores
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s > 0.0)
+            .map(|(i, s)| (i, *s))
+            .collect();
+        ranking.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then(self.intents[b.0].priority.cmp(&self.intents[a.0].priority))
+                .then(a.0.cmp(&b.0))
+        });
+        let (winner, confidence) = match ranking.first() {
+            Some(&(idx, best)) => {
+                let second = ranking.get(1).map_or(0.0, |r| r.1);
+                (Some(idx), confidence(best, second))
+            }
+            None => (None, 0.0),
+        };
+        IntentOutcome {
+            winner,
+            confidence,
+            fired,
+            ranking,
+        }
+    }
+
+    fn command_rule(&self, raw: &str) -> Option<usize> {
+        let trimmed = raw.trim_start();
+        if !trimmed.starts_with('/') || self.commands.is_empty() {
+            return None;
+        }
+        let word = trimmed.split_whitespace().next()?;
+        if word.len() > 64 {
+            return None;
+        }
+        self.commands.get(&word.to_lowercase()).copied()
+    }
+
+    /// Details of every rule that fired, for `explain`.
+    pub fn describe_hits(
+        &self,
+        raw: &str,
+        message: &Normalised,
+        resolved: &[Option<Resolved>],
+        lexicon: &Lexicon,
+        outcome: &IntentOutcome,
+    ) -> Vec<RuleHit> {
+        let mut out = Vec::new();
+        let mut phrase_hits = Vec::new();
+        self.trie.find_all(resolved, &mut phrase_hits);
+        for &rule_idx in &outcome.fired {
+            let rule = &self.rules[rule_idx];
+            let intent = self.intents[rule.intent].id.clone();
+            match rule.kind {
+                RuleKind::Command => {
+                    let start = raw.len() - raw.trim_start().len();
+                    let end = start
+                        + raw
+                            .trim_start()
+                            .split_whitespace()
+                            .next()
+                            .map_or(0, str::len);
+                    out.push(RuleHit {
+                        rule: rule.id.clone(),
+                        intent,
+                        kind: rule.kind,
+                        span: start..end,
+                        matched_text: raw[start..end].to_string(),
+                        score: rule.weight,
+                        corrections: Vec::new(),
+                    });
+                }
+                RuleKind::Phrase => {
+                    let Some(hit) = phrase_hits
+                        .iter()
+                        .find(|h| self.phrase_rules[h.phrase as usize] == rule_idx)
+                    else {
+                        continue;
+                    };
+                    let span = message.orig_span(hit.tokens.clone());
+                    let corrections = hit
+                        .tokens
+                        .clone()
+                        .filter_map(|t| match resolved[t] {
+                            Some(r) if r.edits > 0 => {
+                                Some(format!("{} → {}", message.word(t), lexicon.word(r.word)))
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    let factor = if hit.edits > 0 { TYPO_FACTOR } else { 1.0 };
+                    out.push(RuleHit {
+                        rule: rule.id.clone(),
+                        intent,
+                        kind: rule.kind,
+                        matched_text: raw.get(span.clone()).unwrap_or("").to_string(),
+                        span,
+                        score: rule.weight * factor,
+                        corrections,
+                    });
+                }
+                RuleKind::Pattern => {
+                    let Some((_, regex)) = self.pattern_rules.iter().find(|(r, _)| *r == rule_idx)
+                    else {
+                        continue;
+                    };
+                    let norm_span = regex.find(&message.text).map_or(0..0, |m| m.range());
+                    let span = message.orig_span(message.tokens_in(norm_span));
+                    out.push(RuleHit {
+                        rule: rule.id.clone(),
+                        intent,
+                        kind: rule.kind,
+                        matched_text: raw.get(span.clone()).unwrap_or("").to_string(),
+                        span,
+                        score: rule.weight,
+                        corrections: Vec::new(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The ranking as named scores, for `explain`.
+    pub fn describe_ranking(&self, outcome: &IntentOutcome) -> Vec<IntentScore> {
+        outcome
+            .ranking
+            .iter()
+            .map(|&(idx, score)| IntentScore {
+                intent: self.intents[idx].id.clone(),
+                score,
+                priority: self.intents[idx].priority,
+            })
+            .collect()
+    }
+}
+
+/// Confidence from the winner's score and the runner-up's: saturates with the score, shrinks
+/// when another intent scored close to the winner.
+pub fn confidence(best: f64, second: f64) -> f64 {
+    if best <= 0.0 {
+        return 0.0;
+    }
+    let saturation = 1.0 - (-SATURATION * best).exp();
+    let margin = best / (best + RUNNER_UP_PENALTY * second);
+    (saturation * margin).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confidence_grows_with_score_and_shrinks_with_competition() {
+        assert!(confidence(1.0, 0.0) > 0.75);
+        assert!(confidence(2.0, 0.0) > confidence(1.0, 0.0));
+        assert!(confidence(1.0, 1.0) < confidence(1.0, 0.0));
+        assert!(
+            confidence(0.4, 0.0) < 0.5,
+            "one weak rule stays below the default threshold"
+        );
+        assert!(confidence(0.8, 0.0) > 0.5, "two weak rules carry an intent");
+        assert_eq!(confidence(0.0, 0.0), 0.0);
+        assert!(confidence(100.0, 0.0) <= 1.0);
+    }
+}

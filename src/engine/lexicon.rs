@@ -1,0 +1,351 @@
+//! Word-level phrase matching: every phrase word gets an id, phrases live in a trie over ids, and
+//! a deletion-neighbourhood index maps a misspelt word ("refnd", "trak", "pliiows") to the rule
+//! word it is one (or, for longer words, two) edits away from.
+//!
+//! Matching a message costs one hash probe per token plus a short trie walk from each token, so
+//! thousands of phrases cost about what ten do.
+
+use super::hash::{hash_bytes, FxHashMap};
+use super::normalise::Normalised;
+use std::collections::HashSet;
+use std::ops::Range;
+
+/// Message words shorter than this are never corrected (too many real words are one edit apart).
+pub const TYPO_MIN_TOKEN_LEN: usize = 4;
+/// Rule words shorter than this are never a correction target.
+pub const TYPO_MIN_WORD_LEN: usize = 5;
+/// Words at least this long (message and rule word) may be two edits apart.
+pub const TYPO_TWO_EDITS_LEN: usize = 7;
+/// Longer message words skip the two-edit search (cost grows quadratically, gain shrinks).
+const TYPO_TWO_EDITS_MAX_LEN: usize = 9;
+/// Words longer than this are never corrected.
+const TYPO_MAX_LEN: usize = 24;
+
+/// How a message token resolved against the lexicon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolved {
+    pub word: u32,
+    /// Edit distance to the rule word: 0 for an exact match.
+    pub edits: u8,
+}
+
+/// The shared vocabulary of every phrase and its typo index.
+#[derive(Debug, Clone, Default)]
+pub struct Lexicon {
+    ids: FxHashMap<String, u32>,
+    words: Vec<String>,
+    typo_target: Vec<bool>,
+    /// Hash of a deletion variant → ids of the typo-target words that produce it.
+    deletions: FxHashMap<u64, Vec<u32>>,
+    never_correct: HashSet<String>,
+}
+
+impl Lexicon {
+    /// The id of `word`, adding it if new.
+    pub fn intern(&mut self, word: &str) -> u32 {
+        if let Some(&id) = self.ids.get(word) {
+            return id;
+        }
+        let id = self.words.len() as u32;
+        self.ids.insert(word.to_string(), id);
+        self.words.push(word.to_string());
+        self.typo_target.push(false);
+        id
+    }
+
+    /// Marks an interned word as a target for typo correction (if it is long enough).
+    pub fn allow_typos(&mut self, id: u32) {
+        let idx = id as usize;
+        let Some(word) = self.words.get(idx) else {
+            return;
+        };
+        if self.typo_target[idx] || word.len() < TYPO_MIN_WORD_LEN || !is_plain_word(word) {
+            return;
+        }
+        self.typo_target[idx] = true;
+        let two = word.len() >= TYPO_TWO_EDITS_LEN;
+        let bytes = word.clone().into_bytes();
+        for_each_variant(&bytes, two, |variant| {
+            let list = self.deletions.entry(hash_bytes(variant)).or_default();
+            if !list.contains(&id) {
+                list.push(id);
+            }
+        });
+    }
+
+    /// Words that are real words and must never be "corrected" into a rule word.
+    pub fn set_never_correct<I: IntoIterator<Item = String>>(&mut self, words: I) {
+        self.never_correct = words.into_iter().collect();
+    }
+
+    /// The word with id `id`.
+    pub fn word(&self, id: u32) -> &str {
+        self.words.get(id as usize).map_or("", String::as_str)
+    }
+
+    /// Resolves every token of a message: exact match first, then typo correction.
+    pub fn resolve(&self, message: &Normalised) -> Vec<Option<Resolved>> {
+        (0..message.tokens.len())
+            .map(|i| self.resolve_word(message.word(i)))
+            .collect()
+    }
+
+    fn resolve_word(&self, token: &str) -> Option<Resolved> {
+        if let Some(&word) = self.ids.get(token) {
+            return Some(Resolved { word, edits: 0 });
+        }
+        let len = token.len();
+        if !(TYPO_MIN_TOKEN_LEN..=TYPO_MAX_LEN).contains(&len)
+            || self.deletions.is_empty()
+            || !is_plain_word(token)
+            || self.never_correct.contains(token)
+        {
+            return None;
+        }
+        let bytes = token.as_bytes();
+        let one = self.best_candidate(bytes, false, 1);
+        if one.is_some() || len < TYPO_TWO_EDITS_LEN || len > TYPO_TWO_EDITS_MAX_LEN {
+            return one;
+        }
+        self.best_candidate(bytes, true, 2)
+    }
+
+    fn best_candidate(&self, token: &[u8], two: bool, max_edits: usize) -> Option<Resolved> {
+        let mut best: Option<(usize, u32)> = None;
+        for_each_variant(token, two, |variant| {
+            let Some(ids) = self.deletions.get(&hash_bytes(variant)) else {
+                return;
+            };
+            for &id in ids {
+                let word = self.words[id as usize].as_bytes();
+                if max_edits == 2 && (word.len() < TYPO_TWO_EDITS_LEN || word[0] != token[0]) {
+                    continue;
+                }
+                let d = osa_distance(token, word);
+                if d == 0 || d > max_edits {
+                    continue;
+                }
+                if best.is_none_or(|(bd, bid)| (d, id) < (bd, bid)) {
+                    best = Some((d, id));
+                }
+            }
+        });
+        best.map(|(d, word)| Resolved {
+            word,
+            edits: d as u8,
+        })
+    }
+}
+
+fn is_plain_word(word: &str) -> bool {
+    word.bytes().all(|b| b.is_ascii_lowercase())
+}
+
+/// Calls `f` with the word itself, every one-deletion variant, and (if `two`) every
+/// two-deletion variant. Variants may repeat; callers tolerate that.
+fn for_each_variant(word: &[u8], two: bool, mut f: impl FnMut(&[u8])) {
+    let n = word.len();
+    let mut buf = [0u8; TYPO_MAX_LEN + 8];
+    if n > TYPO_MAX_LEN + 8 {
+        return;
+    }
+    f(word);
+    for i in 0..n {
+        buf[..i].copy_from_slice(&word[..i]);
+        buf[i..n - 1].copy_from_slice(&word[i + 1..]);
+        f(&buf[..n - 1]);
+        if two {
+            let one = buf;
+            for j in i..n - 1 {
+                let mut two_buf = [0u8; TYPO_MAX_LEN + 8];
+                two_buf[..j].copy_from_slice(&one[..j]);
+                two_buf[j..n - 2].copy_from_slice(&one[j + 1..n - 1]);
+                f(&two_buf[..n - 2]);
+            }
+        }
+    }
+}
+
+/// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
+pub fn osa_distance(a: &[u8], b: &[u8]) -> usize {
+    let (n, m) = (a.len(), b.len());
+    if n.abs_diff(m) > 2 {
+        return n.abs_diff(m);
+    }
+    let mut prev2 = vec![0usize; m + 1];
+    let mut prev: Vec<usize> = (0..=m).collect();
+    let mut cur = vec![0usize; m + 1];
+    for i in 1..=n {
+        cur[0] = i;
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            cur[j] = v;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[m]
+}
+
+/// Edit distance between two strings for "did you mean" hints (any length, chars).
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j + 1] + 1)
+                .min(cur[j] + 1)
+                .min(prev[j] + usize::from(ca != cb));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// One phrase occurrence in a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhraseHit {
+    pub phrase: u32,
+    /// Token range in the message.
+    pub tokens: Range<usize>,
+    /// Total edits of typo-corrected words (0 = exact).
+    pub edits: u8,
+}
+
+/// A trie of phrases over lexicon word ids.
+#[derive(Debug, Clone, Default)]
+pub struct PhraseTrie {
+    edges: FxHashMap<(u32, u32), u32>,
+    /// Phrase ids ending at each node (node 0 is the root).
+    ends: Vec<Vec<u32>>,
+    phrases: u32,
+}
+
+impl PhraseTrie {
+    /// Adds a phrase (word ids) and returns its phrase id.
+    pub fn insert(&mut self, words: &[u32]) -> u32 {
+        if self.ends.is_empty() {
+            self.ends.push(Vec::new());
+        }
+        let mut node = 0u32;
+        for &w in words {
+            node = match self.edges.get(&(node, w)) {
+                Some(&next) => next,
+                None => {
+                    let next = self.ends.len() as u32;
+                    self.ends.push(Vec::new());
+                    self.edges.insert((node, w), next);
+                    next
+                }
+            };
+        }
+        let id = self.phrases;
+        self.ends[node as usize].push(id);
+        self.phrases += 1;
+        id
+    }
+
+    /// Every phrase occurrence in a resolved message, by start token then length.
+    pub fn find_all(&self, resolved: &[Option<Resolved>], hits: &mut Vec<PhraseHit>) {
+        if self.ends.is_empty() {
+            return;
+        }
+        for start in 0..resolved.len() {
+            let mut node = 0u32;
+            let mut edits = 0u8;
+            for (offset, token) in resolved[start..].iter().enumerate() {
+                let Some(token) = token else {
+                    break;
+                };
+                let Some(&next) = self.edges.get(&(node, token.word)) else {
+                    break;
+                };
+                node = next;
+                edits = edits.saturating_add(token.edits);
+                for &phrase in &self.ends[node as usize] {
+                    hits.push(PhraseHit {
+                        phrase,
+                        tokens: start..start + offset + 1,
+                        edits,
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::normalise::Normaliser;
+
+    fn lexicon(words: &[&str]) -> Lexicon {
+        let mut lex = Lexicon::default();
+        for w in words {
+            let id = lex.intern(w);
+            lex.allow_typos(id);
+        }
+        lex
+    }
+
+    fn correct(lex: &Lexicon, token: &str) -> Option<String> {
+        lex.resolve_word(token)
+            .map(|r| lex.word(r.word).to_string())
+    }
+
+    #[test]
+    fn corrects_one_edit_typos_of_longer_words() {
+        let lex = lexicon(&["refund", "track", "pillow", "ring"]);
+        assert_eq!(correct(&lex, "refnd").as_deref(), Some("refund"));
+        assert_eq!(correct(&lex, "trak").as_deref(), Some("track"));
+        assert_eq!(correct(&lex, "trakc").as_deref(), Some("track"));
+        assert_eq!(correct(&lex, "pliiow").as_deref(), Some("pillow"));
+        // Short rule words are never targets: "bring" must not become "ring".
+        assert_eq!(correct(&lex, "bring"), None);
+        assert_eq!(correct(&lex, "zzzzzz"), None);
+    }
+
+    #[test]
+    fn never_correct_words_stay_unknown() {
+        let mut lex = lexicon(&["where"]);
+        assert_eq!(correct(&lex, "there").as_deref(), Some("where"));
+        lex.set_never_correct(["there".to_string()]);
+        assert_eq!(correct(&lex, "there"), None);
+    }
+
+    #[test]
+    fn osa_counts_transpositions_once() {
+        assert_eq!(osa_distance(b"track", b"trakc"), 1);
+        assert_eq!(osa_distance(b"refund", b"refnd"), 1);
+        assert_eq!(osa_distance(b"pillow", b"pliiow"), 2);
+        assert_eq!(edit_distance("phrase", "phrases"), 1);
+    }
+
+    #[test]
+    fn trie_finds_every_phrase_at_word_boundaries() {
+        let norm = Normaliser::default();
+        let mut lex = Lexicon::default();
+        let mut trie = PhraseTrie::default();
+        let mut add = |text: &str, lex: &mut Lexicon| {
+            let ids: Vec<u32> = crate::engine::normalise::phrase_words(&norm, text)
+                .iter()
+                .map(|w| lex.intern(w))
+                .collect();
+            trie.insert(&ids)
+        };
+        let order = add("my order", &mut lex);
+        let where_order = add("where is my order", &mut lex);
+        let msg = norm.normalise("Where's my order? not my orderly life");
+        let mut hits = Vec::new();
+        trie.find_all(&lex.resolve(&msg), &mut hits);
+        let found: Vec<(u32, Range<usize>)> =
+            hits.into_iter().map(|h| (h.phrase, h.tokens)).collect();
+        assert_eq!(found, vec![(where_order, 0..4), (order, 2..4)]);
+    }
+}

@@ -1,0 +1,87 @@
+//! The validated rule set as plain data: what the rules loader hands to [`Engine::compile`].
+//!
+//! Nothing here knows about TOML or files; the loader (`crate::rules`) has already checked types,
+//! ranges and cross-references, and kept the spans needed to report problems.
+//!
+//! [`Engine::compile`]: super::Engine::compile
+
+use super::model::{PriceVocabulary, RolloutSpec, Thresholds};
+
+/// Weight of a phrase or pattern listed under `phrases`/`patterns`.
+pub const STRONG_WEIGHT: f64 = 1.0;
+/// Weight of a `weak_phrases`/`weak_patterns` entry: alone it stays below the default
+/// `min_confidence`, two of them (or one with a strong rule) carry the intent.
+pub const WEAK_WEIGHT: f64 = 0.4;
+
+/// One intent as the author declared it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IntentSpec {
+    pub id: String,
+    pub description: String,
+    /// Breaks ties between intents with equal scores; higher wins.
+    pub priority: i64,
+    /// Slash commands such as `/track`; a message starting with one gets this intent outright.
+    pub commands: Vec<String>,
+    pub phrases: Vec<WeightedRule>,
+    pub patterns: Vec<WeightedRule>,
+    /// Whether misspelt words may match this intent's phrase words.
+    pub typo_tolerant: bool,
+    pub examples: Vec<String>,
+    pub counterexamples: Vec<String>,
+}
+
+/// A phrase or regular expression with the score it adds when it fires.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightedRule {
+    pub text: String,
+    pub weight: f64,
+}
+
+/// A canonical entity value and the phrases that name it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VocabularyEntry {
+    pub id: String,
+    pub synonyms: Vec<String>,
+}
+
+/// Entity vocabularies and patterns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EntitySpec {
+    pub categories: Vec<VocabularyEntry>,
+    pub metals: Vec<VocabularyEntry>,
+    /// Phrases that name a metal only when nothing more specific does (`gold` → `yellow_gold`).
+    pub metal_defaults: Vec<(String, String)>,
+    /// Regexes over the original text; capture group 1 is the six-digit order number.
+    pub order_number_patterns: Vec<String>,
+    /// Prefix of canonical order numbers, e.g. `AUR-`.
+    pub order_number_prefix: String,
+    pub email_pattern: String,
+    /// Regexes whose capture group 1 is a ring size.
+    pub ring_size_patterns: Vec<String>,
+    pub ring_size_min: f64,
+    pub ring_size_max: f64,
+    /// Regexes for spans that look like amounts but are not prices (`14k gold`, `1 carat`).
+    pub not_price_patterns: Vec<String>,
+    pub prices: PriceVocabulary,
+}
+
+/// Word rewrites and typo guards for normalisation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LanguageSpec {
+    /// `(word, replacement words)`, e.g. `("dont", "do not")`, `("plz", "please")`.
+    pub aliases: Vec<(String, String)>,
+    /// Real words that must never be typo-corrected into a rule word (`there` is not `where`).
+    pub never_correct: Vec<String>,
+}
+
+/// Everything the engine is compiled from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineSpec {
+    pub rules_version: String,
+    pub content_hash: String,
+    pub intents: Vec<IntentSpec>,
+    pub entities: EntitySpec,
+    pub language: LanguageSpec,
+    pub thresholds: Thresholds,
+    pub rollout: RolloutSpec,
+}

@@ -1,0 +1,294 @@
+//! `entities.toml`: category and metal vocabularies, metal defaults, order number, email and
+//! ring size patterns, spans that are never prices, the price vocabulary, and entity examples.
+
+use super::intents::regex_error_summary;
+use super::reader::{At, Reader};
+use crate::engine::model::{PriceKind, PriceVocabulary};
+use crate::engine::spec::{EntitySpec, VocabularyEntry};
+use std::collections::BTreeMap;
+use toml::de::DeTable;
+
+const TOP_KEYS: &[&str] = &[
+    "categories",
+    "metals",
+    "metal_defaults",
+    "order_number",
+    "email",
+    "ring_size",
+    "not_price",
+    "prices",
+    "price_examples",
+];
+const VOCAB_KEYS: &[&str] = &["synonyms", "examples", "counterexamples"];
+const ORDER_KEYS: &[&str] = &["prefix", "patterns", "examples", "counterexamples"];
+const EMAIL_KEYS: &[&str] = &["pattern", "examples", "counterexamples"];
+const RING_KEYS: &[&str] = &["patterns", "min", "max", "examples", "counterexamples"];
+const NOT_PRICE_KEYS: &[&str] = &["patterns", "examples"];
+const PRICE_KEYS: &[&str] = &[
+    "under",
+    "over",
+    "approx",
+    "between",
+    "range_joiners",
+    "currency_words",
+    "cents_words",
+    "multipliers",
+];
+const PRICE_EXAMPLE_KEYS: &[&str] = &["text", "min", "max", "kind"];
+
+/// Which entity an example is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntityField {
+    Category,
+    Metal,
+    OrderNumber,
+    Email,
+    RingSize,
+}
+
+/// An example sentence and what it must (or must not) yield.
+#[derive(Debug, Clone)]
+pub struct EntityExample {
+    pub field: EntityField,
+    /// Expected canonical value (`rings`), or `None` for "any value".
+    pub value: Option<String>,
+    pub text: At<String>,
+    /// `false` for a counterexample: the value must not be extracted.
+    pub positive: bool,
+}
+
+/// A price example: the text and the range it must parse to.
+#[derive(Debug, Clone)]
+pub struct PriceExample {
+    pub text: At<String>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub kind: PriceKind,
+}
+
+/// Entity examples to run once the engine is compiled.
+#[derive(Debug, Clone, Default)]
+pub struct EntityChecks {
+    pub file: usize,
+    pub examples: Vec<EntityExample>,
+    pub prices: Vec<PriceExample>,
+    /// Texts that must yield no price.
+    pub not_prices: Vec<At<String>>,
+}
+
+fn patterns(r: &mut Reader<'_>, table: &DeTable<'_>, key: &str, context: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in r.strings(table, key) {
+        match regex::Regex::new(p.get_ref()) {
+            Ok(_) => out.push(p.into_inner()),
+            Err(err) => r.error(
+                p.span(),
+                format!("invalid regex in {context}: {}", regex_error_summary(&err)),
+                Some("patterns use Rust `regex` syntax over the original text; use a TOML literal string ('...')".into()),
+            ),
+        }
+    }
+    out
+}
+
+fn examples(
+    r: &mut Reader<'_>,
+    table: &DeTable<'_>,
+    field: EntityField,
+    value: Option<&str>,
+    out: &mut Vec<EntityExample>,
+) {
+    for (key, positive) in [("examples", true), ("counterexamples", false)] {
+        for text in r.strings(table, key) {
+            out.push(EntityExample {
+                field,
+                value: value.map(str::to_string),
+                text,
+                positive,
+            });
+        }
+    }
+}
+
+/// Reads the entities file into a spec and the examples to check.
+pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, EntityChecks) {
+    r.known_keys(table, TOP_KEYS, "entities.toml");
+    let mut spec = EntitySpec {
+        ring_size_min: 3.0,
+        ring_size_max: 13.0,
+        prices: PriceVocabulary::default(),
+        ..EntitySpec::default()
+    };
+    let mut checks = EntityChecks {
+        file: r.file,
+        ..EntityChecks::default()
+    };
+    for (key, field) in [
+        ("categories", EntityField::Category),
+        ("metals", EntityField::Metal),
+    ] {
+        let Some((vocab, _)) = r.table(table, key) else {
+            continue;
+        };
+        let mut entries = Vec::new();
+        for (id, (t, _)) in r.named_tables(vocab, key) {
+            r.known_keys(t, VOCAB_KEYS, &format!("[{key}.{}]", id.get_ref()));
+            let mut synonyms = Vec::new();
+            for s in r.strings(t, "synonyms") {
+                if !s.get_ref().chars().any(char::is_alphanumeric) {
+                    r.error(
+                        s.span(),
+                        format!("empty synonym in `{}`", id.get_ref()),
+                        Some("remove it".into()),
+                    );
+                    continue;
+                }
+                synonyms.push(s.into_inner());
+            }
+            examples(r, t, field, Some(id.get_ref()), &mut checks.examples);
+            entries.push(VocabularyEntry {
+                id: id.into_inner(),
+                synonyms,
+            });
+        }
+        if field == EntityField::Category {
+            spec.categories = entries;
+        } else {
+            spec.metals = entries;
+        }
+    }
+    if let Some((defaults, _)) = r.table(table, "metal_defaults") {
+        for (phrase, metal) in r.string_map(defaults, "metal default") {
+            if !spec.metals.iter().any(|m| m.id == *metal.get_ref()) {
+                let known: Vec<&str> = spec.metals.iter().map(|m| m.id.as_str()).collect();
+                r.error(
+                    metal.span(),
+                    format!(
+                        "metal default `{}` names unknown metal `{}`",
+                        phrase.get_ref(),
+                        metal.get_ref()
+                    ),
+                    Some(match super::reader::did_you_mean(metal.get_ref(), &known) {
+                        Some(best) => format!("did you mean `{best}`?"),
+                        None => format!("metals are: {}", known.join(", ")),
+                    }),
+                );
+                continue;
+            }
+            spec.metal_defaults
+                .push((phrase.into_inner(), metal.into_inner()));
+        }
+    }
+    if let Some((t, _)) = r.table(table, "order_number") {
+        r.known_keys(t, ORDER_KEYS, "[order_number]");
+        spec.order_number_prefix = r
+            .string(t, "prefix")
+            .map_or_else(|| "AUR-".into(), At::into_inner);
+        spec.order_number_patterns = patterns(r, t, "patterns", "[order_number]");
+        examples(r, t, EntityField::OrderNumber, None, &mut checks.examples);
+    }
+    if let Some((t, span)) = r.table(table, "email") {
+        r.known_keys(t, EMAIL_KEYS, "[email]");
+        match r.string(t, "pattern") {
+            Some(p) => match regex::Regex::new(p.get_ref()) {
+                Ok(_) => spec.email_pattern = p.into_inner(),
+                Err(err) => r.error(
+                    p.span(),
+                    format!("invalid regex in [email]: {}", regex_error_summary(&err)),
+                    None,
+                ),
+            },
+            None if t.get("pattern").is_none() => r.missing(span, "pattern", "[email]", "'...'"),
+            None => {}
+        }
+        examples(r, t, EntityField::Email, None, &mut checks.examples);
+    }
+    if let Some((t, _)) = r.table(table, "ring_size") {
+        r.known_keys(t, RING_KEYS, "[ring_size]");
+        spec.ring_size_patterns = patterns(r, t, "patterns", "[ring_size]");
+        if let Some(min) = r.number_in(t, "min", 0.0, 30.0) {
+            spec.ring_size_min = min.into_inner();
+        }
+        if let Some(max) = r.number_in(t, "max", 0.0, 30.0) {
+            if max.get_ref() < &spec.ring_size_min {
+                r.error(
+                    max.span(),
+                    "ring size `max` is below `min`",
+                    Some("swap them".into()),
+                );
+            }
+            spec.ring_size_max = max.into_inner();
+        }
+        examples(r, t, EntityField::RingSize, None, &mut checks.examples);
+    }
+    if let Some((t, _)) = r.table(table, "not_price") {
+        r.known_keys(t, NOT_PRICE_KEYS, "[not_price]");
+        spec.not_price_patterns = patterns(r, t, "patterns", "[not_price]");
+        checks.not_prices = r.strings(t, "examples");
+    }
+    if let Some((t, _)) = r.table(table, "prices") {
+        r.known_keys(t, PRICE_KEYS, "[prices]");
+        let v = &mut spec.prices;
+        for (key, slot) in [
+            ("under", &mut v.under),
+            ("over", &mut v.over),
+            ("approx", &mut v.approx),
+            ("between", &mut v.between),
+            ("range_joiners", &mut v.range_joiners),
+            ("currency_words", &mut v.currency_words),
+            ("cents_words", &mut v.cents_words),
+        ] {
+            if t.get(key).is_some() {
+                *slot = r.strings(t, key).into_iter().map(At::into_inner).collect();
+            }
+        }
+        if let Some((m, _)) = r.table(t, "multipliers") {
+            let mut multipliers = BTreeMap::new();
+            for (word, _) in m.iter() {
+                if let Some(value) = r.number_in(m, word.get_ref(), 0.0, 1e9) {
+                    multipliers.insert(word.get_ref().to_string(), value.into_inner());
+                }
+            }
+            v.multipliers = multipliers;
+        }
+    }
+    for (t, span) in r.tables(table, "price_examples") {
+        r.known_keys(t, PRICE_EXAMPLE_KEYS, "[[price_examples]]");
+        let Some(text) = r.string(t, "text") else {
+            r.missing(span, "text", "[[price_examples]]", "\"rings under $500\"");
+            continue;
+        };
+        let kind = match r.string(t, "kind") {
+            Some(k) => match k.get_ref().as_str() {
+                "exact" => PriceKind::Exact,
+                "under" => PriceKind::Under,
+                "over" => PriceKind::Over,
+                "between" => PriceKind::Between,
+                "approx" => PriceKind::Approx,
+                other => {
+                    let kinds = ["exact", "under", "over", "between", "approx"];
+                    r.error(
+                        k.span(),
+                        format!("unknown price kind `{other}`"),
+                        Some(match super::reader::did_you_mean(other, &kinds) {
+                            Some(best) => format!("did you mean `{best}`?"),
+                            None => format!("kinds are: {}", kinds.join(", ")),
+                        }),
+                    );
+                    continue;
+                }
+            },
+            None => {
+                r.missing(span, "kind", "[[price_examples]]", "\"under\"");
+                continue;
+            }
+        };
+        checks.prices.push(PriceExample {
+            min: r.number(t, "min").map(At::into_inner),
+            max: r.number(t, "max").map(At::into_inner),
+            text,
+            kind,
+        });
+    }
+    (spec, checks)
+}

@@ -1,0 +1,231 @@
+//! `intents.toml`: `[language]` (aliases, words never typo-corrected) and `[[intent]]` tables.
+
+use super::diagnostic::Diagnostic;
+use super::reader::{At, Reader};
+use super::REQUIRED_INTENTS;
+use crate::engine::model::UNKNOWN_INTENT;
+use crate::engine::normalise::{phrase_words, Normaliser};
+use crate::engine::spec::{IntentSpec, LanguageSpec, WeightedRule, STRONG_WEIGHT, WEAK_WEIGHT};
+use std::collections::HashMap;
+use toml::de::DeTable;
+
+const TOP_KEYS: &[&str] = &["language", "intent"];
+const LANGUAGE_KEYS: &[&str] = &["aliases", "never_correct"];
+const INTENT_KEYS: &[&str] = &[
+    "id",
+    "description",
+    "priority",
+    "commands",
+    "typo_tolerant",
+    "phrases",
+    "weak_phrases",
+    "patterns",
+    "weak_patterns",
+    "examples",
+    "counterexamples",
+];
+
+/// Where an intent's examples sit in the file, to report failures at them.
+#[derive(Debug, Clone)]
+pub struct IntentSource {
+    pub file: usize,
+    pub id: String,
+    pub examples: Vec<At<String>>,
+    pub counterexamples: Vec<At<String>>,
+}
+
+/// Condenses the regex crate's multi-line error into its final explanation line.
+pub fn regex_error_summary(err: &regex::Error) -> String {
+    let text = err.to_string();
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| l.trim().trim_start_matches("error: ").to_string())
+        .unwrap_or(text)
+}
+
+/// Reads the intents file into specs, reporting every problem.
+pub fn read_intents(
+    r: &mut Reader<'_>,
+    table: &DeTable<'_>,
+) -> (Vec<IntentSpec>, LanguageSpec, Vec<IntentSource>) {
+    r.known_keys(table, TOP_KEYS, "intents.toml");
+    let mut language = LanguageSpec::default();
+    if let Some((lang, _)) = r.table(table, "language") {
+        r.known_keys(lang, LANGUAGE_KEYS, "[language]");
+        if let Some((aliases, _)) = r.table(lang, "aliases") {
+            language.aliases = r
+                .string_map(aliases, "alias")
+                .into_iter()
+                .map(|(k, v)| (k.into_inner(), v.into_inner()))
+                .collect();
+        }
+        language.never_correct = r
+            .strings(lang, "never_correct")
+            .into_iter()
+            .map(At::into_inner)
+            .collect();
+    }
+    let normaliser = Normaliser::new(&language.aliases);
+
+    let mut intents = Vec::new();
+    let mut sources = Vec::new();
+    let mut ids: HashMap<String, std::ops::Range<usize>> = HashMap::new();
+    // Normalised phrase → (intent id, priority, span) of its first claimant.
+    let mut claimed: HashMap<String, Vec<(String, i64, std::ops::Range<usize>)>> = HashMap::new();
+    let declared = r.tables(table, "intent");
+    if declared.is_empty() && table.get("intent").is_none() {
+        r.error(
+            0..0,
+            "no intents declared",
+            Some("add `[[intent]]` tables".into()),
+        );
+    }
+    for (t, span) in declared {
+        r.known_keys(t, INTENT_KEYS, "[[intent]]");
+        let Some(id) = r.string(t, "id") else {
+            if t.get("id").is_none() {
+                r.missing(span.clone(), "id", "[[intent]]", "\"order_tracking\"");
+            }
+            continue;
+        };
+        let id_text = id.get_ref().clone();
+        if id_text == UNKNOWN_INTENT {
+            r.error(
+                id.span(),
+                format!("intent id `{UNKNOWN_INTENT}` is reserved for the fallback"),
+                Some("choose another id".into()),
+            );
+        } else if id_text.is_empty()
+            || !id_text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            r.error(
+                id.span(),
+                format!("invalid intent id `{id_text}`"),
+                Some("use lowercase letters, digits and `_`".into()),
+            );
+        }
+        if ids.contains_key(&id_text) {
+            r.error(
+                id.span(),
+                format!("duplicate intent id `{id_text}`"),
+                Some("each intent needs a unique id; merge the two tables".into()),
+            );
+        } else {
+            ids.insert(id_text.clone(), id.span());
+        }
+        let priority = r.integer(t, "priority").map_or(0, At::into_inner);
+        let mut spec = IntentSpec {
+            id: id_text.clone(),
+            description: r
+                .string(t, "description")
+                .map_or_else(String::new, At::into_inner),
+            priority,
+            typo_tolerant: r.boolean(t, "typo_tolerant").is_some_and(At::into_inner),
+            ..IntentSpec::default()
+        };
+        for command in r.strings(t, "commands") {
+            let c = command.get_ref();
+            if !c.starts_with('/') || c.len() < 2 || c.contains(char::is_whitespace) {
+                r.error(
+                    command.span(),
+                    format!("invalid command `{c}`"),
+                    Some("commands are one word starting with `/`, e.g. `/track`".into()),
+                );
+            } else {
+                spec.commands.push(c.to_lowercase());
+            }
+        }
+        let mut seen: HashMap<String, std::ops::Range<usize>> = HashMap::new();
+        for (key, weight) in [("phrases", STRONG_WEIGHT), ("weak_phrases", WEAK_WEIGHT)] {
+            for phrase in r.strings(t, key) {
+                let words = phrase_words(&normaliser, phrase.get_ref());
+                if words.is_empty() {
+                    r.error(
+                        phrase.span(),
+                        format!("empty phrase in `{key}` of intent `{id_text}`"),
+                        Some("a phrase needs at least one letter or digit; remove it".into()),
+                    );
+                    continue;
+                }
+                let normalised = words.join(" ");
+                if seen.contains_key(&normalised) {
+                    r.error(
+                        phrase.span(),
+                        format!(
+                            "duplicate phrase `{}` in intent `{id_text}` (same as an earlier one after normalisation: `{normalised}`)",
+                            phrase.get_ref()
+                        ),
+                        Some("remove one of them".into()),
+                    );
+                    continue;
+                }
+                seen.insert(normalised.clone(), phrase.span());
+                let claimants = claimed.entry(normalised.clone()).or_default();
+                if let Some((other, _, _)) = claimants
+                    .iter()
+                    .find(|(other, p, _)| *p == priority && *other != id_text)
+                {
+                    r.error(
+                        phrase.span(),
+                        format!(
+                            "phrase `{normalised}` is claimed by intents `{other}` and `{id_text}` at the same priority {priority}"
+                        ),
+                        Some("remove it from one intent, or give the intents different priorities".into()),
+                    );
+                }
+                claimants.push((id_text.clone(), priority, phrase.span()));
+                spec.phrases.push(WeightedRule {
+                    text: phrase.into_inner(),
+                    weight,
+                });
+            }
+        }
+        for (key, weight) in [("patterns", STRONG_WEIGHT), ("weak_patterns", WEAK_WEIGHT)] {
+            for pattern in r.strings(t, key) {
+                match regex::Regex::new(pattern.get_ref()) {
+                    Ok(_) => spec.patterns.push(WeightedRule {
+                        text: pattern.into_inner(),
+                        weight,
+                    }),
+                    Err(err) => r.error(
+                        pattern.span(),
+                        format!("invalid regex in `{key}` of intent `{id_text}`: {}", regex_error_summary(&err)),
+                        Some("patterns use Rust `regex` syntax and see the normalised, lowercase text; use a TOML literal string ('...') to avoid escaping".into()),
+                    ),
+                }
+            }
+        }
+        let examples = r.strings(t, "examples");
+        let counterexamples = r.strings(t, "counterexamples");
+        spec.examples = examples.iter().map(|e| e.get_ref().clone()).collect();
+        spec.counterexamples = counterexamples
+            .iter()
+            .map(|e| e.get_ref().clone())
+            .collect();
+        sources.push(IntentSource {
+            file: r.file,
+            id: id_text,
+            examples,
+            counterexamples,
+        });
+        intents.push(spec);
+    }
+    (intents, language, sources)
+}
+
+/// Reports required intents that are not declared.
+pub fn check_required(diagnostics: &mut Vec<Diagnostic>, file: usize, intents: &[IntentSpec]) {
+    for required in REQUIRED_INTENTS {
+        if !intents.iter().any(|i| i.id == *required) {
+            diagnostics.push(
+                Diagnostic::new(file, Some(0..0), format!("missing required intent `{required}`"))
+                    .help(format!(
+                        "add an `[[intent]]` with `id = \"{required}\"`; the Worker's replies depend on it"
+                    )),
+            );
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! `manifest.toml`, `thresholds.toml` and `rollout.toml`: numbers with ranges and cross-checks.
+//! Keys left out keep the defaults of [`Thresholds::default`] and [`RolloutSpec::default`].
+
+use super::reader::{At, Reader};
+use super::SCHEMA_VERSION;
+use crate::engine::model::{AlertLevels, FeatureRollout, RolloutSpec, Thresholds};
+use toml::de::DeTable;
+
+const MANIFEST_KEYS: &[&str] = &["version", "schema", "description"];
+const THRESHOLD_KEYS: &[&str] = &[
+    "min_confidence",
+    "price_tolerance",
+    "unmatched_turns_before_stylist",
+    "default_result_limit",
+    "max_result_limit",
+    "ready_to_ship_only",
+    "catalog_cache_ttl_seconds",
+    "session_ttl_seconds",
+    "alerts",
+    "rate_limits",
+    "returns",
+];
+const ALERT_KEYS: &[&str] = &[
+    "latency_p95_ms",
+    "error_rate",
+    "unmatched_rate",
+    "escalation_rate",
+    "csat_average",
+    "min_requests",
+];
+const LEVEL_KEYS: &[&str] = &["warn", "critical"];
+const RATE_KEYS: &[&str] = &[
+    "messages_per_minute",
+    "creates_per_minute",
+    "lookups_per_minute",
+];
+const RETURN_KEYS: &[&str] = &[
+    "return_window_days",
+    "resize_window_days",
+    "resizable_categories",
+    "ring_size_min",
+    "ring_size_max",
+];
+const ROLLOUT_KEYS: &[&str] = &[
+    "enabled",
+    "percentage",
+    "salt",
+    "seed",
+    "allowlist",
+    "denylist",
+    "allowed_origins",
+    "features",
+];
+const FEATURE_KEYS: &[&str] = &["enabled", "percentage", "allowlist", "denylist"];
+
+/// Reads the manifest; returns the rules version.
+pub fn read_manifest(r: &mut Reader<'_>, table: &DeTable<'_>) -> String {
+    r.known_keys(table, MANIFEST_KEYS, "manifest.toml");
+    match r.integer(table, "schema") {
+        Some(s) if *s.get_ref() != SCHEMA_VERSION => r.error(
+            s.span(),
+            format!("unsupported schema {}", s.get_ref()),
+            Some(format!("this build reads schema {SCHEMA_VERSION}")),
+        ),
+        None if table.get("schema").is_none() => {
+            r.missing(0..0, "schema", "manifest.toml", &SCHEMA_VERSION.to_string())
+        }
+        _ => {}
+    }
+    match r.string(table, "version") {
+        Some(v) if !v.get_ref().trim().is_empty() => v.into_inner(),
+        Some(v) => {
+            r.error(
+                v.span(),
+                "empty rules `version`",
+                Some("e.g. `version = \"2026.11.25-1\"`".into()),
+            );
+            String::new()
+        }
+        None => {
+            if table.get("version").is_none() {
+                r.missing(0..0, "version", "manifest.toml", "\"2026.11.25-1\"");
+            }
+            String::new()
+        }
+    }
+}
+
+fn levels(
+    r: &mut Reader<'_>,
+    table: &DeTable<'_>,
+    key: &str,
+    max: f64,
+    higher_is_worse: bool,
+    slot: &mut AlertLevels,
+) {
+    let Some((t, _)) = r.table(table, key) else {
+        return;
+    };
+    r.known_keys(t, LEVEL_KEYS, &format!("[alerts.{key}]"));
+    let warn = r.number_in(t, "warn", 0.0, max);
+    let critical = r.number_in(t, "critical", 0.0, max);
+    if let Some(w) = &warn {
+        slot.warn = *w.get_ref();
+    }
+    if let Some(c) = &critical {
+        slot.critical = *c.get_ref();
+    }
+    let span = warn.as_ref().map(At::span).unwrap_or_default();
+    if higher_is_worse && slot.warn > slot.critical {
+        r.error(
+            span,
+            format!(
+                "`{key}` warning threshold {} is above its critical threshold {}",
+                slot.warn, slot.critical
+            ),
+            Some("a warning must fire before (at or below) the critical level".into()),
+        );
+    } else if !higher_is_worse && slot.warn < slot.critical {
+        r.error(
+            span,
+            format!(
+                "`{key}` warning threshold {} is below its critical threshold {} (lower is worse here)",
+                slot.warn, slot.critical
+            ),
+            Some("for a score where lower is worse, `warn` must be at or above `critical`".into()),
+        );
+    }
+}
+
+/// Reads the thresholds file over the defaults.
+pub fn read_thresholds(r: &mut Reader<'_>, table: &DeTable<'_>) -> Thresholds {
+    r.known_keys(table, THRESHOLD_KEYS, "thresholds.toml");
+    let mut t = Thresholds::default();
+    if let Some(v) = r.number_in(table, "min_confidence", 0.0, 1.0) {
+        t.min_confidence = v.into_inner();
+    }
+    if let Some(v) = r.number_in(table, "price_tolerance", 0.0, 1.0) {
+        t.price_tolerance = v.into_inner();
+    }
+    for (key, slot) in [
+        (
+            "unmatched_turns_before_stylist",
+            &mut t.unmatched_turns_before_stylist,
+        ),
+        ("default_result_limit", &mut t.default_result_limit),
+        ("max_result_limit", &mut t.max_result_limit),
+        (
+            "catalog_cache_ttl_seconds",
+            &mut t.catalog_cache_ttl_seconds,
+        ),
+        ("session_ttl_seconds", &mut t.session_ttl_seconds),
+    ] {
+        if let Some(v) = r.count(table, key) {
+            *slot = v.into_inner();
+        }
+    }
+    if t.default_result_limit > t.max_result_limit {
+        let span = table
+            .get("default_result_limit")
+            .map(|v| v.span())
+            .unwrap_or_default();
+        r.error(
+            span,
+            format!(
+                "`default_result_limit` {} is above `max_result_limit` {}",
+                t.default_result_limit, t.max_result_limit
+            ),
+            Some("lower `default_result_limit` or raise `max_result_limit`".into()),
+        );
+    }
+    if let Some(v) = r.boolean(table, "ready_to_ship_only") {
+        t.ready_to_ship_only = v.into_inner();
+    }
+    if let Some((a, _)) = r.table(table, "alerts") {
+        r.known_keys(a, ALERT_KEYS, "[alerts]");
+        levels(
+            r,
+            a,
+            "latency_p95_ms",
+            600_000.0,
+            true,
+            &mut t.alerts.latency_p95_ms,
+        );
+        levels(r, a, "error_rate", 1.0, true, &mut t.alerts.error_rate);
+        levels(
+            r,
+            a,
+            "unmatched_rate",
+            1.0,
+            true,
+            &mut t.alerts.unmatched_rate,
+        );
+        levels(
+            r,
+            a,
+            "escalation_rate",
+            1.0,
+            true,
+            &mut t.alerts.escalation_rate,
+        );
+        levels(r, a, "csat_average", 5.0, false, &mut t.alerts.csat_average);
+        if let Some(v) = r.count(a, "min_requests") {
+            t.alerts.min_requests = u64::from(v.into_inner());
+        }
+    }
+    if let Some((rl, _)) = r.table(table, "rate_limits") {
+        r.known_keys(rl, RATE_KEYS, "[rate_limits]");
+        for (key, slot) in [
+            (
+                "messages_per_minute",
+                &mut t.rate_limits.messages_per_minute,
+            ),
+            ("creates_per_minute", &mut t.rate_limits.creates_per_minute),
+            ("lookups_per_minute", &mut t.rate_limits.lookups_per_minute),
+        ] {
+            if let Some(v) = r.count(rl, key) {
+                *slot = v.into_inner();
+            }
+        }
+    }
+    if let Some((ret, _)) = r.table(table, "returns") {
+        r.known_keys(ret, RETURN_KEYS, "[returns]");
+        if let Some(v) = r.count(ret, "return_window_days") {
+            t.returns.return_window_days = v.into_inner();
+        }
+        if let Some(v) = r.count(ret, "resize_window_days") {
+            t.returns.resize_window_days = v.into_inner();
+        }
+        if ret.get("resizable_categories").is_some() {
+            t.returns.resizable_categories = r
+                .strings(ret, "resizable_categories")
+                .into_iter()
+                .map(At::into_inner)
+                .collect();
+        }
+        if let Some(v) = r.number_in(ret, "ring_size_min", 0.0, 30.0) {
+            t.returns.ring_size_min = v.into_inner();
+        }
+        if let Some(v) = r.number_in(ret, "ring_size_max", 0.0, 30.0) {
+            if *v.get_ref() < t.returns.ring_size_min {
+                r.error(v.span(), "`ring_size_max` is below `ring_size_min`", None);
+            }
+            t.returns.ring_size_max = v.into_inner();
+        }
+    }
+    t
+}
+
+/// A percentage 0..=100 with at most two decimals, as basis points.
+fn percentage_bp(r: &mut Reader<'_>, table: &DeTable<'_>, key: &str) -> Option<u32> {
+    let p = r.number_in(table, key, 0.0, 100.0)?;
+    let bp = (p.get_ref() * 100.0).round();
+    if (bp - p.get_ref() * 100.0).abs() > 1e-6 {
+        r.error(
+            p.span(),
+            format!("`{key}` {} is finer than a basis point", p.get_ref()),
+            Some("use at most two decimals, e.g. 25.5 or 12.25".into()),
+        );
+        return None;
+    }
+    Some(bp as u32)
+}
+
+/// Reads the rollout file over the defaults.
+pub fn read_rollout(r: &mut Reader<'_>, table: &DeTable<'_>) -> RolloutSpec {
+    r.known_keys(table, ROLLOUT_KEYS, "rollout.toml");
+    let mut spec = RolloutSpec::default();
+    if let Some(v) = r.boolean(table, "enabled") {
+        spec.enabled = v.into_inner();
+    }
+    if let Some(bp) = percentage_bp(r, table, "percentage") {
+        spec.percentage_bp = bp;
+    }
+    if let Some(s) = r.string(table, "salt") {
+        spec.salt = s.into_inner();
+    }
+    if let Some(s) = r.count(table, "seed") {
+        spec.seed = s.into_inner();
+    }
+    let list = |r: &mut Reader<'_>, t: &DeTable<'_>, key: &str| -> Vec<String> {
+        r.strings(t, key).into_iter().map(At::into_inner).collect()
+    };
+    spec.allowlist = list(r, table, "allowlist");
+    spec.denylist = list(r, table, "denylist");
+    for origin in r.strings(table, "allowed_origins") {
+        let o = origin.get_ref();
+        let valid = (o.starts_with("https://") || o.starts_with("http://"))
+            && !o.ends_with('/')
+            && !o.contains(char::is_whitespace);
+        if valid {
+            spec.allowed_origins.push(origin.into_inner());
+        } else {
+            r.error(
+                origin.span(),
+                format!("invalid origin `{o}`"),
+                Some("an origin is `scheme://host[:port]` with no path or trailing slash".into()),
+            );
+        }
+    }
+    if let Some((features, _)) = r.table(table, "features") {
+        for (name, (t, _)) in r.named_tables(features, "feature") {
+            r.known_keys(t, FEATURE_KEYS, &format!("[features.{}]", name.get_ref()));
+            let feature = FeatureRollout {
+                enabled: r.boolean(t, "enabled").map(At::into_inner),
+                percentage_bp: percentage_bp(r, t, "percentage"),
+                allowlist: list(r, t, "allowlist"),
+                denylist: list(r, t, "denylist"),
+            };
+            spec.features.insert(name.into_inner(), feature);
+        }
+    }
+    spec
+}
