@@ -261,18 +261,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         });
         let (reply, next_step) = match intent.as_str() {
             "product_discovery" => {
-                let (min_cents, max_cents) = entities
-                    .price
-                    .map(|p| p.to_cents_filter(thresholds.price_tolerance))
-                    .unwrap_or((None, None));
-                let filter = CatalogFilter {
-                    category: entities.category.clone(),
-                    metal: entities.metal.clone(),
-                    min_cents,
-                    max_cents,
-                    ready_to_ship_only: thresholds.ready_to_ship_only,
-                    limit: thresholds.default_result_limit.min(thresholds.max_result_limit),
-                };
+                let filter = discovery_filter(entities, thresholds);
                 let products = self.catalog(&filter).await?;
                 let what = format!(
                     "{}{}{}",
@@ -314,8 +303,10 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 "offer_stylist",
             ),
             UNKNOWN_INTENT => ("Sorry, I didn't catch that. I can help you find jewelry, track an order, or arrange a return or resize.".to_string(), ""),
-            "csat" | "feedback" => ("Thanks! How did we do today?".to_string(), "show_csat"),
-            _ => ("How can I help you today? I can find jewelry, track an order, or arrange a return or resize.".to_string(), ""),
+            other => {
+                let (reply, next_step) = small_talk(other);
+                (reply.to_string(), next_step)
+            }
         };
         body["reply"] = json!(reply);
         body["next_step"] = if next_step.is_empty() {
@@ -621,6 +612,42 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 ))
             }
         }
+    }
+}
+
+/// The catalog filter for a discovery message: its category, metal and price (approximate prices
+/// widened by the tolerance), ready-to-ship and result limit from the thresholds.
+pub fn discovery_filter(entities: &Entities, thresholds: &Thresholds) -> CatalogFilter {
+    let (min_cents, max_cents) = entities
+        .price
+        .map(|p| p.to_cents_filter(thresholds.price_tolerance))
+        .unwrap_or((None, None));
+    CatalogFilter {
+        category: entities.category.clone(),
+        metal: entities.metal.clone(),
+        min_cents,
+        max_cents,
+        ready_to_ship_only: thresholds.ready_to_ship_only,
+        limit: thresholds
+            .default_result_limit
+            .min(thresholds.max_result_limit),
+    }
+}
+
+/// Replies for the intents that need no lookup: (reply, next_step or "").
+pub fn small_talk(intent: &str) -> (&'static str, &'static str) {
+    const HELP: &str =
+        "I can help you find jewelry, track an order, or arrange a return or resize.";
+    match intent {
+        "greeting" => ("Hi, welcome to Aurora! I can help you find jewelry, track an order, or arrange a return or resize.", ""),
+        "thanks" => ("You're welcome! Would you rate this conversation?", "show_csat"),
+        "goodbye" => ("Thanks for visiting Aurora. Would you rate this conversation before you go?", "show_csat"),
+        "bot_questions" => ("I'm Aurora's automated concierge. A human stylist is always one step away if you'd prefer.", "offer_stylist"),
+        "order_changes" => ("Orders can be changed or cancelled until they ship. What is your order number and the email you ordered with?", "ask_order_details"),
+        "shipping_information" => ("Ready-to-ship pieces leave our studio quickly. For a specific order, share its number and your email and I'll check the tracking.", "ask_order_details"),
+        "payment_billing" | "account_help" => ("A stylist can help with payments and accounts. Would you like me to connect you?", "offer_stylist"),
+        "csat" | "feedback" => ("Thanks! How did we do today?", "show_csat"),
+        _ => (HELP, ""),
     }
 }
 

@@ -809,3 +809,97 @@ fn openapi_document_lists_every_route() {
         assert!(op.is_object(), "{method} {path} missing from openapi.json");
     }
 }
+
+/// The engine compiled from the rules in `rules/`, as the Worker embeds it.
+fn with_embedded_rules() -> Harness {
+    let mut h = Harness::new();
+    h.engine = crate::embedded::engine().clone();
+    h.config.rate_limit_scale = 100;
+    h
+}
+
+#[test]
+fn discovery_message_returns_matching_ready_to_ship_products() {
+    let h = with_embedded_rules();
+    let body = h
+        .post(
+            "/v1/messages",
+            json!({"session_id": "s1", "text": "do you have rose gold rings?"}),
+        )
+        .json_body();
+    assert_eq!(body["intent"], "product_discovery", "{body}");
+    assert_eq!(
+        (
+            body["entities"]["metal"].as_str(),
+            body["entities"]["category"].as_str()
+        ),
+        (Some("rose_gold"), Some("rings"))
+    );
+    let skus: Vec<&str> = body["products"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["sku"].as_str())
+        .collect();
+    assert_eq!(
+        skus,
+        ["RG-1", "RG-2"],
+        "RG-3 is not ready to ship; cheapest first"
+    );
+    assert_eq!(body["next_step"], "show_products");
+    assert_eq!(body["rules_version"], h.engine.rules_version());
+}
+
+#[test]
+fn discovery_filter_applies_price_kinds_and_the_tolerance() {
+    use crate::engine::{Entities, PriceKind, PriceRange, Thresholds};
+    let thresholds = Thresholds::default();
+    let with_price = |min, max, kind| Entities {
+        price: Some(PriceRange { min, max, kind }),
+        category: Some("rings".into()),
+        ..Entities::default()
+    };
+    let under = super::shopper::discovery_filter(
+        &with_price(None, Some(500.0), PriceKind::Under),
+        &thresholds,
+    );
+    assert_eq!(
+        (under.min_cents, under.max_cents, under.category.as_deref()),
+        (None, Some(50_000), Some("rings"))
+    );
+    // ±15 % around $460 is $391..$529.
+    let approx = super::shopper::discovery_filter(
+        &with_price(Some(460.0), Some(460.0), PriceKind::Approx),
+        &thresholds,
+    );
+    assert_eq!(
+        (approx.min_cents, approx.max_cents),
+        (Some(39_100), Some(52_900))
+    );
+    assert!(approx.ready_to_ship_only);
+    assert_eq!(approx.limit, thresholds.default_result_limit);
+}
+
+#[test]
+fn tracking_asks_for_details_then_shows_the_owned_order() {
+    let h = with_embedded_rules();
+    let ask = h
+        .post(
+            "/v1/messages",
+            json!({"session_id": "s1", "text": "where is my order?"}),
+        )
+        .json_body();
+    assert_eq!(
+        (ask["intent"].as_str(), ask["next_step"].as_str()),
+        (Some("order_tracking"), Some("ask_order_details")),
+        "{ask}"
+    );
+    let show = h.post("/v1/messages", json!({"session_id": "s1", "text": "where is my order AUR-100001, email ada@example.com"})).json_body();
+    assert_eq!(show["next_step"], "show_order", "{show}");
+    assert_eq!(show["order"]["status"], "delivered");
+    let wrong = h.post("/v1/messages", json!({"session_id": "s1", "text": "where is my order AUR-100001, email eve@example.com"})).json_body();
+    assert_eq!(
+        (wrong["next_step"].as_str(), wrong.get("order")),
+        (Some("ask_order_details"), None)
+    );
+}
