@@ -6,8 +6,11 @@ import { startWorker, request } from '../e2e/harness.mjs';
 
 export { request };
 
-/** Rate limits are per client and everything here is one client (127.0.0.1): scale them up. */
-export const WORKER_VARS = { RATE_LIMIT_SCALE: '100' };
+/**
+ * Rate limits are per client and everything here is one client (127.0.0.1): scale them up. The
+ * kill switch is read from KV on every request so the test can flip it on and off.
+ */
+export const WORKER_VARS = { RATE_LIMIT_SCALE: '100', KILL_SWITCH_CACHE_SECONDS: '0' };
 
 /** Starts the Worker for a test file; `options` go to the harness (vars are merged). */
 export function startConciergeWorker(options = {}) {

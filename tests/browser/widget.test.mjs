@@ -67,8 +67,10 @@ describe('concierge widget', () => {
       await checkState(page, '01-open');
 
       // Slow the answer down so the progress indicator can be seen.
+      let answer = null;
       await page.route('**/v1/messages', async (route) => {
         const res = await route.fetch();
+        answer = await res.json().catch(() => null);
         await new Promise((r) => setTimeout(r, 1200));
         await route.fulfill({ response: res });
       });
@@ -78,6 +80,8 @@ describe('concierge widget', () => {
       await checkState(page, '02-replying');
 
       const cards = widget.locator('.products li');
+      await widget.locator('.msg.bot').nth(1).waitFor();
+      assert.equal(answer && answer.intent, 'product_discovery', `the engine classifies the request: ${JSON.stringify(answer)}`);
       await cards.first().waitFor();
       assert.equal(await widget.getByRole('log').getAttribute('aria-busy'), 'false');
       await widget.getByText('The concierge is replying…').waitFor({ state: 'hidden' });
@@ -168,7 +172,8 @@ describe('concierge widget', () => {
       await checkState(page, '07-return-eligibility');
 
       // Submitting with nothing chosen shows each problem next to its field.
-      const submit = widget.getByRole('button', { name: 'Submit request' });
+      const submit = widget.locator('form.panel button[type=submit]');
+      assert.equal(await submit.textContent(), 'Submit request');
       await widget.getByLabel('Return for a refund').check();
       await submit.click();
       const reason = widget.getByLabel('Reason');
@@ -207,6 +212,7 @@ describe('concierge widget', () => {
       const rows = await worker.d1(`SELECT return_id, kind, sku FROM return_requests WHERE order_number = ${sql(order.order_number)}`);
       assert.equal(rows.length, before[0].n + 1, 'exactly one return was created');
       assert.ok(rows.some((r) => r.return_id === returnId && r.kind === 'return'));
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
       await checkState(page, '09-return-done');
     });
   });
@@ -259,7 +265,8 @@ describe('concierge widget', () => {
       await email.fill('browser.test@example.com');
       await widget.getByRole('button', { name: 'Request a stylist' }).click();
       await widget.getByText('Please wait…').waitFor();
-      assert.equal(await widget.locator('form').getAttribute('aria-busy'), 'true');
+      assert.equal(await widget.locator('form.panel').getAttribute('aria-busy'), 'true');
+      assert.equal(await widget.locator('form.panel button[type=submit]').getAttribute('aria-disabled'), 'true');
       const ticketEl = widget.locator('[data-ticket-id]');
       await ticketEl.waitFor();
       const ticketId = await ticketEl.getAttribute('data-ticket-id');
@@ -333,6 +340,41 @@ describe('concierge widget', () => {
       assert.equal(await widget.getByRole('dialog').count(), 0, 'the dialog is closed');
       assert.equal(await launcher.getAttribute('aria-expanded'), 'false');
       assert.equal((await inner()).text, 'Ask our concierge', 'focus returns to the launcher');
+    });
+  });
+
+  test('kill switch: with ops:kill-switch on the widget renders nothing and calls nothing but the flag check', async () => {
+    await worker.kvPut('ops:kill-switch', 'on');
+    try {
+      const flags = await request(base, 'GET', `/v1/flags?user_id=${shopper}`);
+      assert.equal(flags.body.enabled, false);
+      assert.equal(flags.body.reason, 'emergency_off');
+      const browser = await openBrowser();
+      try {
+        const { page, context } = browser;
+        await useShopper(context, base, shopper);
+        const apiCalls = [];
+        page.on('request', (req) => { const u = new URL(req.url()); if (u.pathname.startsWith('/v1/')) apiCalls.push(u.pathname); });
+        assert.equal(await openDemo(page, base), 'off');
+        const host = page.locator('aurora-concierge');
+        assert.equal(await host.getAttribute('reason'), 'emergency_off');
+        assert.equal(await host.evaluate((el) => el.shadowRoot), null, 'no shadow DOM is rendered');
+        assert.equal(await page.getByRole('button', { name: 'Ask our concierge' }).count(), 0);
+        const box = await host.boundingBox();
+        assert.ok(!box || (box.width === 0 && box.height === 0), `the empty element takes no space: ${JSON.stringify(box)}`);
+        await page.waitForTimeout(300);
+        assert.deepEqual(apiCalls, ['/v1/flags']);
+        await screenshot(page, '00-kill-switch-on');
+        assert.deepEqual(browser.problems, []);
+      } finally {
+        await browser.close();
+      }
+    } finally {
+      await worker.kvDelete('ops:kill-switch');
+    }
+    // Switched back off, the same shopper sees the widget again.
+    await withWidget({}, async ({ widget }) => {
+      assert.equal(await widget.getByRole('button', { name: 'Ask our concierge' }).count(), 1);
     });
   });
 
