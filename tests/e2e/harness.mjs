@@ -96,12 +96,13 @@ function stripAnsi(text) {
  * Options: vars (object of --var overrides), persistDir (reuse one instead of a fresh temp dir),
  * fresh (default true: migrate and seed even a given persistDir), seed, env (extra process env,
  * e.g. for the build), config (another wrangler config file, e.g. one without a build step),
- * logLevel (wrangler's, default info: one line per request), readyTimeoutMs.
+ * logLevel (wrangler's; the default, log, shows the Worker's console.log lines and one line per
+ * request), readyTimeoutMs.
  * Resolves once the Worker has answered its first request, to {url, port, persistDir, stop(),
  * logs(), d1(sql), kvPut(k, v), kvDelete(k), timings: {readyMs, firstAnswerMs}} where readyMs is
  * spawn → "Ready on" and firstAnswerMs is "Ready on" → the first answer of GET /health.
  */
-export async function startWorker({ vars = {}, persistDir, fresh = true, seed = true, env = {}, config, logLevel = 'info', readyTimeoutMs = 300_000 } = {}) {
+export async function startWorker({ vars = {}, persistDir, fresh = true, seed = true, env = {}, config, logLevel = 'log', readyTimeoutMs = 300_000 } = {}) {
   const dir = persistDir ?? mkdtempSync(join(tmpdir(), 'aurora-e2e-'));
   const ownsDir = !persistDir;
   if (fresh || ownsDir) await migrateAndSeed(dir, { seed });
