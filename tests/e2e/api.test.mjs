@@ -14,7 +14,7 @@ let worker;
 let base;
 
 before(async () => {
-  worker = await startWorker({ vars: { ...TOKENS, RATE_LIMIT_SCALE: '100' } });
+  worker = await startWorker({ vars: { ...TOKENS, RATE_LIMIT_SCALE: '1000' } });
   base = worker.url;
 });
 
@@ -151,6 +151,16 @@ describe('POST /v1/messages', () => {
       assert.equal(p.category, 'necklaces');
       assert.ok(p.price_cents >= 85000 && p.price_cents <= 115000, `${p.sku} at ${p.price} is outside $1000 ±15%`);
     }
+  });
+
+  it('discovery with nothing in stock offers a stylist instead', async () => {
+    const truth = await readyProducts({ category: 'earrings', metal: 'platinum', maxCents: 5000 });
+    assert.equal(truth.length, 0);
+    const res = await post('/v1/messages', { session_id: 's-disc-3', text: 'platinum earrings under $50' });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.intent, 'product_discovery');
+    assert.deepEqual(res.body.products, []);
+    assert.equal(res.body.next_step, 'offer_stylist');
   });
 
   it('tracking without details asks for the order number and email', async () => {
