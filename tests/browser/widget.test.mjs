@@ -118,6 +118,38 @@ describe('concierge widget', () => {
     });
   });
 
+  test('chat: the next_step of each reply opens the matching form or shows the order', async () => {
+    const [order] = await worker.d1(`SELECT order_number, email, status FROM orders WHERE status = 'shipped' ORDER BY order_number DESC LIMIT 1`);
+    await withWidget({}, async ({ page, widget }) => {
+      await openWidget(widget);
+      const steps = [];
+      page.on('response', async (res) => {
+        if (res.url().endsWith('/v1/messages')) steps.push((await res.json().catch(() => ({}))).next_step);
+      });
+      const cases = [
+        ['when will my ring arrive?', 'ask_order_details', 'Track your order', 'order_number'],
+        ['I want to return my bracelet', 'return_form', 'Returns, resizing and exchanges', 'order_number'],
+        ['can I talk to a stylist?', 'offer_stylist', 'Talk to a stylist', 'name'],
+      ];
+      for (const [text, step, heading, focused] of cases) {
+        const before = steps.length;
+        await send(page, widget, text);
+        await widget.locator('.flow form h3', { hasText: heading }).waitFor();
+        for (let i = 0; i < 50 && steps.length <= before; i++) await page.waitForTimeout(100);
+        assert.equal(steps[before], step, `"${text}" gives next_step ${step}`);
+        const active = await page.evaluate(() => document.querySelector('aurora-concierge').shadowRoot.activeElement.getAttribute('name'));
+        assert.equal(active, focused, `focus moves into the ${heading} form`);
+      }
+      await send(page, widget, `where is my order ${order.order_number}? my email is ${order.email}`);
+      const panel = widget.locator(`[data-order="${order.order_number}"]`);
+      await panel.waitFor();
+      for (let i = 0; i < 50 && steps.length < cases.length + 1; i++) await page.waitForTimeout(100);
+      assert.equal(steps[cases.length], 'show_order');
+      assert.equal(await panel.locator('.status').getAttribute('data-status'), order.status);
+      await checkState(page, '03b-chat-order');
+    });
+  });
+
   test('tracking: a seeded order shows its status and shipment timeline', async () => {
     const [order] = await worker.d1(`SELECT order_number, email, status FROM orders WHERE status = 'shipped' ORDER BY order_number LIMIT 1`);
     assert.ok(order, 'the seed has a shipped order');
