@@ -392,12 +392,14 @@ legend{padding:0;margin-bottom:6px}
       const ents = m.entities || {};
       switch (m.next_step) {
         case 'show_products':
+          this.flow.replaceChildren();
           this.showProducts(m.products || []);
           break;
         case 'ask_order_details':
           this.openTracking(ents);
           break;
         case 'show_order':
+          this.flow.replaceChildren();
           if (m.order) this.showOrder(m.order, ents.email);
           break;
         case 'return_form':
