@@ -109,7 +109,10 @@ export async function startWorker({ vars = {}, persistDir, fresh = true, seed = 
 
   const args = [WRANGLER, 'dev', '--local', '--ip', '127.0.0.1', '--port', '0', '--persist-to', dir,
     '--show-interactive-dev-session=false', '--log-level', logLevel];
-  if (config) args.push('--config', config);
+  // E2E_WRANGLER_CONFIG: run the tests against another config, e.g. .state/bench/wrangler.prebuilt.toml
+  // (made by scripts/bench) to test an already built Worker without its [build] step.
+  const configFile = config ?? process.env.E2E_WRANGLER_CONFIG;
+  if (configFile) args.push('--config', configFile);
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
 
   mkdirSync(LOG_DIR, { recursive: true });

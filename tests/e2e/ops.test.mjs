@@ -90,6 +90,7 @@ describe('rate limits', () => {
 describe('data points and logs', () => {
   it('each request logs one data point as a JSON line, with no personal data', async () => {
     const order = fixtures.orders.delivered_recent[5];
+    await sleep(1000); // console lines reach wrangler's stdout asynchronously: let earlier ones land
     const start = worker.logs().length;
     const headers = { 'cf-connecting-ip': '203.0.113.20' };
     const res = await call(worker.url, 'POST', '/v1/orders/lookup', { body: { order_number: order.order_number, email: order.email }, headers });
@@ -101,8 +102,16 @@ describe('data points and logs', () => {
     const points = logs.slice(start).split('\n').map((l) => l.trim()).filter((l) => l.startsWith('{'))
       .map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean);
     assert.equal(points.length, 2, `expected two data point lines, got:\n${logs.slice(start, start + 2000)}`);
-    const routes = points.map((p) => JSON.stringify(p));
-    assert.ok(routes[0].includes('/v1/orders/lookup') && routes[1].includes('/v1/messages'), routes.join('\n'));
+    assert.deepEqual(points.map((p) => p.indexes[0]), ['POST /v1/orders/lookup', 'POST /v1/messages']);
+    for (const p of points) {
+      assert.equal(p.type, 'aurora.datapoint');
+      assert.equal(p.blobs[0], p.indexes[0], 'blob1 is the route template');
+      assert.equal(p.blobs[2], '2xx');
+      assert.equal(p.blobs[4], res.headers.get('x-rules-version'));
+      assert.equal(p.doubles[1], 200);
+      assert.ok(p.doubles[0] >= 0);
+    }
+    assert.equal(points[1].blobs[3], 'order_tracking', 'the message data point carries its intent');
     for (const needle of [order.email, order.order_number, order.email.split('@')[0]]) {
       assert.ok(!logs.includes(needle), `logs contain personal data: ${needle}`);
     }
