@@ -123,8 +123,12 @@ describe('concierge widget', () => {
     await withWidget({}, async ({ page, widget }) => {
       await openWidget(widget);
       const steps = [];
+      const replies = [];
       page.on('response', async (res) => {
-        if (res.url().endsWith('/v1/messages')) steps.push((await res.json().catch(() => ({}))).next_step);
+        if (!res.url().endsWith('/v1/messages')) return;
+        const body = await res.json().catch(() => ({}));
+        replies.push(body.reply);
+        steps.push(body.next_step);
       });
       const cases = [
         ['when will my ring arrive?', 'ask_order_details', 'Track your order', 'order_number'],
@@ -137,6 +141,8 @@ describe('concierge widget', () => {
         await widget.locator('.flow form h3', { hasText: heading }).waitFor();
         for (let i = 0; i < 50 && steps.length <= before; i++) await page.waitForTimeout(100);
         assert.equal(steps[before], step, `"${text}" gives next_step ${step}`);
+        const live = await widget.locator('[aria-live="polite"]').textContent();
+        assert.ok(replies[before] && live.includes(replies[before]), 'the reply is in the aria-live region');
         const active = await page.evaluate(() => document.querySelector('aurora-concierge').shadowRoot.activeElement.getAttribute('name'));
         assert.equal(active, focused, `focus moves into the ${heading} form`);
       }
