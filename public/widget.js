@@ -290,7 +290,7 @@ legend{padding:0;margin-bottom:6px}
       const titleId = nid('title');
       this.launcher = h('button', {
         class: 'launcher', type: 'button', 'aria-expanded': 'false', 'aria-controls': dialogId, 'aria-haspopup': 'dialog',
-        onclick: () => this.open(),
+        onclick: () => (this.dialog.hidden ? this.open() : this.close()),
       }, icon(GEM, 22), h('span', null, 'Ask our concierge'));
       this.log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages', 'aria-busy': 'false' });
       this.typing = h('p', { class: 'typing', hidden: true }, h('span', { class: 'dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), 'The concierge is replying…');
@@ -624,7 +624,8 @@ legend{padding:0;margin-bottom:6px}
     }
 
     openReturn(ents = {}) {
-      if (this.order && this.order.email) return this.showReturnForm();
+      const same = !ents.order_number || (this.order && ents.order_number === this.order.order_number);
+      if (this.order && this.order.email && same) return this.showReturnForm();
       const form = this.makeForm('Returns, resizing and exchanges', [
         h('p', { class: 'hint' }, 'First, find your order so we can show what it is eligible for.'),
         this.field({ name: 'order_number', text: 'Order number', hint: 'For example AUR-100123.', value: ents.order_number, attrs: { autocomplete: 'off', spellcheck: 'false' } }),
