@@ -1,10 +1,10 @@
 // scripts/bench: see the header of scripts/bench. Loopback only, every wrk run bounded in time.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, readdirSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, readdirSync, existsSync, mkdtempSync, rmSync, cpSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { tmpdir, loadavg, cpus } from 'node:os';
 import { ROOT, startWorker, migrateAndSeed, request } from '../../tests/e2e/harness.mjs';
 
 const DURATION = process.env.DURATION ?? '10s';
@@ -32,8 +32,30 @@ function buildRelease() {
   if (r.status !== 0) throw new Error(`release build failed (${r.status})`);
 }
 
-/** wrangler.toml without its [build] section, paths made absolute: serves build/worker as built. */
-function prebuiltConfig() {
+/**
+ * Copies build/ to .state/bench/build, so a `wrangler dev` rebuilding build/ in the same worktree
+ * (with --no-opt) cannot swap the measured release Worker.
+ */
+function snapshotBuild() {
+  const dest = join(OUT, 'build');
+  rmSync(dest, { recursive: true, force: true });
+  cpSync(join(ROOT, 'build'), dest, { recursive: true });
+  return dest;
+}
+
+/** The release wasm in a build folder (worker-build 0.8 writes build/index_bg.wasm). */
+function findWasm(dir) {
+  for (const sub of ['', 'worker']) {
+    const d = join(dir, sub);
+    if (!existsSync(d)) continue;
+    const f = readdirSync(d).find((name) => name.endsWith('.wasm'));
+    if (f) return join(d, f);
+  }
+  throw new Error(`no .wasm under ${dir}: run the release build`);
+}
+
+/** wrangler.toml without its [build] section, paths made absolute, main pointing at `buildDir`. */
+function prebuiltConfig(buildDir) {
   const lines = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8').split('\n');
   const out = [];
   let inBuild = false;
@@ -41,7 +63,8 @@ function prebuiltConfig() {
     const header = /^\s*\[{1,2}([^\]]+)\]{1,2}\s*$/.exec(line);
     if (header) inBuild = header[1].trim() === 'build' || header[1].trim().startsWith('build.');
     if (inBuild) continue;
-    out.push(line.replace(/^(\s*(?:main|directory|migrations_dir)\s*=\s*")(?!\/)([^"]+)"/, (_, pre, p) => `${pre}${join(ROOT, p)}"`));
+    const main = /^\s*main\s*=/.test(line) ? `main = "${join(buildDir, 'worker', 'shim.mjs')}"` : line;
+    out.push(main.replace(/^(\s*(?:directory|migrations_dir)\s*=\s*")(?!\/)([^"]+)"/, (_, pre, p) => `${pre}${join(ROOT, p)}"`));
   }
   const path = join(OUT, 'wrangler.prebuilt.toml');
   writeFileSync(path, out.join('\n'));
@@ -97,16 +120,18 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   if (!process.env.SKIP_BUILD) buildRelease();
-  const wasmFile = readdirSync(join(ROOT, 'build', 'worker')).find((f) => f.endsWith('.wasm'));
-  if (!wasmFile) throw new Error('no build/worker/*.wasm: run the release build');
-  const wasm = readFileSync(join(ROOT, 'build', 'worker', wasmFile));
+  const loadBefore = Number(loadavg()[0].toFixed(2));
+  const buildDir = snapshotBuild();
+  const wasmPath = findWasm(buildDir);
+  const wasmFile = wasmPath.slice(buildDir.length + 1);
+  const wasm = readFileSync(wasmPath);
   const wasmGzip = gzipSync(wasm, { level: 9 }).length;
 
-  const config = prebuiltConfig();
+  const config = prebuiltConfig(buildDir);
   const dir = mkdtempSync(join(tmpdir(), 'aurora-bench-'));
   await migrateAndSeed(dir);
   const vars = { RATE_LIMIT_SCALE: '1000000' };
-  const start = () => startWorker({ persistDir: dir, fresh: false, config, vars, logLevel: 'warn' });
+  const start = () => startWorker({ persistDir: dir, fresh: false, config, vars, logLevel: 'info', readyTimeoutMs: 120_000 });
 
   const routes = [
     { name: 'GET /health', path: '/health' },
@@ -149,9 +174,11 @@ async function main() {
   const health = results[0].rps || 1;
   const summary = {
     when: new Date().toISOString(),
+    load_average_1m_before_after: [loadBefore, Number(loadavg()[0].toFixed(2))],
+    cpus: cpus().length,
     wrk: `wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION} --latency (127.0.0.1, same 2 cores as the server)`,
     routes: results.map(({ raw, ...r }) => ({ ...r, ratio_to_health: Number((r.rps / health).toFixed(3)) })),
-    wasm: { file: `build/worker/${wasmFile}`, bytes: wasm.length, gzip_bytes: wasmGzip },
+    wasm: { file: `build/${wasmFile}`, bytes: wasm.length, gzip_bytes: wasmGzip },
     cold_start: {
       runs: cold,
       median_first_health_ms: median(cold.map((c) => c.firstAnswerMs)),
@@ -174,7 +201,7 @@ async function main() {
     `fresh isolate → first answer (GET /health after "Ready"): median ${summary.cold_start.median_first_health_ms} ms over ${COLD_RUNS} restarts`,
     `then first POST /v1/messages (discovery, cold KV): median ${summary.cold_start.median_first_message_after_health_ms} ms`,
     `goals: messages ${(summary.goals.messages_vs_health.measured * 100).toFixed(0)}% of /health (≥ 80%), discovery ${(summary.goals.discovery_vs_health.measured * 100).toFixed(0)}% (≥ 60%)`,
-    `(${summary.wrk}; full result in .state/bench/result.json)`,
+    `(${summary.wrk}; load average ${summary.load_average_1m_before_after.join(' → ')} on ${summary.cpus} CPUs; full result in .state/bench/result.json)`,
   ];
   console.log(lines.join('\n'));
   if (summary.routes.some((r) => r.non_2xx > 0)) {

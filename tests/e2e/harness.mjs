@@ -206,7 +206,15 @@ export async function request(base, method, path, { body, headers = {}, raw } = 
     init.body = JSON.stringify(body);
     if (!Object.keys(init.headers).some((h) => h.toLowerCase() === 'content-type')) init.headers['content-type'] = 'application/json';
   }
-  const res = await fetch(base + path, init);
+  let res;
+  try {
+    res = await fetch(base + path, init);
+  } catch (err) {
+    // A pooled keep-alive connection the server closed while idle fails before the request is
+    // sent ("other side closed"); one retry on a fresh connection is safe.
+    if (err?.cause?.code !== 'UND_ERR_SOCKET') throw err;
+    res = await fetch(base + path, init);
+  }
   const text = await res.text();
   let parsed = text;
   try { parsed = JSON.parse(text); } catch { /* not JSON */ }
