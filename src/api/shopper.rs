@@ -100,7 +100,7 @@ impl CreateInput {
                 let session_id = f.string("session_id", 1, 64)?;
                 check_id("session_id", &session_id)?;
                 let email = normalise_email("email", &f.string("email", 3, 254)?)?;
-                let name = f.opt_string("name", 1, 120)?;
+                let name = f.opt_string("name", 0, 120)?.filter(|n| !n.is_empty());
                 let topic = f.string("topic", 1, 120)?;
                 let message = f.string("message", 1, 2000)?;
                 Ok(CreateInput::Escalation {

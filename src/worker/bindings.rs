@@ -162,3 +162,47 @@ impl IdSource for RandomIds {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn ids_are_random_tokens_from_the_unambiguous_alphabet() {
+        let (a, b) = (RandomIds.token(), RandomIds.token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 12);
+        assert!(a.bytes().all(|c| ID_ALPHABET.contains(&c)), "{a}");
+    }
+
+    #[wasm_bindgen_test]
+    fn sql_values_bind_as_the_js_types_d1_expects() {
+        let bound = bind_values(&[
+            SqlValue::Null,
+            SqlValue::Integer(42),
+            SqlValue::Real(1.5),
+            "x".into(),
+        ]);
+        assert!(bound[0].is_null());
+        assert_eq!(bound[1].as_f64(), Some(42.0));
+        assert_eq!(bound[2].as_f64(), Some(1.5));
+        assert_eq!(bound[3].as_string().as_deref(), Some("x"));
+    }
+
+    #[wasm_bindgen_test]
+    fn the_clock_reads_epoch_milliseconds() {
+        // After 2025-01-01 and before 2100.
+        assert!((1_735_689_600_000..4_102_444_800_000).contains(&JsClock.now_ms()));
+    }
+
+    #[wasm_bindgen_test]
+    fn embedded_rules_compile_and_classify_in_wasm() {
+        let engine = crate::embedded::engine();
+        assert_ne!(engine.rules_version(), "invalid");
+        assert_eq!(
+            engine.classify("where is my order?").intent,
+            "order_tracking"
+        );
+    }
+}
