@@ -10,6 +10,7 @@ pub mod cli;
 pub mod embedded;
 pub mod engine;
 pub mod metrics;
+pub mod ops;
 pub mod rules;
 #[cfg(target_arch = "wasm32")]
 pub mod worker;

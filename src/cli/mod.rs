@@ -28,7 +28,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Subcommands. Operators' `metrics` and `alerts` join here as further variants.
+/// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Validate the rule files and run every example and counterexample.
@@ -41,6 +41,10 @@ pub enum Command {
     Bucket(bucket::BucketArgs),
     /// Show what changes between two rule directories on a corpus and on rollout.
     Diff(diff::DiffArgs),
+    /// Latency, errors, intent mix and unmatched/escalation rates from Analytics Engine or a dev log.
+    Metrics(crate::ops::cli::MetricsArgs),
+    /// Evaluate the alert rules: exit 0 none, 3 warning, 4 critical (1 no data, 2 usage).
+    Alerts(crate::ops::cli::AlertsArgs),
 }
 
 /// Exit code for rule errors.
@@ -65,6 +69,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Explain(args) => explain::run(&cli.rules, args),
         Command::Bucket(args) => bucket::run(&cli.rules, args),
         Command::Diff(args) => diff::run(args),
+        Command::Metrics(args) => return ExitCode::from(crate::ops::cli::run_metrics(args)),
+        Command::Alerts(args) => {
+            return ExitCode::from(crate::ops::cli::run_alerts(args, &cli.rules))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -301,11 +301,13 @@ mod tests {
 
     #[test]
     fn corrects_one_edit_typos_of_longer_words() {
-        let lex = lexicon(&["refund", "track", "pillow", "ring"]);
+        let lex = lexicon(&["refund", "track", "bracelet", "pillow", "ring"]);
         assert_eq!(correct(&lex, "refnd").as_deref(), Some("refund"));
         assert_eq!(correct(&lex, "trak").as_deref(), Some("track"));
         assert_eq!(correct(&lex, "trakc").as_deref(), Some("track"));
-        assert_eq!(correct(&lex, "pliiow").as_deref(), Some("pillow"));
+        // Two edits only for words of seven letters or more.
+        assert_eq!(correct(&lex, "brcelte").as_deref(), Some("bracelet"));
+        assert_eq!(correct(&lex, "pliiow"), None);
         // Short rule words are never targets: "bring" must not become "ring".
         assert_eq!(correct(&lex, "bring"), None);
         assert_eq!(correct(&lex, "zzzzzz"), None);

@@ -229,7 +229,8 @@ pub fn load_sources(mut sources: Vec<SourceFile>) -> Result<LoadedRules, Report>
         };
         spec.rollout = settings::read_rollout(&mut r, table);
     }
-    if let Some(file) = find("intents.toml") {
+    // Only a file that parsed can be said to lack an intent.
+    if let Some((file, _)) = file_table("intents.toml") {
         intents::check_required(&mut diagnostics, file, &spec.intents);
     }
 

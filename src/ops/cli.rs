@@ -1,0 +1,358 @@
+//! `concierge metrics` and `concierge alerts` (native only): argument parsing, reading the
+//! Analytics Engine SQL API, a responses file or a dev log, and printing the result.
+//!
+//! Exit codes: `metrics` 0 ok, 1 could not get or read the data, 2 usage (bad flags, missing
+//! credentials). `alerts` adds 3 when the most severe fired alert is a warning and 4 when it is
+//! critical, so a cron job or a deploy gate can branch on it.
+
+use super::alerts::{evaluate, Alert, CsatInput, Severity};
+use super::response::SqlResponse;
+use super::sql::{validate_dataset, MetricsQuery, DATASET};
+use super::summary::Summary;
+use super::{devlog, prometheus, text, OpsError, Window};
+use crate::engine::model::Thresholds;
+use clap::{Args, ValueEnum};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Exit code: nothing fired.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the data could not be fetched or read.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code: bad arguments or missing credentials.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: at least one warning, no critical alert.
+pub const EXIT_WARNING: u8 = 3;
+/// Exit code: at least one critical alert.
+pub const EXIT_CRITICAL: u8 = 4;
+
+/// Output of `metrics` and `alerts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A short human-readable report.
+    Summary,
+    /// The summary (and alerts) as JSON.
+    Json,
+    /// Prometheus text exposition, for a scraper or a textfile collector.
+    Prometheus,
+}
+
+/// Flags of `concierge metrics`.
+#[derive(Debug, Clone, Args)]
+pub struct MetricsArgs {
+    /// Window ending now: `15m`, `1h`, `24h`, `7d` (ignored with --from-log)
+    #[arg(long, default_value = "1h", value_parser = parse_window)]
+    pub since: Window,
+    /// Print the Analytics Engine SQL and exit without querying
+    #[arg(long)]
+    pub print_sql: bool,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Summary)]
+    pub format: OutputFormat,
+    /// Compute from a dev log or `wrangler tail --format json` output (`-` reads stdin)
+    #[arg(long, value_name = "FILE|-", conflicts_with = "from_responses")]
+    pub from_log: Option<PathBuf>,
+    /// Compute from saved SQL API answers: a JSON object keyed by query name
+    #[arg(long, value_name = "FILE")]
+    pub from_responses: Option<PathBuf>,
+    /// Analytics Engine dataset (table) name
+    #[arg(long, default_value = DATASET)]
+    pub dataset: String,
+}
+
+/// Flags of `concierge alerts`.
+#[derive(Debug, Clone, Args)]
+pub struct AlertsArgs {
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+    /// CSAT average (1..5) from D1, for the low-CSAT alert
+    #[arg(long, value_name = "SCORE", conflicts_with = "csat_json")]
+    pub csat_average: Option<f64>,
+    /// The `GET /v1/admin/csat` answer saved to a file (`{"average": .., "count": ..}`)
+    #[arg(long, value_name = "FILE")]
+    pub csat_json: Option<PathBuf>,
+}
+
+/// Why a command failed; [`CliError::exit_code`] maps it to the documented codes.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Ops(#[from] OpsError),
+    #[error("cannot read `{path}`: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("`{path}` is not JSON: {source}")]
+    Json {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error("cannot load the rules: {0}")]
+    Rules(String),
+    #[error("set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN to query Analytics Engine, or use --from-log / --print-sql")]
+    MissingCredentials,
+    #[error("CLOUDFLARE_ACCOUNT_ID `{0}` is not an account id (32 hex characters)")]
+    InvalidAccountId(String),
+    #[error("the SQL API request for `{query}` failed: {reason}")]
+    Http { query: String, reason: String },
+}
+
+impl CliError {
+    /// The process exit code for this failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Ops(OpsError::InvalidDataset(_) | OpsError::InvalidCsat(_))
+            | CliError::MissingCredentials
+            | CliError::InvalidAccountId(_) => EXIT_USAGE,
+            _ => EXIT_FAILURE,
+        }
+    }
+}
+
+fn parse_window(s: &str) -> Result<Window, String> {
+    s.parse().map_err(|e: OpsError| e.to_string())
+}
+
+/// The alert thresholds of the rules in `dir`.
+///
+/// The alert thresholds of the rules in `dir`, through the same loader as `concierge check`.
+/// Rules with failing examples still yield their thresholds; malformed rules are an error.
+pub fn load_thresholds(dir: &Path) -> Result<Thresholds, CliError> {
+    match crate::rules::load_dir(dir) {
+        Ok(loaded) => Ok(loaded.engine.thresholds().clone()),
+        Err(err) => Err(CliError::Rules(err.to_string())),
+    }
+}
+
+/// Runs `concierge metrics`, printing to stdout/stderr; returns the exit code.
+pub fn run_metrics(args: &MetricsArgs) -> u8 {
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    run_metrics_to(args, &mut std::io::stdin().lock(), &mut out, &mut err)
+}
+
+/// [`run_metrics`] over explicit streams (for tests).
+pub fn run_metrics_to(
+    args: &MetricsArgs,
+    stdin: &mut dyn Read,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    if args.print_sql {
+        return print_sql(args, out, err);
+    }
+    let summary = match summarize(args, stdin) {
+        Ok(summary) => summary,
+        Err(e) => return fail(&e, err),
+    };
+    let text = match args.format {
+        OutputFormat::Summary => text::render_summary(&summary),
+        OutputFormat::Json => json(&summary),
+        OutputFormat::Prometheus => prometheus::render(&summary, None),
+    };
+    write_or_fail(out, &text)
+}
+
+/// Runs `concierge alerts` with the thresholds of `rules_dir` (the CLI's global `--rules`),
+/// printing to stdout/stderr; returns the exit code.
+pub fn run_alerts(args: &AlertsArgs, rules_dir: &Path) -> u8 {
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    run_alerts_to(
+        args,
+        rules_dir,
+        &mut std::io::stdin().lock(),
+        &mut out,
+        &mut err,
+    )
+}
+
+/// [`run_alerts`] over explicit streams (for tests).
+pub fn run_alerts_to(
+    args: &AlertsArgs,
+    rules_dir: &Path,
+    stdin: &mut dyn Read,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    if args.metrics.print_sql {
+        return print_sql(&args.metrics, out, err);
+    }
+    let prepared = load_thresholds(rules_dir).and_then(|t| Ok((t, csat_input(args)?)));
+    let (thresholds, csat) = match prepared {
+        Ok(p) => p,
+        Err(e) => return fail(&e, err),
+    };
+    let summary = match summarize(&args.metrics, stdin) {
+        Ok(summary) => summary,
+        Err(e) => return fail(&e, err),
+    };
+    let alerts = evaluate(&summary, &thresholds.alerts, csat.as_ref());
+    let code = alerts_exit_code(&alerts);
+    let text = match args.metrics.format {
+        OutputFormat::Summary => text::render_alerts(&alerts),
+        OutputFormat::Json => {
+            let status = match code {
+                EXIT_CRITICAL => "critical",
+                EXIT_WARNING => "warning",
+                _ => "ok",
+            };
+            json(&serde_json::json!({"status": status, "alerts": alerts, "summary": summary}))
+        }
+        OutputFormat::Prometheus => prometheus::render(&summary, Some(&alerts)),
+    };
+    if args.metrics.format != OutputFormat::Summary && !alerts.is_empty() {
+        let _ = err.write_all(text::render_alerts(&alerts).as_bytes());
+    }
+    match write_or_fail(out, &text) {
+        EXIT_OK => code,
+        failed => failed,
+    }
+}
+
+/// 0 when nothing fired, 3 for warnings only, 4 when anything is critical.
+pub fn alerts_exit_code(alerts: &[Alert]) -> u8 {
+    match alerts.iter().map(|a| a.severity).max() {
+        None => EXIT_OK,
+        Some(Severity::Warning) => EXIT_WARNING,
+        Some(Severity::Critical) => EXIT_CRITICAL,
+    }
+}
+
+fn csat_input(args: &AlertsArgs) -> Result<Option<CsatInput>, CliError> {
+    if let Some(average) = args.csat_average {
+        return Ok(Some(CsatInput::from_average(average)?));
+    }
+    match &args.csat_json {
+        Some(path) => Ok(Some(CsatInput::from_admin_json(&read_text(path)?)?)),
+        None => Ok(None),
+    }
+}
+
+fn print_sql(args: &MetricsArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    if let Err(e) = validate_dataset(&args.dataset) {
+        return fail(&e.into(), err);
+    }
+    let mut text = String::new();
+    for q in MetricsQuery::ALL {
+        text.push_str(&format!(
+            "-- {}\n{};\n\n",
+            q.name(),
+            q.sql(&args.since, &args.dataset)
+        ));
+    }
+    write_or_fail(out, &text)
+}
+
+/// Builds the summary from the source the flags select.
+pub fn summarize(args: &MetricsArgs, stdin: &mut dyn Read) -> Result<Summary, CliError> {
+    if let Some(path) = &args.from_log {
+        let log = if path.as_os_str() == "-" {
+            devlog::read_data_points(BufReader::new(stdin))
+        } else {
+            let file = std::fs::File::open(path).map_err(|source| CliError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            devlog::read_data_points(BufReader::new(file))
+        }
+        .map_err(|source| CliError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        return Ok(Summary::from_data_points(&log.points));
+    }
+    validate_dataset(&args.dataset)?;
+    let window = args.since.to_string();
+    let responses = match &args.from_responses {
+        Some(path) => responses_from_file(path)?,
+        None => fetch_responses(&args.since, &args.dataset)?,
+    };
+    Ok(Summary::from_responses(&window, &responses)?)
+}
+
+fn responses_from_file(path: &Path) -> Result<BTreeMap<MetricsQuery, SqlResponse>, CliError> {
+    let text = read_text(path)?;
+    let mut all: serde_json::Map<String, Value> =
+        serde_json::from_str(&text).map_err(|source| CliError::Json {
+            path: path.display().to_string(),
+            source,
+        })?;
+    let mut responses = BTreeMap::new();
+    for q in MetricsQuery::ALL {
+        let value = all
+            .remove(q.name())
+            .ok_or_else(|| OpsError::MissingResponse(q.name().to_string()))?;
+        responses.insert(q, SqlResponse::from_value(q.name(), value)?);
+    }
+    Ok(responses)
+}
+
+fn fetch_responses(
+    window: &Window,
+    dataset: &str,
+) -> Result<BTreeMap<MetricsQuery, SqlResponse>, CliError> {
+    let account = std::env::var("CLOUDFLARE_ACCOUNT_ID").unwrap_or_default();
+    let token = std::env::var("CLOUDFLARE_API_TOKEN").unwrap_or_default();
+    if account.is_empty() || token.is_empty() {
+        return Err(CliError::MissingCredentials);
+    }
+    if account.len() != 32 || !account.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(CliError::InvalidAccountId(account));
+    }
+    let url =
+        format!("https://api.cloudflare.com/client/v4/accounts/{account}/analytics_engine/sql");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut responses = BTreeMap::new();
+    for q in MetricsQuery::ALL {
+        let http = |reason: String| CliError::Http {
+            query: q.name().to_string(),
+            reason,
+        };
+        let mut response = agent
+            .post(&url)
+            .header("Authorization", &format!("Bearer {token}"))
+            .send(q.sql(window, dataset))
+            .map_err(|e| http(e.to_string()))?;
+        let status = response.status();
+        let body = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| http(e.to_string()))?;
+        if !status.is_success() {
+            let excerpt: String = body.chars().take(300).collect();
+            return Err(http(format!("HTTP {status}: {excerpt}")));
+        }
+        responses.insert(q, SqlResponse::parse(q.name(), &body)?);
+    }
+    Ok(responses)
+}
+
+fn read_text(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|source| CliError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    // Serialising plain data with string keys cannot fail; fall back to an empty object anyway.
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".to_string()) + "\n"
+}
+
+fn fail(e: &CliError, err: &mut dyn Write) -> u8 {
+    let _ = writeln!(err, "error: {e}");
+    e.exit_code()
+}
+
+fn write_or_fail(out: &mut dyn Write, text: &str) -> u8 {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => EXIT_OK,
+        Err(_) => EXIT_FAILURE,
+    }
+}

@@ -1,0 +1,143 @@
+//! The Analytics Engine SQL API answer in its default `FORMAT JSON`:
+//! `{"meta": [{"name", "type"}], "data": [{column: value}], "rows": n, ...}`.
+//!
+//! Values are read leniently: ClickHouse, which serves the API, quotes 64-bit integers such as
+//! `SUM(_sample_interval)` as JSON strings, and an empty group's quantile can be `nan`.
+
+use super::OpsError;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// One column of the result schema.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Column {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// A parsed SQL API result.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SqlResponse {
+    pub meta: Vec<Column>,
+    pub data: Vec<Map<String, Value>>,
+    /// Row count as reported; absent in some answers, then `data.len()` counts.
+    #[serde(default)]
+    pub rows: Option<Value>,
+}
+
+impl SqlResponse {
+    /// Parses the body of one answer; `query` names it in errors.
+    pub fn parse(query: &str, body: &str) -> Result<SqlResponse, OpsError> {
+        let value: Value = serde_json::from_str(body).map_err(|e| OpsError::InvalidResponse {
+            query: query.to_string(),
+            reason: format!("not JSON ({e}): {}", excerpt(body)),
+        })?;
+        SqlResponse::from_value(query, value)
+    }
+
+    /// Reads an answer that is already JSON (e.g. one entry of a responses file).
+    pub fn from_value(query: &str, value: Value) -> Result<SqlResponse, OpsError> {
+        if value.get("data").is_none() {
+            let reason = match value.get("errors").or_else(|| value.get("error")) {
+                Some(errors) => format!("the API reported {errors}"),
+                None => "no `data` field".to_string(),
+            };
+            return Err(OpsError::InvalidResponse {
+                query: query.to_string(),
+                reason,
+            });
+        }
+        serde_json::from_value(value).map_err(|e| OpsError::InvalidResponse {
+            query: query.to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// The result rows, each able to read its columns by name.
+    pub fn rows<'a>(&'a self, query: &'a str) -> impl Iterator<Item = Row<'a>> + 'a {
+        self.data.iter().enumerate().map(move |(index, cells)| Row {
+            query,
+            index,
+            cells,
+        })
+    }
+}
+
+/// One result row; accessors name the query, row and column in their errors.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    query: &'a str,
+    index: usize,
+    cells: &'a Map<String, Value>,
+}
+
+impl Row<'_> {
+    fn missing(&self, column: &str) -> OpsError {
+        OpsError::MissingColumn {
+            query: self.query.to_string(),
+            column: column.to_string(),
+            row: self.index,
+        }
+    }
+
+    /// A string column (numbers are turned into their text).
+    pub fn text(&self, column: &str) -> Result<String, OpsError> {
+        match self.cells.get(column) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(Value::Number(n)) => Ok(n.to_string()),
+            _ => Err(self.missing(column)),
+        }
+    }
+
+    /// A non-negative count, given as a number or a quoted number; fractions are rounded.
+    pub fn count(&self, column: &str) -> Result<u64, OpsError> {
+        match self.number(column)? {
+            Some(v) if v >= 0.0 && v <= u64::MAX as f64 => Ok(v.round() as u64),
+            _ => Err(self.missing(column)),
+        }
+    }
+
+    /// A number given as a JSON number or a string; `None` for `nan`, `inf` or `null`.
+    pub fn number(&self, column: &str) -> Result<Option<f64>, OpsError> {
+        let value = match self.cells.get(column) {
+            Some(Value::Number(n)) => n.as_f64(),
+            Some(Value::String(s)) => {
+                Some(s.trim().parse::<f64>().map_err(|_| self.missing(column))?)
+            }
+            Some(Value::Null) => None,
+            _ => return Err(self.missing(column)),
+        };
+        Ok(value.filter(|v| v.is_finite()))
+    }
+}
+
+fn excerpt(body: &str) -> String {
+    let cut: String = body.chars().take(200).collect();
+    cut.replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_quoted_and_plain_numbers() {
+        let body = r#"{"meta":[{"name":"requests","type":"UInt64"},{"name":"p","type":"Float64"}],
+            "data":[{"requests":"1200","p":12.5},{"requests":7,"p":"nan"}],"rows":2}"#;
+        let r = SqlResponse::parse("q", body).unwrap();
+        let rows: Vec<_> = r.rows("q").collect();
+        assert_eq!(rows[0].count("requests").unwrap(), 1200);
+        assert_eq!(rows[0].number("p").unwrap(), Some(12.5));
+        assert_eq!(rows[1].count("requests").unwrap(), 7);
+        assert_eq!(rows[1].number("p").unwrap(), None);
+        assert!(rows[1].count("absent").is_err());
+    }
+
+    #[test]
+    fn an_error_answer_is_reported() {
+        let err = SqlResponse::parse("totals", r#"{"errors":[{"message":"bad"}]}"#).unwrap_err();
+        assert!(err.to_string().contains("bad"), "{err}");
+        assert!(SqlResponse::parse("totals", "Unauthorized").is_err());
+    }
+}

@@ -1,0 +1,319 @@
+//! The `concierge` binary: subcommands, output shapes and exit codes (0 ok, 1 rule errors,
+//! 2 usage errors).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn base() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/broken_rules/base")
+}
+
+fn concierge(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_concierge"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("concierge runs");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .as_mut()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("concierge exits")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A copy of the base rules with `file` replaced by `text`.
+fn rules_with(name: &str, file: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("concierge-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for entry in std::fs::read_dir(base()).expect("base rules") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copy");
+    }
+    std::fs::write(dir.join(file), text).expect("write override");
+    dir
+}
+
+#[test]
+fn check_passes_on_valid_rules_with_a_summary_line() {
+    let base = base();
+    let o = concierge(&["check", "--rules", base.to_str().expect("utf-8")], None);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.starts_with("ok: rules test-1"), "{out}");
+}
+
+#[test]
+fn check_exits_1_with_diagnostics_on_rule_errors() {
+    let dir = rules_with("broken", "rollout.toml", "percentage = 101\n");
+    let o = concierge(&["--rules", dir.to_str().expect("utf-8"), "check"], None);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("rollout.toml:1:14: `percentage` is out of range"),
+        "{err}"
+    );
+    assert!(err.contains("help: "), "{err}");
+}
+
+#[test]
+fn check_exits_1_on_failing_examples_but_classify_still_runs() {
+    let intents = std::fs::read_to_string(base().join("intents.toml"))
+        .expect("base intents")
+        .replace(
+            "examples = [\"can I talk to a human\"]",
+            "examples = [\"can I talk to a human\", \"hello there\"]",
+        );
+    let dir = rules_with("examples", "intents.toml", &intents);
+    let d = dir.to_str().expect("utf-8");
+    assert_eq!(
+        concierge(&["--rules", d, "check"], None).status.code(),
+        Some(1)
+    );
+    let o = concierge(&["--rules", d, "classify"], Some("hello there\n"));
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(concierge(&["frobnicate"], None).status.code(), Some(2));
+    assert_eq!(
+        concierge(&["--rules", "/nonexistent/rules", "check"], None)
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(concierge(&["bucket"], None).status.code(), Some(2));
+    let base = base();
+    let o = concierge(
+        &[
+            "--rules",
+            base.to_str().expect("utf-8"),
+            "bucket",
+            "--user",
+            "u-1",
+            "--feature",
+            "nope",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn classify_writes_one_json_object_per_line_with_null_entities() {
+    let base = base();
+    let o = concierge(
+        &["--rules", base.to_str().expect("utf-8"), "classify"],
+        Some("where is my order 100123?\nhello\r\n\nrose-gold ring, size 6.5\n"),
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 4);
+    let first = &lines[0];
+    let mut keys: Vec<&str> = first
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "confidence",
+            "entities",
+            "intent",
+            "matched",
+            "rules_version",
+            "text"
+        ]
+    );
+    let mut entity_keys: Vec<&str> = first["entities"]
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    entity_keys.sort_unstable();
+    assert_eq!(
+        entity_keys,
+        [
+            "category",
+            "email",
+            "metal",
+            "order_number",
+            "price",
+            "ring_size"
+        ]
+    );
+    assert_eq!(first["intent"], "order_tracking");
+    assert_eq!(first["entities"]["order_number"], "AUR-100123");
+    assert!(first["entities"]["email"].is_null());
+    assert_eq!(first["rules_version"], "test-1");
+    assert_eq!(lines[1]["text"], "hello", "CR stripped");
+    assert_eq!(lines[2]["intent"], "unknown");
+    assert_eq!(lines[3]["entities"]["metal"], "rose_gold");
+    assert_eq!(lines[3]["entities"]["ring_size"], 6.5);
+}
+
+#[test]
+fn explain_shows_rules_spans_scores_and_why() {
+    let base = base();
+    let o = concierge(
+        &[
+            "--rules",
+            base.to_str().expect("utf-8"),
+            "explain",
+            "where is my order? I want a refund",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(
+        out.contains("order_tracking.phrase.where is my order  @0..17 \"where is my order\""),
+        "{out}"
+    );
+    assert!(out.contains("returns_resizing.phrase.refund"), "{out}");
+    assert!(out.contains("why:        `order_tracking` scored"), "{out}");
+    let json = concierge(
+        &[
+            "--rules",
+            base.to_str().expect("utf-8"),
+            "explain",
+            "--json",
+            "trak it",
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(v["hits"][0]["corrections"][0], "trak → track");
+}
+
+#[test]
+fn bucket_prints_the_bucket_and_decision() {
+    let base = base();
+    let o = concierge(
+        &[
+            "--rules",
+            base.to_str().expect("utf-8"),
+            "bucket",
+            "--user",
+            "u-42",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(v["bucket"].as_u64().is_some_and(|b| b < 10_000));
+    assert!(v["enabled"].is_boolean());
+    assert!(v["reason"].is_string());
+    let text = concierge(
+        &[
+            "--rules",
+            base.to_str().expect("utf-8"),
+            "bucket",
+            "--user",
+            "u-42",
+            "--feature",
+            "stylist_chat",
+        ],
+        None,
+    );
+    assert!(
+        stdout(&text).starts_with("user u-42, feature stylist_chat: bucket "),
+        "{}",
+        stdout(&text)
+    );
+}
+
+#[test]
+fn diff_lists_changed_messages_and_rollout_share() {
+    let intents = std::fs::read_to_string(base().join("intents.toml"))
+        .expect("base intents")
+        .replace(
+            "phrases = [\"stylist\", \"talk to a human\"]",
+            "phrases = [\"stylist\", \"talk to a human\", \"hello\"]",
+        );
+    let new = rules_with("diff", "intents.toml", &intents);
+    let rollout = rules_with(
+        "diff-rollout",
+        "rollout.toml",
+        "percentage = 100\nsalt = \"test\"\n",
+    );
+    let corpus =
+        std::env::temp_dir().join(format!("concierge-cli-{}-corpus.tsv", std::process::id()));
+    std::fs::write(
+        &corpus,
+        "# c\ntext\tlabel\nhello\tother\nwhere is my order\torder_tracking\n",
+    )
+    .expect("corpus");
+    let base = base();
+    let o = concierge(
+        &[
+            "diff",
+            base.to_str().expect("utf-8"),
+            new.to_str().expect("utf-8"),
+            "--corpus",
+            corpus.to_str().expect("utf-8"),
+            "--users",
+            "1000",
+        ],
+        None,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("hello\n    intent unknown (0.00) → stylist_escalation"),
+        "{out}"
+    );
+    assert!(out.contains("messages: 1 of 2 changed"), "{out}");
+    assert!(
+        out.contains("rollout (widget): 0 of 1000 sampled users change decision"),
+        "{out}"
+    );
+    let o = concierge(
+        &[
+            "diff",
+            base.to_str().expect("utf-8"),
+            rollout.to_str().expect("utf-8"),
+            "--corpus",
+            corpus.to_str().expect("utf-8"),
+            "--users",
+            "1000",
+        ],
+        None,
+    );
+    let out = stdout(&o);
+    assert!(out.contains("messages: 0 of 2 changed"), "{out}");
+    assert!(out.contains("rollout (widget): "), "{out}");
+}
