@@ -70,6 +70,11 @@ impl Route {
 /// Template used in metrics for requests that matched no route.
 pub const UNMATCHED_TEMPLATE: &str = "UNMATCHED";
 
+/// Whether `path` belongs to the API (everything else may be a static asset).
+pub fn is_api_path(path: &str) -> bool {
+    path == "/health" || path == "/openapi.json" || path == "/v1" || path.starts_with("/v1/")
+}
+
 /// Resolves a request line to a route.
 pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
     let path = if path.len() > 1 {
