@@ -14,16 +14,17 @@ const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 
 /**
  * A fresh persistent browser context (its own temp profile). Options are playwright context
- * options (viewport, deviceScaleFactor, ...). Resolves to {context, page, close()}.
+ * options (viewport, deviceScaleFactor, ...) plus `extraArgs` for chromium. Resolves to
+ * {context, page, problems, close()}.
  */
-export async function openBrowser(options = {}) {
+export async function openBrowser({ extraArgs = [], ...options } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'aurora-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 800 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', ...extraArgs],
     ...options,
   });
   context.setDefaultTimeout(15_000);

@@ -416,6 +416,39 @@ describe('concierge widget', () => {
     });
   });
 
+  test('embed: one script tag on a merchant origin talks to the Worker it was loaded from (CORS)', async () => {
+    // A merchant origin from allowed_origins in rules/rollout.toml, served by the test. Chromium's
+    // local network access checks would stop a public page from reaching the Worker on 127.0.0.1
+    // (in production the Worker is public too), so they are switched off for this browser.
+    const shop = 'https://shop.aurora-jewelry.example';
+    const browser = await openBrowser({
+      extraArgs: ['--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessRespectPreflightResults,BlockInsecurePrivateNetworkRequests'],
+    });
+    try {
+      const { page, context } = browser;
+      await context.route(`${shop}/**`, (route) => route.fulfill({
+        contentType: 'text/html',
+        body: `<!doctype html><html lang="en"><head><title>Merchant page</title></head><body><main><h1>Merchant page</h1></main>
+               <script src="${base}/widget.js" defer></script><aurora-concierge></aurora-concierge></body></html>`,
+      }));
+      const origins = [];
+      page.on('request', (req) => { if (req.url().startsWith(`${base}/v1/`)) origins.push(req.headers().origin); });
+      await page.goto(`${shop}/product/aster`);
+      await page.waitForFunction(() => ['ready', 'off'].includes(document.querySelector('aurora-concierge')?.getAttribute('state')));
+      assert.equal(await page.locator('aurora-concierge').getAttribute('state'), 'ready', 'the flag check passed CORS');
+      assert.ok(origins.length > 0 && origins.every((o) => o === shop), `requests carry the merchant origin: ${origins}`);
+      const cookie = (await context.cookies(shop)).find((c) => c.name === 'aurora_uid');
+      assert.match(cookie && cookie.value, /^u-[0-9a-f-]{36}$/, 'a first-party shopper cookie is set on the merchant domain');
+      const widget = page.locator('aurora-concierge');
+      await openWidget(widget);
+      await send(page, widget, 'can I talk to a stylist?');
+      await widget.locator('.msg.bot').nth(1).waitFor();
+      assert.doesNotMatch(await widget.locator('.msg.bot').nth(1).textContent(), /couldn't reach/, 'POST /v1/messages passed CORS');
+    } finally {
+      await browser.close();
+    }
+  });
+
   test('small screens: 360 px wide and 200% zoom keep the whole dialog usable', async () => {
     const layouts = [
       ['360x740', { viewport: { width: 360, height: 740 } }],
