@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { createServer } from 'node:net';
 
 const execFileP = promisify(execFile);
 
@@ -107,7 +108,11 @@ export async function startWorker({ vars = {}, persistDir, fresh = true, seed = 
   const ownsDir = !persistDir;
   if (fresh || ownsDir) await migrateAndSeed(dir, { seed });
 
+  // The devtools inspector defaults to 9229, which another wrangler dev on the machine may hold
+  // (workerd then dies with "Address already in use"): give each instance a free port.
+  const inspectorPort = await freePort();
   const args = [WRANGLER, 'dev', '--local', '--ip', '127.0.0.1', '--port', '0', '--persist-to', dir,
+    '--inspector-ip', '127.0.0.1', '--inspector-port', String(inspectorPort),
     '--show-interactive-dev-session=false', '--log-level', logLevel];
   // E2E_WRANGLER_CONFIG: run the tests against another config, e.g. .state/bench/wrangler.prebuilt.toml
   // (made by scripts/bench) to test an already built Worker without its [build] step.
@@ -183,6 +188,19 @@ export async function startWorker({ vars = {}, persistDir, fresh = true, seed = 
     kvDelete: (k) => kvDelete(dir, k),
     timings: { readyMs: Math.round(readyAt - spawnedAt), firstAnswerMs: Math.round(answeredAt - readyAt) },
   };
+}
+
+/** A loopback TCP port that was free a moment ago. */
+function freePort() {
+  return new Promise((res, rej) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', rej);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => res(port));
+    });
+  });
 }
 
 function groupAlive(pgid) {
