@@ -127,7 +127,7 @@ h2{margin:0;font-size:20px;letter-spacing:.02em}
 .close{flex:none;display:grid;place-items:center;width:40px;height:40px;border-radius:50%;border:0;background:transparent;color:#fff}
 .close:hover{background:rgba(255,255,255,.12)}
 header :focus-visible{outline-color:#f3d88f}
-.body{flex:1;overflow-y:auto;padding:16px 16px 8px;scroll-behavior:smooth}
+.body{position:relative;flex:1;overflow-y:auto;padding:16px 16px 8px;scroll-behavior:smooth}
 .log{display:flex;flex-direction:column;gap:10px}
 .msg{max-width:88%;padding:10px 14px;border-radius:16px;overflow-wrap:anywhere}
 .msg p{margin:0}
@@ -353,8 +353,12 @@ legend{padding:0;margin-bottom:6px}
       }
     }
 
-    scrollDown() {
-      requestAnimationFrame(() => { this.body.scrollTop = this.body.scrollHeight; });
+    /** Scrolls to the newest content; a block taller than the view is shown from its top. */
+    scrollDown(el) {
+      requestAnimationFrame(() => {
+        const b = this.body;
+        b.scrollTop = el && el.offsetHeight > b.clientHeight - 16 ? el.offsetTop - 8 : b.scrollHeight;
+      });
     }
 
     /** Appends a message bubble (text) or a rich node to the conversation log. */
@@ -362,7 +366,7 @@ legend{padding:0;margin-bottom:6px}
       const node = typeof content === 'string' ? h('p', null, content) : content;
       const el = h('div', { class: `msg ${who} ${extra}` }, who === 'user' ? h('span', { class: 'sr' }, 'You: ') : null, node);
       this.log.append(el);
-      this.scrollDown();
+      this.scrollDown(el);
       return el;
     }
 
@@ -440,7 +444,7 @@ legend{padding:0;margin-bottom:6px}
     /** Opens a form in the flow area, replacing any other, and moves focus to its first field. */
     showFlow(form) {
       this.flow.replaceChildren(form);
-      this.scrollDown();
+      this.scrollDown(form);
       const first = form.querySelector('input:not([type=hidden]):not(:disabled),select,textarea,button');
       if (first) first.focus();
     }
