@@ -451,6 +451,35 @@ describe('bad input never yields a 500', () => {
     assertError(await call(base, 'DELETE', '/v1/products', { headers: json() }), 405, 'method_not_allowed');
   });
 
+  it('junk of every JSON type in every field of every POST route → 4xx with the error shape', async () => {
+    const routes = {
+      '/v1/messages': { session_id: 's-junk', user_id: 'u-junk', text: 'hello' },
+      '/v1/orders/lookup': { order_number: 'AUR-123456', email: 'a@example.com' },
+      '/v1/returns': { order_number: 'AUR-123456', email: 'a@example.com', sku: 'RG-0001', kind: 'resize', reason: 'x', ring_size: 7 },
+      '/v1/escalations': { session_id: 's-junk', email: 'a@example.com', name: 'A', topic: 't', message: 'm' },
+      '/v1/csat': { ticket_id: 'TCK-junk', score: 3, comment: 'c' },
+    };
+    const junk = [null, true, -1, 1e308, 'x'.repeat(3000), '\u0000\ud800', [], [1], {}, { nested: { deep: [1, { a: null }] } }];
+    const results = [];
+    for (const [path, valid] of Object.entries(routes)) {
+      for (const field of Object.keys(valid)) {
+        for (const value of junk) {
+          results.push(post(path, { ...valid, [field]: value }).then((res) => ({ path, field, value, res })));
+        }
+      }
+    }
+    for (const { path, field, value, res } of await Promise.all(results)) {
+      const what = `${path} ${field}=${JSON.stringify(value).slice(0, 40)} → ${res.status} ${res.text.slice(0, 200)}`;
+      assert.ok(res.status >= 200 && res.status < 500, what);
+      if (res.status >= 400) {
+        assert.ok(res.body.error && typeof res.body.error.code === 'string', what);
+        if (res.status === 422 && ['invalid_field', 'missing_field'].includes(res.body.error.code)) {
+          assert.equal(res.body.error.field, field, what);
+        }
+      }
+    }
+  });
+
   it('an invalid Idempotency-Key → 422 naming the header', async () => {
     const res = await post('/v1/escalations', { session_id: 's-bad', email: 'a@example.com', topic: 't', message: 'm' }, { 'idempotency-key': 'x'.repeat(300) });
     assert.equal(res.status, 422, res.text);
