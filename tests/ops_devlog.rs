@@ -112,3 +112,22 @@ fn an_unclosed_object_does_not_swallow_later_data_points() {
         "a stray brace line is noise, not a broken data point"
     );
 }
+
+#[test]
+fn a_line_captured_from_wrangler_dev_is_read() {
+    // Verbatim from `wrangler dev --log-level log` of the Worker (serde_json sorts the keys).
+    let captured = r#"[custom build] ⚡ Done in 14ms
+[wrangler:info] Ready on http://127.0.0.1:18931
+{"blobs":["GET /health","GET","2xx","","2026.11.25-1","","DFW","0c05742f-2226-4854-ae15-4aff143b6f73",""],"doubles":[340.0,200.0,-1.0],"indexes":["GET /health"],"type":"aurora.datapoint"}
+[wrangler:info] GET /health 200 OK (1320ms)
+"#;
+    let log = read_data_points(captured.as_bytes()).unwrap();
+    assert_eq!(log.points.len(), 1);
+    let p = &log.points[0];
+    assert_eq!(
+        (p.route.as_str(), p.status, p.latency_ms),
+        ("GET /health", 200, 340.0)
+    );
+    assert_eq!(p.colo, "DFW");
+    assert_eq!(p.confidence, -1.0);
+}

@@ -90,12 +90,13 @@ pub enum CliError {
         path: String,
         source: serde_json::Error,
     },
-    #[error("cannot load the rules: {0}")]
-    Rules(String),
     #[error("set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN to query Analytics Engine, or use --from-log / --print-sql")]
     MissingCredentials,
     #[error("CLOUDFLARE_ACCOUNT_ID `{0}` is not an account id (32 hex characters)")]
     InvalidAccountId(String),
+    /// The rules directory could not be loaded.
+    #[error("cannot load the alert thresholds: {0}")]
+    Rules(String),
     #[error("the SQL API request for `{query}` failed: {reason}")]
     Http { query: String, reason: String },
 }
@@ -116,8 +117,6 @@ fn parse_window(s: &str) -> Result<Window, String> {
     s.parse().map_err(|e: OpsError| e.to_string())
 }
 
-/// The alert thresholds of the rules in `dir`.
-///
 /// The alert thresholds of the rules in `dir`, through the same loader as `concierge check`.
 /// Rules with failing examples still yield their thresholds; malformed rules are an error.
 pub fn load_thresholds(dir: &Path) -> Result<Thresholds, CliError> {

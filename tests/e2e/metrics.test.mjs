@@ -24,7 +24,8 @@ function concierge(args, input = '') {
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'aurora-e2e-metrics-'));
-  worker = await startWorker({ vars: { ...devVarsExample(), LOG_DATA_POINTS: '1', RATE_LIMIT_SCALE: '100' } });
+  // logLevel 'log': wrangler's `info` level hides console.log, which is where data points go.
+  worker = await startWorker({ vars: { ...devVarsExample(), LOG_DATA_POINTS: '1', RATE_LIMIT_SCALE: '100' }, logLevel: 'log' });
 });
 
 after(async () => {
