@@ -135,8 +135,8 @@ async function main() {
 
   const routes = [
     { name: 'GET /health', path: '/health' },
-    { name: 'POST /v1/messages (tracking)', path: '/v1/messages', body: { session_id: 'SESSION', text: 'Where is my order? It has not arrived yet' } },
-    { name: 'POST /v1/messages (discovery, warm KV)', path: '/v1/messages', body: { session_id: 'SESSION', text: 'rose gold rings under $500' } },
+    { name: 'POST /v1/messages (tracking)', path: '/v1/messages', body: { session_id: 'SESSION', text: 'Where is my order? It has not arrived yet' }, intent: 'order_tracking' },
+    { name: 'POST /v1/messages (discovery, warm KV)', path: '/v1/messages', body: { session_id: 'SESSION', text: 'rose gold rings under $500' }, intent: 'product_discovery' },
   ];
 
   let worker = await start();
@@ -147,6 +147,8 @@ async function main() {
       for (let i = 0; i < 5; i += 1) {
         const res = await request(worker.url, route.body ? 'POST' : 'GET', route.path, route.body ? { body: { ...route.body, session_id: 's-bench-warm' } } : {});
         if (res.status !== 200) throw new Error(`${route.name} → ${res.status}: ${res.text}`);
+        if (route.intent && res.body.intent !== route.intent) throw new Error(`${route.name} classified as ${res.body.intent}, not ${route.intent}`);
+        if (route.intent === 'product_discovery' && !(res.body.products?.length > 0)) throw new Error(`${route.name} found no products`);
       }
       log(`wrk ${route.name}`);
       const script = route.body ? luaPost(route.path.replace(/\W+/g, '_') + results.length, route.body) : null;
