@@ -4,6 +4,7 @@
 //! compiled into this build, `metrics` defines the Analytics Engine data point; the wasm-only
 //! `worker` module is the Cloudflare glue.
 
+pub mod api;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod embedded;
@@ -11,3 +12,5 @@ pub mod engine;
 pub mod metrics;
 pub mod ops;
 pub mod rules;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;

@@ -1,0 +1,143 @@
+//! The one error type of the API: every variant maps to a status, a stable code and a public
+//! message; the JSON body is `{"error": {"code", "message", "field"}}`.
+
+use super::http::ApiResponse;
+use super::platform::StorageError;
+use serde_json::json;
+
+/// Everything a request can fail with. Client mistakes are 4xx; only [`ApiError::Internal`] is 5xx.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("content type must be application/json")]
+    UnsupportedMediaType,
+    #[error("request body is not valid JSON: {0}")]
+    InvalidJson(String),
+    #[error("{message}")]
+    InvalidField { field: String, message: String },
+    #[error("`{field}` is required")]
+    MissingField { field: String },
+    #[error("`{field}` is not a known field")]
+    UnknownField { field: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("method not allowed; allowed: {}", allowed.join(", "))]
+    MethodNotAllowed { allowed: Vec<&'static str> },
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    #[error("this token's role may not use this route")]
+    Forbidden,
+    #[error("too many requests; retry after {retry_after} seconds")]
+    RateLimited { retry_after: u64 },
+    #[error("this idempotency key was used with a different request")]
+    IdempotencyKeyReused,
+    #[error("a request with this idempotency key is still being processed")]
+    IdempotencyInFlight,
+    #[error("{message}")]
+    NotEligible { field: String, message: String },
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// Details are for logs only; the client sees a generic message.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::PayloadTooLarge { .. } => 413,
+            ApiError::UnsupportedMediaType => 415,
+            ApiError::InvalidJson(_) => 400,
+            ApiError::InvalidField { .. }
+            | ApiError::MissingField { .. }
+            | ApiError::UnknownField { .. }
+            | ApiError::IdempotencyKeyReused
+            | ApiError::NotEligible { .. } => 422,
+            ApiError::NotFound(_) => 404,
+            ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::Unauthorized => 401,
+            ApiError::Forbidden => 403,
+            ApiError::RateLimited { .. } => 429,
+            ApiError::IdempotencyInFlight | ApiError::AlreadyExists(_) => 409,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    /// Stable machine-readable code (see docs/api.md).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::InvalidJson(_) => "invalid_json",
+            ApiError::InvalidField { .. } => "invalid_field",
+            ApiError::MissingField { .. } => "missing_field",
+            ApiError::UnknownField { .. } => "unknown_field",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden => "forbidden",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::IdempotencyInFlight => "idempotency_in_flight",
+            ApiError::NotEligible { .. } => "not_eligible",
+            ApiError::AlreadyExists(_) => "already_exists",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    /// The JSON path of the offending field, when there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::InvalidField { field, .. }
+            | ApiError::MissingField { field }
+            | ApiError::UnknownField { field }
+            | ApiError::NotEligible { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// Shorthand for a 422 `invalid_field`.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::InvalidField {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for a 422 `not_eligible`.
+    pub fn not_eligible(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::NotEligible {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The error response, with `Allow` / `Retry-After` where the status calls for them.
+    pub fn to_response(&self) -> ApiResponse {
+        let message = match self {
+            ApiError::Internal(_) => "internal error".to_string(),
+            other => other.to_string(),
+        };
+        let body =
+            json!({"error": {"code": self.code(), "message": message, "field": self.field()}});
+        let mut response = ApiResponse::json(self.status(), &body);
+        match self {
+            ApiError::MethodNotAllowed { allowed } => {
+                response.set_header("allow", &allowed.join(", "));
+            }
+            ApiError::RateLimited { retry_after } => {
+                response.set_header("retry-after", &retry_after.to_string());
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}

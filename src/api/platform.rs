@@ -1,0 +1,95 @@
+//! The small traits the handlers are written against: D1 ([`Database`]), KV ([`KeyValue`]),
+//! the Analytics Engine sink ([`MetricsSink`]), the clock and id generation. The Worker implements
+//! them over its bindings; native tests implement them over SQLite and memory.
+
+use crate::metrics::DataPoint;
+use serde_json::{Map, Value};
+
+/// One bound SQL parameter, in the value space D1 and SQLite share.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl From<&str> for SqlValue {
+    fn from(v: &str) -> Self {
+        SqlValue::Text(v.to_string())
+    }
+}
+
+impl From<String> for SqlValue {
+    fn from(v: String) -> Self {
+        SqlValue::Text(v)
+    }
+}
+
+impl From<i64> for SqlValue {
+    fn from(v: i64) -> Self {
+        SqlValue::Integer(v)
+    }
+}
+
+impl From<f64> for SqlValue {
+    fn from(v: f64) -> Self {
+        SqlValue::Real(v)
+    }
+}
+
+impl<T: Into<SqlValue>> From<Option<T>> for SqlValue {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(SqlValue::Null, Into::into)
+    }
+}
+
+/// A result row: column name → JSON value (what D1 returns).
+pub type Row = Map<String, Value>;
+
+/// A failure of a binding; the handlers turn it into a 500 `internal` without leaking details.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("kv error: {0}")]
+    Kv(String),
+    #[error("unexpected row shape: {0}")]
+    RowShape(String),
+}
+
+/// D1 (or SQLite in tests). Futures are not `Send`: the Worker runs on one thread.
+#[allow(async_fn_in_trait)]
+pub trait Database {
+    /// Runs a query and returns every row.
+    async fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, StorageError>;
+    /// Runs a statement and returns the number of rows it changed.
+    async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, StorageError>;
+}
+
+/// Workers KV (or memory in tests).
+#[allow(async_fn_in_trait)]
+pub trait KeyValue {
+    /// The value under `key`, if any and not expired.
+    async fn get(&self, key: &str) -> Result<Option<String>, StorageError>;
+    /// Stores `value` under `key` for `ttl_seconds` (KV's minimum is 60).
+    async fn put(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<(), StorageError>;
+}
+
+/// Where the per-request data point goes: Analytics Engine in the Worker, a vector in tests.
+pub trait MetricsSink {
+    fn write(&self, point: &DataPoint);
+    /// A 5xx's detail, for the operator's log only (the client sees a generic message).
+    fn internal_error(&self, _route: &str, _detail: &str) {}
+}
+
+/// Wall-clock time in milliseconds since the Unix epoch; an input, so tests can move it.
+pub trait Clock {
+    fn now_ms(&self) -> i64;
+}
+
+/// Random identifier material for return and ticket ids.
+pub trait IdSource {
+    /// A fresh random token of upper-case letters and digits (at least 10 characters).
+    fn token(&self) -> String;
+}

@@ -1,0 +1,478 @@
+//! D1 storage: the SQL the handlers run, behind a small async [`Database`] trait so the same
+//! queries run on D1 in the Worker and on SQLite in native tests.
+//!
+//! # Schema the Worker queries (agreed with `migrations/0001_init.sql`)
+//!
+//! Timestamps are ISO-8601 UTC text `YYYY-MM-DDTHH:MM:SSZ` (they sort and compare as text).
+//! Money is integer cents. Booleans are INTEGER 0/1. Emails are stored lower-case.
+//!
+//! ```text
+//! products(sku TEXT PRIMARY KEY, name TEXT NOT NULL, category TEXT NOT NULL  -- rings|necklaces|earrings|bracelets
+//!          , metal TEXT NOT NULL        -- yellow_gold|white_gold|rose_gold|platinum
+//!          , price_cents INTEGER NOT NULL, ready_to_ship INTEGER NOT NULL, stock INTEGER NOT NULL
+//!          , image TEXT NOT NULL)       -- index on (category, metal, price_cents)
+//! orders(order_number TEXT PRIMARY KEY  -- AUR-123456
+//!        , email TEXT NOT NULL          -- lower-case
+//!        , status TEXT NOT NULL         -- processing|shipped|delivered|cancelled
+//!        , placed_at TEXT NOT NULL, delivered_at TEXT)   -- delivered_at NULL unless delivered
+//! order_items(order_number TEXT NOT NULL REFERENCES orders, sku TEXT NOT NULL, name TEXT NOT NULL,
+//!             category TEXT NOT NULL, quantity INTEGER NOT NULL, price_cents INTEGER NOT NULL)
+//! shipments(id INTEGER PRIMARY KEY, order_number TEXT NOT NULL REFERENCES orders, carrier TEXT NOT NULL,
+//!           tracking_number TEXT NOT NULL, status TEXT NOT NULL  -- label_created|in_transit|delivered|returned
+//!           , shipped_at TEXT, delivered_at TEXT)
+//! shipment_events(shipment_id INTEGER NOT NULL REFERENCES shipments, at TEXT NOT NULL,
+//!                 status TEXT NOT NULL, detail TEXT NOT NULL)
+//! return_requests(return_id TEXT PRIMARY KEY, order_number TEXT NOT NULL, sku TEXT NOT NULL,
+//!                 kind TEXT NOT NULL    -- return|resize|exchange
+//!                 , reason TEXT NOT NULL, ring_size REAL, status TEXT NOT NULL, created_at TEXT NOT NULL)
+//! tickets(ticket_id TEXT PRIMARY KEY, session_id TEXT NOT NULL, email TEXT NOT NULL, name TEXT,
+//!         topic TEXT NOT NULL, message TEXT NOT NULL, status TEXT NOT NULL  -- open|pending|closed
+//!         , note TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)
+//! csat_responses(ticket_id TEXT PRIMARY KEY REFERENCES tickets, score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+//!                comment TEXT, created_at TEXT NOT NULL)
+//! idempotency_keys(key TEXT PRIMARY KEY, route TEXT NOT NULL, request_hash TEXT NOT NULL,
+//!                  status TEXT NOT NULL  -- in_flight|done
+//!                  , response_status INTEGER, response_body TEXT, created_at TEXT NOT NULL)
+//! message_log(id INTEGER PRIMARY KEY AUTOINCREMENT, intent TEXT NOT NULL, confidence REAL NOT NULL,
+//!             created_at TEXT NOT NULL)          -- no personal data: admin analytics only
+//! catalog_meta(id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)  -- one row (1, 1);
+//!             bump `version` whenever products change: it is part of the KV catalog cache key
+//! ```
+
+use super::models::{dollars, CatalogFilter, OrderItem, Product, Shipment, ShipmentEvent, Ticket};
+use super::platform::{Database, Row, SqlValue, StorageError};
+use serde_json::Value;
+
+/// A text column; error when absent or not text.
+pub fn text_col(row: &Row, col: &str) -> Result<String, StorageError> {
+    opt_text_col(row, col)?.ok_or_else(|| StorageError::RowShape(format!("`{col}` is null")))
+}
+
+/// A nullable text column.
+pub fn opt_text_col(row: &Row, col: &str) -> Result<Option<String>, StorageError> {
+    match row.get(col) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(StorageError::RowShape(format!(
+            "`{col}` is not text: {other}"
+        ))),
+    }
+}
+
+/// An integer column (D1 may hand integers back as JS numbers, i.e. floats).
+pub fn int_col(row: &Row, col: &str) -> Result<i64, StorageError> {
+    opt_int_col(row, col)?.ok_or_else(|| StorageError::RowShape(format!("`{col}` is null")))
+}
+
+/// A nullable integer column.
+pub fn opt_int_col(row: &Row, col: &str) -> Result<Option<i64>, StorageError> {
+    match row.get(col) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+            .map(Some)
+            .ok_or_else(|| StorageError::RowShape(format!("`{col}` is not an integer: {v}"))),
+    }
+}
+
+/// A nullable real column.
+pub fn opt_real_col(row: &Row, col: &str) -> Result<Option<f64>, StorageError> {
+    match row.get(col) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| StorageError::RowShape(format!("`{col}` is not a number: {v}"))),
+    }
+}
+
+/// The catalog version (part of the KV cache key); 0 when the meta row is missing.
+pub async fn catalog_version<D: Database>(db: &D) -> Result<i64, StorageError> {
+    let rows = db
+        .query("SELECT version FROM catalog_meta WHERE id = 1", &[])
+        .await?;
+    rows.first().map_or(Ok(0), |r| int_col(r, "version"))
+}
+
+fn product_from_row(row: &Row) -> Result<Product, StorageError> {
+    let price_cents = int_col(row, "price_cents")?;
+    Ok(Product {
+        sku: text_col(row, "sku")?,
+        name: text_col(row, "name")?,
+        category: text_col(row, "category")?,
+        metal: text_col(row, "metal")?,
+        price: dollars(price_cents),
+        price_cents,
+        ready_to_ship: int_col(row, "ready_to_ship")? != 0,
+        stock: int_col(row, "stock")?,
+        image: text_col(row, "image")?,
+    })
+}
+
+/// Products matching `filter`, cheapest first.
+pub async fn search_products<D: Database>(
+    db: &D,
+    filter: &CatalogFilter,
+) -> Result<Vec<Product>, StorageError> {
+    let rows = db
+        .query(
+            "SELECT sku, name, category, metal, price_cents, ready_to_ship, stock, image FROM products \
+             WHERE (?1 IS NULL OR category = ?1) AND (?2 IS NULL OR metal = ?2) \
+               AND (?3 IS NULL OR price_cents >= ?3) AND (?4 IS NULL OR price_cents <= ?4) \
+               AND (?5 = 0 OR (ready_to_ship = 1 AND stock > 0)) \
+             ORDER BY price_cents, sku LIMIT ?6",
+            &[
+                filter.category.clone().into(),
+                filter.metal.clone().into(),
+                filter.min_cents.into(),
+                filter.max_cents.into(),
+                SqlValue::Integer(i64::from(filter.ready_to_ship_only)),
+                SqlValue::Integer(i64::from(filter.limit)),
+            ],
+        )
+        .await?;
+    rows.iter().map(product_from_row).collect()
+}
+
+/// An order row before its owner is checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderRecord {
+    pub order_number: String,
+    pub email: String,
+    pub status: String,
+    pub placed_at: String,
+    pub delivered_at: Option<String>,
+}
+
+/// The order with this number, if any.
+pub async fn find_order<D: Database>(
+    db: &D,
+    order_number: &str,
+) -> Result<Option<OrderRecord>, StorageError> {
+    let rows = db
+        .query(
+            "SELECT order_number, email, status, placed_at, delivered_at FROM orders WHERE order_number = ?1",
+            &[order_number.into()],
+        )
+        .await?;
+    rows.first()
+        .map(|r| {
+            Ok(OrderRecord {
+                order_number: text_col(r, "order_number")?,
+                email: text_col(r, "email")?,
+                status: text_col(r, "status")?,
+                placed_at: text_col(r, "placed_at")?,
+                delivered_at: opt_text_col(r, "delivered_at")?,
+            })
+        })
+        .transpose()
+}
+
+/// The lines of an order.
+pub async fn order_items<D: Database>(
+    db: &D,
+    order_number: &str,
+) -> Result<Vec<OrderItem>, StorageError> {
+    let rows = db
+        .query(
+            "SELECT sku, name, category, quantity, price_cents FROM order_items WHERE order_number = ?1 ORDER BY rowid",
+            &[order_number.into()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OrderItem {
+                sku: text_col(r, "sku")?,
+                name: text_col(r, "name")?,
+                category: text_col(r, "category")?,
+                quantity: int_col(r, "quantity")?,
+                price: dollars(int_col(r, "price_cents")?),
+            })
+        })
+        .collect()
+}
+
+/// The shipments of an order with their scans, oldest scan first.
+pub async fn shipments<D: Database>(
+    db: &D,
+    order_number: &str,
+) -> Result<Vec<Shipment>, StorageError> {
+    let rows = db
+        .query(
+            "SELECT s.id AS id, s.carrier AS carrier, s.tracking_number AS tracking_number, s.status AS status, \
+                    s.shipped_at AS shipped_at, s.delivered_at AS delivered_at, \
+                    e.at AS event_at, e.status AS event_status, e.detail AS event_detail \
+             FROM shipments s LEFT JOIN shipment_events e ON e.shipment_id = s.id \
+             WHERE s.order_number = ?1 ORDER BY s.id, e.at",
+            &[order_number.into()],
+        )
+        .await?;
+    let mut out: Vec<(i64, Shipment)> = Vec::new();
+    for r in &rows {
+        let id = int_col(r, "id")?;
+        if out.last().is_none_or(|(last, _)| *last != id) {
+            out.push((
+                id,
+                Shipment {
+                    carrier: text_col(r, "carrier")?,
+                    tracking_number: text_col(r, "tracking_number")?,
+                    status: text_col(r, "status")?,
+                    shipped_at: opt_text_col(r, "shipped_at")?,
+                    delivered_at: opt_text_col(r, "delivered_at")?,
+                    events: Vec::new(),
+                },
+            ));
+        }
+        if let (Some(at), Some((_, shipment))) = (opt_text_col(r, "event_at")?, out.last_mut()) {
+            shipment.events.push(ShipmentEvent {
+                at,
+                status: opt_text_col(r, "event_status")?.unwrap_or_default(),
+                detail: opt_text_col(r, "event_detail")?.unwrap_or_default(),
+            });
+        }
+    }
+    Ok(out.into_iter().map(|(_, s)| s).collect())
+}
+
+/// A new return, resize or exchange request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReturn<'a> {
+    pub return_id: &'a str,
+    pub order_number: &'a str,
+    pub sku: &'a str,
+    pub kind: &'a str,
+    pub reason: &'a str,
+    pub ring_size: Option<f64>,
+    pub created_at: &'a str,
+}
+
+/// Stores a return request with status `requested`.
+pub async fn insert_return<D: Database>(db: &D, r: &NewReturn<'_>) -> Result<(), StorageError> {
+    db.execute(
+        "INSERT INTO return_requests (return_id, order_number, sku, kind, reason, ring_size, status, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'requested', ?7)",
+        &[
+            r.return_id.into(),
+            r.order_number.into(),
+            r.sku.into(),
+            r.kind.into(),
+            r.reason.into(),
+            r.ring_size.into(),
+            r.created_at.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Stores a new open ticket.
+pub async fn insert_ticket<D: Database>(db: &D, t: &Ticket) -> Result<(), StorageError> {
+    db.execute(
+        "INSERT INTO tickets (ticket_id, session_id, email, name, topic, message, status, note, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        &[
+            t.ticket_id.clone().into(),
+            t.session_id.clone().into(),
+            t.email.clone().into(),
+            t.name.clone().into(),
+            t.topic.clone().into(),
+            t.message.clone().into(),
+            t.status.clone().into(),
+            t.note.clone().into(),
+            t.created_at.clone().into(),
+            t.updated_at.clone().into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+const TICKET_COLUMNS: &str =
+    "ticket_id, session_id, email, name, topic, message, status, note, created_at, updated_at";
+
+fn ticket_from_row(r: &Row) -> Result<Ticket, StorageError> {
+    Ok(Ticket {
+        ticket_id: text_col(r, "ticket_id")?,
+        session_id: text_col(r, "session_id")?,
+        email: text_col(r, "email")?,
+        name: opt_text_col(r, "name")?,
+        topic: text_col(r, "topic")?,
+        message: text_col(r, "message")?,
+        status: text_col(r, "status")?,
+        note: opt_text_col(r, "note")?,
+        created_at: text_col(r, "created_at")?,
+        updated_at: text_col(r, "updated_at")?,
+    })
+}
+
+/// One ticket by id.
+pub async fn find_ticket<D: Database>(db: &D, id: &str) -> Result<Option<Ticket>, StorageError> {
+    let rows = db
+        .query(
+            &format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE ticket_id = ?1"),
+            &[id.into()],
+        )
+        .await?;
+    rows.first().map(ticket_from_row).transpose()
+}
+
+/// Tickets, newest first, optionally only one status (at most 200).
+pub async fn list_tickets<D: Database>(
+    db: &D,
+    status: Option<&str>,
+) -> Result<Vec<Ticket>, StorageError> {
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {TICKET_COLUMNS} FROM tickets WHERE (?1 IS NULL OR status = ?1) \
+                 ORDER BY created_at DESC, ticket_id LIMIT 200"
+            ),
+            &[status.into()],
+        )
+        .await?;
+    rows.iter().map(ticket_from_row).collect()
+}
+
+/// Sets a ticket's status (and note, when given); false when there is no such ticket.
+pub async fn update_ticket<D: Database>(
+    db: &D,
+    id: &str,
+    status: &str,
+    note: Option<&str>,
+    now: &str,
+) -> Result<bool, StorageError> {
+    let changed = db
+        .execute(
+            "UPDATE tickets SET status = ?2, note = COALESCE(?3, note), updated_at = ?4 WHERE ticket_id = ?1",
+            &[id.into(), status.into(), note.into(), now.into()],
+        )
+        .await?;
+    Ok(changed > 0)
+}
+
+/// Stores a CSAT response; false when the ticket already has one (the primary key).
+pub async fn insert_csat<D: Database>(
+    db: &D,
+    ticket_id: &str,
+    score: i64,
+    comment: Option<&str>,
+    now: &str,
+) -> Result<bool, StorageError> {
+    let rows = db
+        .query(
+            "INSERT INTO csat_responses (ticket_id, score, comment, created_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (ticket_id) DO NOTHING RETURNING ticket_id",
+            &[ticket_id.into(), score.into(), comment.into(), now.into()],
+        )
+        .await?;
+    Ok(!rows.is_empty())
+}
+
+/// CSAT counts per score (index 0 = score 1).
+pub async fn csat_distribution<D: Database>(db: &D) -> Result<[i64; 5], StorageError> {
+    let rows = db
+        .query(
+            "SELECT score, COUNT(*) AS n FROM csat_responses GROUP BY score",
+            &[],
+        )
+        .await?;
+    let mut out = [0; 5];
+    for r in &rows {
+        let score = int_col(r, "score")?;
+        if (1..=5).contains(&score) {
+            out[(score - 1) as usize] = int_col(r, "n")?;
+        }
+    }
+    Ok(out)
+}
+
+/// CSAT count and average per day (`%Y-%m-%d`) or ISO-ish week (`%Y-W%W`), newest first.
+pub async fn csat_by_period<D: Database>(
+    db: &D,
+    weekly: bool,
+) -> Result<Vec<(String, i64, f64)>, StorageError> {
+    let format = if weekly { "%Y-W%W" } else { "%Y-%m-%d" };
+    let rows = db
+        .query(
+            "SELECT strftime(?1, created_at) AS period, COUNT(*) AS n, AVG(score) AS average \
+             FROM csat_responses GROUP BY period ORDER BY period DESC LIMIT 90",
+            &[format.into()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                opt_text_col(r, "period")?.unwrap_or_default(),
+                int_col(r, "n")?,
+                opt_real_col(r, "average")?.unwrap_or(0.0),
+            ))
+        })
+        .collect()
+}
+
+/// One classified message for admin analytics: intent and confidence only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageLogEntry {
+    pub intent: String,
+    pub confidence: f64,
+    pub created_at: String,
+}
+
+/// Appends buffered message log entries in one statement.
+pub async fn insert_message_log<D: Database>(
+    db: &D,
+    entries: &[MessageLogEntry],
+) -> Result<(), StorageError> {
+    // D1 allows at most 100 bound parameters per statement: 3 per row → chunks of 30.
+    for chunk in entries.chunks(30) {
+        let placeholders: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(?{}, ?{}, ?{})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+            .collect();
+        let params: Vec<SqlValue> = chunk
+            .iter()
+            .flat_map(|e| {
+                [
+                    SqlValue::from(e.intent.as_str()),
+                    SqlValue::Real(e.confidence),
+                    SqlValue::from(e.created_at.as_str()),
+                ]
+            })
+            .collect();
+        db.execute(
+            &format!(
+                "INSERT INTO message_log (intent, confidence, created_at) VALUES {}",
+                placeholders.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Message counts per intent.
+pub async fn intent_counts<D: Database>(db: &D) -> Result<Vec<(String, i64)>, StorageError> {
+    let rows = db
+        .query(
+            "SELECT intent, COUNT(*) AS n FROM message_log GROUP BY intent ORDER BY intent",
+            &[],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| Ok((text_col(r, "intent")?, int_col(r, "n")?)))
+        .collect()
+}
+
+/// `COUNT(*)` of a fixed table name.
+pub async fn count_rows<D: Database>(db: &D, table: &'static str) -> Result<i64, StorageError> {
+    let rows = db
+        .query(&format!("SELECT COUNT(*) AS n FROM {table}"), &[])
+        .await?;
+    rows.first().map_or(Ok(0), |r| int_col(r, "n"))
+}
+
+/// A trivial query proving the database answers.
+pub async fn ping<D: Database>(db: &D) -> Result<(), StorageError> {
+    db.query("SELECT 1 AS ok", &[]).await.map(|_| ())
+}

@@ -1,0 +1,905 @@
+//! Handler tests over in-memory fakes: SQLite with the real migrations for D1, a map for KV, a
+//! vector for the metrics sink, a settable clock and counting ids.
+
+use super::auth::AdminTokens;
+use super::http::{ApiRequest, ApiResponse, Body, MAX_BODY_BYTES};
+use super::platform::{
+    Clock, Database, IdSource, KeyValue, MetricsSink, Row, SqlValue, StorageError,
+};
+use super::time::parse_iso;
+use super::{Api, Config, IsolateState};
+use crate::engine::Engine;
+use crate::metrics::DataPoint;
+use serde_json::{json, Value};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+/// SQLite with every migration applied. `yield_once` makes each statement return `Pending` once
+/// first, so concurrently polled requests interleave at every query like they do on D1.
+struct SqliteDb {
+    conn: rusqlite::Connection,
+    yield_once: bool,
+}
+
+impl SqliteDb {
+    fn new() -> Self {
+        let conn = rusqlite::Connection::open_in_memory().unwrap_or_else(|e| panic!("sqlite: {e}"));
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{dir}: {e}"))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .collect();
+        files.sort();
+        for file in files {
+            let sql = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
+            conn.execute_batch(&sql)
+                .unwrap_or_else(|e| panic!("{file:?}: {e}"));
+        }
+        conn.execute_batch(FIXTURE)
+            .unwrap_or_else(|e| panic!("fixture: {e}"));
+        SqliteDb {
+            conn,
+            yield_once: false,
+        }
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        self.conn.query_row(sql, [], |r| r.get(0)).unwrap_or(-1)
+    }
+
+    fn run(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, StorageError> {
+        let err = |e: rusqlite::Error| StorageError::Database(e.to_string());
+        let mut stmt = self.conn.prepare(sql).map_err(err)?;
+        let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
+        let params: Vec<rusqlite::types::Value> = params
+            .iter()
+            .map(|p| match p {
+                SqlValue::Null => rusqlite::types::Value::Null,
+                SqlValue::Integer(i) => rusqlite::types::Value::Integer(*i),
+                SqlValue::Real(f) => rusqlite::types::Value::Real(*f),
+                SqlValue::Text(s) => rusqlite::types::Value::Text(s.clone()),
+            })
+            .collect();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params))
+            .map_err(err)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(err)? {
+            let mut map = Row::new();
+            for (i, name) in names.iter().enumerate() {
+                let v: rusqlite::types::Value = row.get(i).map_err(err)?;
+                map.insert(
+                    name.clone(),
+                    match v {
+                        rusqlite::types::Value::Null => Value::Null,
+                        rusqlite::types::Value::Integer(n) => json!(n),
+                        rusqlite::types::Value::Real(f) => json!(f),
+                        rusqlite::types::Value::Text(s) => json!(s),
+                        rusqlite::types::Value::Blob(_) => Value::Null,
+                    },
+                );
+            }
+            out.push(map);
+        }
+        Ok(out)
+    }
+}
+
+/// A future that is `Pending` exactly once (and wakes itself).
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+impl Database for SqliteDb {
+    async fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, StorageError> {
+        if self.yield_once {
+            YieldOnce(false).await;
+        }
+        self.run(sql, params)
+    }
+
+    async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, StorageError> {
+        if self.yield_once {
+            YieldOnce(false).await;
+        }
+        self.run(sql, params)?;
+        Ok(self.conn.changes())
+    }
+}
+
+#[derive(Default)]
+struct MemoryKv {
+    entries: RefCell<HashMap<String, (String, u64)>>,
+    reads: Cell<u32>,
+}
+
+impl KeyValue for MemoryKv {
+    async fn get(&self, key: &str) -> Result<Option<String>, StorageError> {
+        self.reads.set(self.reads.get() + 1);
+        Ok(self.entries.borrow().get(key).map(|(v, _)| v.clone()))
+    }
+
+    async fn put(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<(), StorageError> {
+        if ttl_seconds < 60 {
+            return Err(StorageError::Kv(format!(
+                "ttl {ttl_seconds} below KV's minimum of 60"
+            )));
+        }
+        self.entries
+            .borrow_mut()
+            .insert(key.into(), (value.into(), ttl_seconds));
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct VecSink(RefCell<Vec<DataPoint>>);
+
+impl MetricsSink for VecSink {
+    fn write(&self, point: &DataPoint) {
+        self.0.borrow_mut().push(point.clone());
+    }
+}
+
+struct TestClock(Cell<i64>);
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        self.0.get()
+    }
+}
+
+#[derive(Default)]
+struct CountingIds(Cell<u32>);
+
+impl IdSource for CountingIds {
+    fn token(&self) -> String {
+        self.0.set(self.0.get() + 1);
+        format!("T{:09}", self.0.get())
+    }
+}
+
+/// Products, orders in each status, relative to [`NOW`].
+const FIXTURE: &str = "
+INSERT OR REPLACE INTO catalog_meta (id, version) VALUES (1, 7);
+INSERT INTO products VALUES
+ ('RG-1', 'Rose Band', 'rings', 'rose_gold', 42000, 1, 5, '/img/rings.svg'),
+ ('RG-2', 'Rose Solitaire', 'rings', 'rose_gold', 52000, 1, 2, '/img/rings.svg'),
+ ('RG-3', 'Rose Signet (made to order)', 'rings', 'rose_gold', 30000, 0, 0, '/img/rings.svg'),
+ ('NK-1', 'Gold Chain', 'necklaces', 'yellow_gold', 90000, 1, 1, '/img/necklaces.svg');
+INSERT INTO orders VALUES
+ ('AUR-100001', 'ada@example.com', 'delivered', '2026-11-01T10:00:00Z', '2026-11-10T10:00:00Z'),
+ ('AUR-100002', 'bo@example.com', 'delivered', '2026-08-01T10:00:00Z', '2026-09-20T10:00:00Z'),
+ ('AUR-100003', 'cy@example.com', 'processing', '2026-11-24T10:00:00Z', NULL),
+ ('AUR-100004', 'di@example.com', 'cancelled', '2026-11-20T10:00:00Z', NULL);
+INSERT INTO order_items VALUES
+ ('AUR-100001', 'RG-1', 'Rose Band', 'rings', 1, 42000),
+ ('AUR-100001', 'NK-1', 'Gold Chain', 'necklaces', 1, 90000),
+ ('AUR-100002', 'RG-2', 'Rose Solitaire', 'rings', 1, 52000),
+ ('AUR-100003', 'NK-1', 'Gold Chain', 'necklaces', 1, 90000),
+ ('AUR-100004', 'RG-1', 'Rose Band', 'rings', 1, 42000);
+INSERT INTO shipments VALUES (1, 'AUR-100001', 'UPS', '1Z999', 'delivered', '2026-11-05T10:00:00Z', '2026-11-10T10:00:00Z');
+INSERT INTO shipment_events (shipment_id, at, status, detail) VALUES
+ (1, '2026-11-05T10:00:00Z', 'in_transit', 'Picked up'),
+ (1, '2026-11-10T10:00:00Z', 'delivered', 'Left at front door');
+";
+
+const NOW: &str = "2026-11-25T12:00:00Z";
+
+/// Drives futures to completion with a no-op waker, polling them round-robin.
+fn block_on_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    let mut cx = Context::from_waker(Waker::noop());
+    while outputs.iter().any(Option::is_none) {
+        for (i, f) in futures.iter_mut().enumerate() {
+            if outputs[i].is_none() {
+                if let Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+                    outputs[i] = Some(out);
+                }
+            }
+        }
+    }
+    outputs.into_iter().flatten().collect()
+}
+
+fn block_on<F: Future>(future: F) -> F::Output {
+    block_on_all(vec![future])
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| unreachable!())
+}
+
+struct Harness {
+    db: SqliteDb,
+    kv: MemoryKv,
+    clock: TestClock,
+    ids: CountingIds,
+    engine: Engine,
+    config: Config,
+    state: IsolateState,
+    sink: VecSink,
+}
+
+impl Harness {
+    fn new() -> Self {
+        Harness {
+            db: SqliteDb::new(),
+            kv: MemoryKv::default(),
+            clock: TestClock(Cell::new(parse_iso(NOW).unwrap_or_default())),
+            ids: CountingIds::default(),
+            engine: Engine::default(),
+            config: Config {
+                tokens: AdminTokens {
+                    support: Some("sup".into()),
+                    merchandiser: Some("mer".into()),
+                    admin: Some("adm".into()),
+                },
+                ..Config::default()
+            },
+            state: IsolateState::default(),
+            sink: VecSink::default(),
+        }
+    }
+
+    fn api(&self) -> Api<'_, SqliteDb, MemoryKv> {
+        Api {
+            db: &self.db,
+            kv: &self.kv,
+            clock: &self.clock,
+            ids: &self.ids,
+            engine: &self.engine,
+            config: &self.config,
+            state: &self.state,
+        }
+    }
+
+    fn send(&self, request: ApiRequest) -> ApiResponse {
+        block_on(self.api().serve(&request, &self.sink))
+    }
+
+    fn post(&self, path: &str, body: Value) -> ApiResponse {
+        self.send(ApiRequest::new("POST", path).with_json(&body.to_string()))
+    }
+
+    fn post_keyed(&self, path: &str, key: &str, body: Value) -> ApiResponse {
+        let mut request = ApiRequest::new("POST", path).with_json(&body.to_string());
+        request.idempotency_key = Some(key.into());
+        self.send(request)
+    }
+
+    fn get(&self, path: &str) -> ApiResponse {
+        self.send(ApiRequest::new("GET", path))
+    }
+}
+
+fn error_of(response: &ApiResponse) -> (u16, String, Value) {
+    let body = response.json_body();
+    (
+        response.status,
+        body["error"]["code"].as_str().unwrap_or("").to_string(),
+        body["error"]["field"].clone(),
+    )
+}
+
+#[test]
+fn health_reports_rules_and_bindings_and_every_response_has_rules_version() {
+    let h = Harness::new();
+    let response = h.get("/health");
+    assert_eq!(response.status, 200);
+    let body = response.json_body();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["bindings"]["d1"], "ok");
+    assert_eq!(body["bindings"]["analytics"], "missing");
+    assert_eq!(
+        response.header("x-rules-version"),
+        Some(h.engine.rules_version())
+    );
+    assert_eq!(
+        h.get("/nope").header("x-rules-version"),
+        Some(h.engine.rules_version())
+    );
+}
+
+#[test]
+fn bad_input_is_4xx_with_code_and_field_never_500() {
+    let h = Harness::new();
+    let mut big = ApiRequest::new("POST", "/v1/messages").with_json("{}");
+    big.body = Body::Bytes(vec![b' '; MAX_BODY_BYTES + 1]);
+    assert_eq!(error_of(&h.send(big)).1, "payload_too_large");
+    let mut text = ApiRequest::new("POST", "/v1/messages").with_json("{}");
+    text.content_type = Some("text/plain".into());
+    assert_eq!(error_of(&h.send(text)).0, 415);
+    let broken = ApiRequest::new("POST", "/v1/messages").with_json("{\"text\": \"hi\"");
+    assert_eq!(
+        error_of(&h.send(broken)),
+        (400, "invalid_json".into(), Value::Null)
+    );
+    let cases = [
+        (
+            "/v1/messages",
+            json!({"session_id": "s1", "text": "hi", "mood": "x"}),
+            "unknown_field",
+            "mood",
+        ),
+        (
+            "/v1/messages",
+            json!({"session_id": "s1"}),
+            "missing_field",
+            "text",
+        ),
+        (
+            "/v1/messages",
+            json!({"session_id": "s 1", "text": "hi"}),
+            "invalid_field",
+            "session_id",
+        ),
+        (
+            "/v1/messages",
+            json!({"session_id": "s1", "text": 5}),
+            "invalid_field",
+            "text",
+        ),
+        (
+            "/v1/csat",
+            json!({"ticket_id": "TCK-1", "score": 6}),
+            "invalid_field",
+            "score",
+        ),
+        (
+            "/v1/csat",
+            json!({"ticket_id": "TCK-1", "score": "5"}),
+            "invalid_field",
+            "score",
+        ),
+        (
+            "/v1/orders/lookup",
+            json!({"order_number": "123", "email": "a@b.example"}),
+            "invalid_field",
+            "order_number",
+        ),
+        (
+            "/v1/returns",
+            json!({"order_number": "AUR-100001", "email": "ada@example.com", "sku": "RG-1", "kind": "resize", "reason": "tight"}),
+            "missing_field",
+            "ring_size",
+        ),
+        (
+            "/v1/returns",
+            json!({"order_number": "AUR-100001", "email": "ada@example.com", "sku": "RG-1", "kind": "resize", "reason": "tight", "ring_size": 7.25}),
+            "invalid_field",
+            "ring_size",
+        ),
+        (
+            "/v1/escalations",
+            json!({"session_id": "s1", "email": "nope", "topic": "t", "message": "m"}),
+            "invalid_field",
+            "email",
+        ),
+    ];
+    for (path, body, code, field) in cases {
+        let response = h.post(path, body.clone());
+        assert_eq!(
+            error_of(&response),
+            (422, code.to_string(), json!(field)),
+            "{path} {body}"
+        );
+    }
+    assert_eq!(error_of(&h.get("/v1/products?limit=0")).2, json!("limit"));
+    assert_eq!(error_of(&h.get("/v1/products?min=9&max=1")).2, json!("min"));
+    assert_eq!(
+        error_of(&h.get("/v1/products?colour=red")).1,
+        "unknown_field"
+    );
+}
+
+#[test]
+fn routing_errors_are_json_404_and_405() {
+    let h = Harness::new();
+    assert_eq!(error_of(&h.get("/v1/unknown")).1, "not_found");
+    let wrong = h.get("/v1/messages");
+    assert_eq!(error_of(&wrong).1, "method_not_allowed");
+    assert_eq!(wrong.header("allow"), Some("POST, OPTIONS"));
+}
+
+#[test]
+fn catalog_filters_ready_to_ship_cheapest_first_and_serves_repeats_from_kv() {
+    let h = Harness::new();
+    let response = h.get("/v1/products?category=rings&metal=rose_gold&max=600");
+    let body = response.json_body();
+    let skus: Vec<&str> = body["products"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["sku"].as_str())
+        .collect();
+    assert_eq!(
+        skus,
+        ["RG-1", "RG-2"],
+        "made-to-order RG-3 is excluded, cheapest first"
+    );
+    assert_eq!(body["products"][0]["price"], json!(420.0));
+    let key = "catalog:v7:c=rings;m=rose_gold;min=-;max=60000;rts=1;n=6";
+    assert_eq!(
+        h.kv.entries.borrow().get(key).map(|(_, ttl)| *ttl),
+        Some(300)
+    );
+    // The second identical query is answered from KV even if D1 changed underneath.
+    h.db.conn
+        .execute_batch("DELETE FROM products")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        h.get("/v1/products?max=600&metal=rose_gold&category=rings")
+            .json_body()["count"],
+        2
+    );
+}
+
+#[test]
+fn order_lookup_hides_whether_the_order_exists() {
+    let h = Harness::new();
+    let ok = h.post(
+        "/v1/orders/lookup",
+        json!({"order_number": "AUR-100001", "email": "ADA@example.com"}),
+    );
+    assert_eq!(ok.status, 200);
+    let body = ok.json_body();
+    assert_eq!(body["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        body["shipments"][0]["events"][1]["detail"],
+        "Left at front door"
+    );
+    assert_eq!(body["return_eligibility"]["return"], true);
+    assert_eq!(
+        body["return_eligibility"]["deadline"],
+        "2026-12-10T10:00:00Z"
+    );
+    let wrong_email = h.post(
+        "/v1/orders/lookup",
+        json!({"order_number": "AUR-100001", "email": "eve@example.com"}),
+    );
+    let unknown = h.post(
+        "/v1/orders/lookup",
+        json!({"order_number": "AUR-999999", "email": "ada@example.com"}),
+    );
+    assert_eq!(wrong_email.status, 404);
+    assert_eq!(wrong_email.body, unknown.body);
+}
+
+#[test]
+fn returns_follow_the_policy_windows_and_ring_only_resizing() {
+    let h = Harness::new();
+    let base = json!({"order_number": "AUR-100001", "email": "ada@example.com", "reason": "changed my mind"});
+    let with = |extra: Value| {
+        let mut b = base.clone();
+        if let (Some(b), Some(e)) = (b.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        b
+    };
+    let created = h.post(
+        "/v1/returns",
+        with(json!({"sku": "NK-1", "kind": "return"})),
+    );
+    assert_eq!(created.status, 201);
+    assert_eq!(created.json_body()["return_id"], "RET-T000000001");
+    assert_eq!(h.db.count("SELECT COUNT(*) FROM return_requests"), 1);
+    let necklace_resize = h.post(
+        "/v1/returns",
+        with(json!({"sku": "NK-1", "kind": "resize", "ring_size": 7})),
+    );
+    assert_eq!(
+        error_of(&necklace_resize),
+        (422, "not_eligible".into(), json!("sku"))
+    );
+    let not_in_order = h.post(
+        "/v1/returns",
+        with(json!({"sku": "RG-2", "kind": "return"})),
+    );
+    assert_eq!(error_of(&not_in_order).2, json!("sku"));
+    // AUR-100002 was delivered 66 days before NOW: past both windows (30 and 60 days).
+    let late = h.post("/v1/returns", json!({"order_number": "AUR-100002", "email": "bo@example.com", "sku": "RG-2", "kind": "resize", "reason": "r", "ring_size": 6.5}));
+    assert_eq!(error_of(&late), (422, "not_eligible".into(), json!("kind")));
+    let undelivered = h.post("/v1/returns", json!({"order_number": "AUR-100003", "email": "cy@example.com", "sku": "NK-1", "kind": "return", "reason": "r"}));
+    assert_eq!(error_of(&undelivered).1, "not_eligible");
+}
+
+#[test]
+fn idempotency_replays_rejects_changed_bodies_and_expires_after_a_day() {
+    let h = Harness::new();
+    let body = json!({"session_id": "s1", "email": "ada@example.com", "topic": "Sizing", "message": "Help"});
+    let first = h.post_keyed("/v1/escalations", "k-1", body.clone());
+    assert_eq!(first.status, 201);
+    let replay = h.post_keyed("/v1/escalations", "k-1", body.clone());
+    assert_eq!(
+        (replay.status, replay.body.as_str()),
+        (201, first.body.as_str())
+    );
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(h.db.count("SELECT COUNT(*) FROM tickets"), 1);
+    let changed = h.post_keyed("/v1/escalations", "k-1", json!({"session_id": "s1", "email": "ada@example.com", "topic": "Other", "message": "Help"}));
+    assert_eq!(error_of(&changed).1, "idempotency_key_reused");
+    h.clock.0.set(h.clock.0.get() + super::time::DAY_MS + 1000);
+    let after_expiry = h.post_keyed("/v1/escalations", "k-1", body);
+    assert_eq!(after_expiry.status, 201);
+    assert_ne!(after_expiry.body, first.body);
+    assert_eq!(h.db.count("SELECT COUNT(*) FROM tickets"), 2);
+    assert_eq!(h.db.count("SELECT COUNT(*) FROM idempotency_keys"), 1);
+}
+
+#[test]
+fn twenty_concurrent_identical_requests_create_exactly_one_row() {
+    let mut h = Harness::new();
+    h.db.yield_once = true;
+    h.config.rate_limit_scale = 100;
+    let body = json!({"session_id": "s1", "email": "ada@example.com", "topic": "Sizing", "message": "Help"}).to_string();
+    let requests: Vec<ApiRequest> = (0..20)
+        .map(|_| {
+            let mut r = ApiRequest::new("POST", "/v1/escalations").with_json(&body);
+            r.idempotency_key = Some("same-key".into());
+            r
+        })
+        .collect();
+    let api = h.api();
+    let responses = block_on_all(requests.iter().map(|r| api.serve(r, &h.sink)).collect());
+    let created = responses.iter().filter(|r| r.status == 201).count();
+    let in_flight = responses
+        .iter()
+        .filter(|r| error_of(r).1 == "idempotency_in_flight")
+        .count();
+    assert_eq!(h.db.count("SELECT COUNT(*) FROM tickets"), 1);
+    assert!(
+        created >= 1 && created + in_flight == 20,
+        "created {created}, in flight {in_flight}"
+    );
+    let ticket_ids: std::collections::BTreeSet<String> = responses
+        .iter()
+        .filter(|r| r.status == 201)
+        .map(|r| r.json_body()["ticket_id"].to_string())
+        .collect();
+    assert_eq!(ticket_ids.len(), 1, "replays carry the first ticket id");
+}
+
+#[test]
+fn csat_needs_a_ticket_and_accepts_one_response() {
+    let h = Harness::new();
+    let ticket = h.post(
+        "/v1/escalations",
+        json!({"session_id": "s1", "email": "ada@example.com", "topic": "t", "message": "m"}),
+    );
+    let id = ticket.json_body()["ticket_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        h.post("/v1/csat", json!({"ticket_id": id, "score": 5}))
+            .status,
+        201
+    );
+    assert_eq!(
+        error_of(&h.post("/v1/csat", json!({"ticket_id": id, "score": 4}))).1,
+        "already_exists"
+    );
+    assert_eq!(
+        error_of(&h.post("/v1/csat", json!({"ticket_id": "TCK-none", "score": 4}))).0,
+        404
+    );
+}
+
+#[test]
+fn admin_role_matrix() {
+    let h = Harness::new();
+    let routes: [(&str, &str, Option<Value>); 4] = [
+        ("GET", "/v1/admin/tickets", None),
+        (
+            "PATCH",
+            "/v1/admin/tickets/TCK-missing",
+            Some(json!({"status": "closed"})),
+        ),
+        ("GET", "/v1/admin/csat", None),
+        ("GET", "/v1/admin/analytics", None),
+    ];
+    // Expected status per token: none, garbage, support, merchandiser, admin.
+    let expected: [[u16; 5]; 4] = [
+        [401, 401, 200, 403, 200],
+        [401, 401, 404, 403, 404],
+        [401, 401, 200, 200, 200],
+        [401, 401, 403, 200, 200],
+    ];
+    let tokens = [
+        None,
+        Some("Bearer nope"),
+        Some("Bearer sup"),
+        Some("Bearer mer"),
+        Some("Bearer adm"),
+    ];
+    for ((method, path, body), row) in routes.iter().zip(expected) {
+        for (token, want) in tokens.iter().zip(row) {
+            let mut request = ApiRequest::new(method, path);
+            if let Some(body) = body {
+                request = request.with_json(&body.to_string());
+            }
+            request.authorization = token.map(str::to_string);
+            assert_eq!(
+                h.send(request).status,
+                want,
+                "{method} {path} with {token:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn support_closes_a_ticket_and_csat_stats_add_up() {
+    let h = Harness::new();
+    for (i, score) in [5, 4, 5].iter().enumerate() {
+        let t = h.post("/v1/escalations", json!({"session_id": format!("s{i}"), "email": "ada@example.com", "topic": "t", "message": "m"}));
+        let id = t.json_body()["ticket_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        h.post("/v1/csat", json!({"ticket_id": id, "score": score}));
+    }
+    let mut patch = ApiRequest::new("PATCH", "/v1/admin/tickets/TCK-T000000001")
+        .with_json(r#"{"status": "closed", "note": "sent sizer"}"#);
+    patch.authorization = Some("Bearer sup".into());
+    let patched = h.send(patch).json_body();
+    assert_eq!(
+        (patched["status"].as_str(), patched["note"].as_str()),
+        (Some("closed"), Some("sent sizer"))
+    );
+    let mut csat = ApiRequest::new("GET", "/v1/admin/csat?period=week");
+    csat.authorization = Some("Bearer mer".into());
+    let stats = h.send(csat).json_body();
+    assert_eq!(stats["count"], 3);
+    assert_eq!(stats["average"], json!(4.67));
+    assert_eq!(stats["distribution"]["5"], 2);
+    assert_eq!(stats["by_period"][0]["count"], 3);
+}
+
+#[test]
+fn unmatched_turns_offer_a_stylist_and_analytics_counts_messages() {
+    let h = Harness::new();
+    let say = |text: &str| {
+        h.post("/v1/messages", json!({"session_id": "s-1", "text": text}))
+            .json_body()
+    };
+    // The skeleton engine classifies everything as unknown; the threshold is 2 turns.
+    assert_eq!(say("blorp")["next_step"], Value::Null);
+    let second = say("blorp again");
+    assert_eq!(second["next_step"], "offer_stylist");
+    assert_eq!(second["intent"], "unknown");
+    let session =
+        h.kv.entries
+            .borrow()
+            .get("session:s-1")
+            .map(|(v, ttl)| (v.clone(), *ttl));
+    assert!(
+        session
+            .as_ref()
+            .is_some_and(|(v, ttl)| v.contains("\"unmatched_turns\":2") && *ttl == 1800),
+        "{session:?}"
+    );
+    let mut analytics = ApiRequest::new("GET", "/v1/admin/analytics");
+    analytics.authorization = Some("Bearer adm".into());
+    let body = h.send(analytics).json_body();
+    assert_eq!(body["messages"], 2);
+    assert_eq!(body["intents"]["unknown"], 2);
+    assert_eq!(body["unmatched_rate"], json!(1.0));
+}
+
+#[test]
+fn rate_limits_answer_429_with_retry_after() {
+    let h = Harness::new();
+    let limit = h.engine.thresholds().rate_limits.lookups_per_minute;
+    let lookup = || {
+        h.post(
+            "/v1/orders/lookup",
+            json!({"order_number": "AUR-100001", "email": "ada@example.com"}),
+        )
+    };
+    for _ in 0..limit {
+        assert_eq!(lookup().status, 200);
+    }
+    let limited = lookup();
+    assert_eq!(error_of(&limited).0, 429);
+    assert!(limited
+        .header("retry-after")
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|s| (1..=60).contains(&s)));
+}
+
+#[test]
+fn kill_switch_in_kv_turns_the_widget_off_after_the_isolate_cache_expires() {
+    let h = Harness::new();
+    assert_eq!(h.get("/v1/flags?user_id=u-1").json_body()["enabled"], true);
+    block_on(h.kv.put(super::KILL_SWITCH_KEY, "on", 60)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        h.get("/v1/flags?user_id=u-1").json_body()["enabled"],
+        true,
+        "cached for 60 s"
+    );
+    h.clock.0.set(h.clock.0.get() + 60_000);
+    let body = h.get("/v1/flags?user_id=u-1").json_body();
+    assert_eq!(
+        (body["enabled"].as_bool(), body["reason"].as_str()),
+        (Some(false), Some("emergency_off"))
+    );
+}
+
+#[test]
+fn data_points_use_route_templates_and_carry_no_personal_data() {
+    let h = Harness::new();
+    h.post(
+        "/v1/orders/lookup",
+        json!({"order_number": "AUR-100001", "email": "ada@example.com"}),
+    );
+    let mut patch =
+        ApiRequest::new("PATCH", "/v1/admin/tickets/TCK-secret").with_json(r#"{"status": "open"}"#);
+    patch.authorization = Some("Bearer sup".into());
+    h.send(patch);
+    h.post(
+        "/v1/messages",
+        json!({"session_id": "s-private", "text": "hello"}),
+    );
+    let points = h.sink.0.borrow();
+    assert_eq!(points.len(), 3);
+    assert_eq!(points[0].route, "POST /v1/orders/lookup");
+    assert_eq!(
+        (
+            points[1].route.as_str(),
+            points[1].status,
+            points[1].error_code.as_str()
+        ),
+        ("PATCH /v1/admin/tickets/{id}", 404, "not_found")
+    );
+    assert_eq!(
+        (points[2].intent.as_str(), points[2].confidence),
+        ("unknown", 0.0)
+    );
+    let all = points
+        .iter()
+        .map(DataPoint::to_log_line)
+        .collect::<String>();
+    for secret in ["ada@", "AUR-100001", "TCK-secret", "s-private"] {
+        assert!(!all.contains(secret), "{secret} leaked into {all}");
+    }
+}
+
+#[test]
+fn cors_echoes_only_allowed_origins_and_answers_preflight() {
+    let mut h = Harness::new();
+    h.engine = Engine::default();
+    let mut own = ApiRequest::new("OPTIONS", "/v1/messages");
+    own.origin = Some("http://127.0.0.1:8787".into());
+    own.own_origin = Some("http://127.0.0.1:8787".into());
+    let preflight = h.send(own);
+    assert_eq!(preflight.status, 204);
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("http://127.0.0.1:8787")
+    );
+    let mut foreign = ApiRequest::new("GET", "/health");
+    foreign.origin = Some("https://evil.example".into());
+    assert_eq!(h.send(foreign).header("access-control-allow-origin"), None);
+}
+
+#[test]
+fn openapi_document_lists_every_route() {
+    let h = Harness::new();
+    let doc = h.get("/openapi.json").json_body();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for (method, path) in super::router::ROUTES {
+        let op = &doc["paths"][path][method.to_ascii_lowercase()];
+        assert!(op.is_object(), "{method} {path} missing from openapi.json");
+    }
+}
+
+/// The engine compiled from the rules in `rules/`, as the Worker embeds it.
+fn with_embedded_rules() -> Harness {
+    let mut h = Harness::new();
+    h.engine = crate::embedded::engine().clone();
+    h.config.rate_limit_scale = 100;
+    h
+}
+
+#[test]
+fn discovery_message_returns_matching_ready_to_ship_products() {
+    let h = with_embedded_rules();
+    let body = h
+        .post(
+            "/v1/messages",
+            json!({"session_id": "s1", "text": "do you have rose gold rings?"}),
+        )
+        .json_body();
+    assert_eq!(body["intent"], "product_discovery", "{body}");
+    assert_eq!(
+        (
+            body["entities"]["metal"].as_str(),
+            body["entities"]["category"].as_str()
+        ),
+        (Some("rose_gold"), Some("rings"))
+    );
+    let skus: Vec<&str> = body["products"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["sku"].as_str())
+        .collect();
+    assert_eq!(
+        skus,
+        ["RG-1", "RG-2"],
+        "RG-3 is not ready to ship; cheapest first"
+    );
+    assert_eq!(body["next_step"], "show_products");
+    assert_eq!(body["rules_version"], h.engine.rules_version());
+}
+
+#[test]
+fn discovery_filter_applies_price_kinds_and_the_tolerance() {
+    use crate::engine::{Entities, PriceKind, PriceRange, Thresholds};
+    let thresholds = Thresholds::default();
+    let with_price = |min, max, kind| Entities {
+        price: Some(PriceRange { min, max, kind }),
+        category: Some("rings".into()),
+        ..Entities::default()
+    };
+    let under = super::shopper::discovery_filter(
+        &with_price(None, Some(500.0), PriceKind::Under),
+        &thresholds,
+    );
+    assert_eq!(
+        (under.min_cents, under.max_cents, under.category.as_deref()),
+        (None, Some(50_000), Some("rings"))
+    );
+    // ±15 % around $460 is $391..$529.
+    let approx = super::shopper::discovery_filter(
+        &with_price(Some(460.0), Some(460.0), PriceKind::Approx),
+        &thresholds,
+    );
+    assert_eq!(
+        (approx.min_cents, approx.max_cents),
+        (Some(39_100), Some(52_900))
+    );
+    assert!(approx.ready_to_ship_only);
+    assert_eq!(approx.limit, thresholds.default_result_limit);
+}
+
+#[test]
+fn tracking_asks_for_details_then_shows_the_owned_order() {
+    let h = with_embedded_rules();
+    let ask = h
+        .post(
+            "/v1/messages",
+            json!({"session_id": "s1", "text": "where is my order?"}),
+        )
+        .json_body();
+    assert_eq!(
+        (ask["intent"].as_str(), ask["next_step"].as_str()),
+        (Some("order_tracking"), Some("ask_order_details")),
+        "{ask}"
+    );
+    let show = h.post("/v1/messages", json!({"session_id": "s1", "text": "where is my order AUR-100001, email ada@example.com"})).json_body();
+    assert_eq!(show["next_step"], "show_order", "{show}");
+    assert_eq!(show["order"]["status"], "delivered");
+    let wrong = h.post("/v1/messages", json!({"session_id": "s1", "text": "where is my order AUR-100001, email eve@example.com"})).json_body();
+    assert_eq!(
+        (wrong["next_step"].as_str(), wrong.get("order")),
+        (Some("ask_order_details"), None)
+    );
+}

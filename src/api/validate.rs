@@ -1,0 +1,365 @@
+//! Input validation: body size, content type and JSON syntax first, then each field by name with
+//! a stable error code and the field's path. Hand-written over `serde_json::Value` so that every
+//! unknown field, wrong type and out-of-range value is reported as a 4xx naming the field.
+
+use super::error::ApiError;
+use super::http::{ApiRequest, Body, MAX_BODY_BYTES};
+use serde_json::{Map, Value};
+
+/// Checks size, content type and JSON syntax and returns the top-level object.
+pub fn json_object(request: &ApiRequest) -> Result<Map<String, Value>, ApiError> {
+    let bytes = match &request.body {
+        Body::TooLarge => {
+            return Err(ApiError::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            })
+        }
+        Body::Bytes(b) if b.len() > MAX_BODY_BYTES => {
+            return Err(ApiError::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            })
+        }
+        Body::Bytes(b) => b,
+    };
+    let is_json = request.content_type.as_deref().is_some_and(|ct| {
+        let essence = ct.split(';').next().unwrap_or("").trim();
+        essence.eq_ignore_ascii_case("application/json")
+            || (essence.len() > 5
+                && essence[..essence.len() - 5].contains('/')
+                && essence.to_ascii_lowercase().ends_with("+json"))
+    });
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::InvalidJson(format!("line {} column {}", e.line(), e.column())))?;
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::invalid("$", "the body must be a JSON object")),
+    }
+}
+
+/// Characters allowed in session, user and ticket ids.
+fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+}
+
+/// Checks an id: 1..=64 characters of `[A-Za-z0-9_-]`.
+pub fn check_id(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.is_empty() || value.len() > 64 || !value.chars().all(is_id_char) {
+        return Err(ApiError::invalid(
+            field,
+            format!("`{field}` must be 1 to 64 characters of letters, digits, `_` or `-`"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an order number: `AUR-` and six digits.
+pub fn check_order_number(field: &str, value: &str) -> Result<(), ApiError> {
+    let ok = value.len() == 10
+        && value.starts_with("AUR-")
+        && value[4..].bytes().all(|b| b.is_ascii_digit());
+    if !ok {
+        return Err(ApiError::invalid(
+            field,
+            format!("`{field}` must look like AUR-123456"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an email address loosely (one `@`, a dot in the domain, no spaces, at most 254 chars)
+/// and returns it lower-cased.
+pub fn normalise_email(field: &str, value: &str) -> Result<String, ApiError> {
+    let value = value.trim();
+    let ok = value.len() <= 254
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+        && value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
+    if !ok {
+        return Err(ApiError::invalid(
+            field,
+            format!("`{field}` must be an email address"),
+        ));
+    }
+    Ok(value.to_ascii_lowercase())
+}
+
+/// Field access over one JSON object that rejects unknown fields up front.
+pub struct Fields {
+    object: Map<String, Value>,
+    prefix: String,
+}
+
+impl Fields {
+    /// Wraps `object`; any key not in `known` is a 422 `unknown_field`.
+    pub fn new(object: Map<String, Value>, known: &[&str]) -> Result<Self, ApiError> {
+        Self::nested(object, known, "")
+    }
+
+    /// Like [`Fields::new`] for an object found at `prefix` (e.g. `items[0]`).
+    pub fn nested(
+        object: Map<String, Value>,
+        known: &[&str],
+        prefix: &str,
+    ) -> Result<Self, ApiError> {
+        let fields = Fields {
+            object,
+            prefix: prefix.to_string(),
+        };
+        if let Some(unknown) = fields.object.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(ApiError::UnknownField {
+                field: fields.path(unknown),
+            });
+        }
+        Ok(fields)
+    }
+
+    /// The path of `name` in the request body.
+    pub fn path(&self, name: &str) -> String {
+        if self.prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", self.prefix)
+        }
+    }
+
+    fn present(&self, name: &str) -> Option<&Value> {
+        self.object.get(name).filter(|v| !v.is_null())
+    }
+
+    /// An optional string of `min..=max` characters (after trimming).
+    pub fn opt_string(
+        &self,
+        name: &str,
+        min: usize,
+        max: usize,
+    ) -> Result<Option<String>, ApiError> {
+        let Some(value) = self.present(name) else {
+            return Ok(None);
+        };
+        let path = self.path(name);
+        let Value::String(s) = value else {
+            return Err(ApiError::invalid(
+                &path,
+                format!("`{path}` must be a string"),
+            ));
+        };
+        let s = s.trim();
+        let chars = s.chars().count();
+        if chars < min || chars > max {
+            return Err(ApiError::invalid(
+                &path,
+                format!("`{path}` must be {min} to {max} characters"),
+            ));
+        }
+        Ok(Some(s.to_string()))
+    }
+
+    /// A required string of `min..=max` characters.
+    pub fn string(&self, name: &str, min: usize, max: usize) -> Result<String, ApiError> {
+        self.opt_string(name, min, max)?
+            .ok_or_else(|| ApiError::MissingField {
+                field: self.path(name),
+            })
+    }
+
+    /// A required string that must be one of `allowed`.
+    pub fn one_of(&self, name: &str, allowed: &[&str]) -> Result<String, ApiError> {
+        let value = self.string(name, 1, 64)?;
+        if !allowed.contains(&value.as_str()) {
+            let path = self.path(name);
+            return Err(ApiError::invalid(
+                &path,
+                format!("`{path}` must be one of {}", allowed.join(", ")),
+            ));
+        }
+        Ok(value)
+    }
+
+    /// An optional number in `min..=max`.
+    pub fn opt_number(&self, name: &str, min: f64, max: f64) -> Result<Option<f64>, ApiError> {
+        let Some(value) = self.present(name) else {
+            return Ok(None);
+        };
+        let path = self.path(name);
+        let n = value
+            .as_f64()
+            .ok_or_else(|| ApiError::invalid(&path, format!("`{path}` must be a number")))?;
+        if !(min..=max).contains(&n) {
+            return Err(ApiError::invalid(
+                &path,
+                format!("`{path}` must be between {min} and {max}"),
+            ));
+        }
+        Ok(Some(n))
+    }
+
+    /// A required whole number in `min..=max` (`4.0` is accepted, `4.5` and `"4"` are not).
+    pub fn integer(&self, name: &str, min: i64, max: i64) -> Result<i64, ApiError> {
+        let path = self.path(name);
+        let value = self.present(name).ok_or_else(|| ApiError::MissingField {
+            field: path.clone(),
+        })?;
+        let n = value
+            .as_i64()
+            .or_else(|| {
+                value
+                    .as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+                    .map(|f| f as i64)
+            })
+            .ok_or_else(|| ApiError::invalid(&path, format!("`{path}` must be a whole number")))?;
+        if !(min..=max).contains(&n) {
+            return Err(ApiError::invalid(
+                &path,
+                format!("`{path}` must be between {min} and {max}"),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+/// Parses a query string into pairs, rejecting names not in `known` and repeated names.
+pub fn query_params(query: &str, known: &[&str]) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = percent_decode(name);
+        let value = percent_decode(value);
+        if !known.contains(&name.as_str()) {
+            return Err(ApiError::UnknownField { field: name });
+        }
+        if out.iter().any(|(n, _)| *n == name) {
+            return Err(ApiError::invalid(
+                &name,
+                format!("`{name}` is given more than once"),
+            ));
+        }
+        out.push((name, value));
+    }
+    Ok(out)
+}
+
+/// Decodes `%XX` escapes and `+` as space; invalid escapes are kept literally.
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(body: &str, known: &[&str]) -> Result<Fields, ApiError> {
+        let request = ApiRequest::new("POST", "/x").with_json(body);
+        Fields::new(json_object(&request)?, known)
+    }
+
+    #[test]
+    fn body_checks_come_in_order_size_type_syntax() {
+        let mut request = ApiRequest::new("POST", "/x").with_json(&"x".repeat(MAX_BODY_BYTES + 1));
+        assert_eq!(json_object(&request).map(|_| ()).unwrap_err().status(), 413);
+        request = ApiRequest::new("POST", "/x").with_json("{}");
+        request.content_type = Some("text/plain".into());
+        assert_eq!(
+            json_object(&request).unwrap_err().code(),
+            "unsupported_media_type"
+        );
+        request.content_type = Some("application/json; charset=utf-8".into());
+        assert!(json_object(&request).is_ok());
+        let bad = ApiRequest::new("POST", "/x").with_json("{\"a\": ");
+        assert_eq!(json_object(&bad).unwrap_err().code(), "invalid_json");
+        let array = ApiRequest::new("POST", "/x").with_json("[1]");
+        assert_eq!(json_object(&array).unwrap_err().field(), Some("$"));
+    }
+
+    #[test]
+    fn fields_report_code_and_path() {
+        let err = fields(r#"{"score": 3, "extra": 1}"#, &["score"]).err();
+        assert_eq!(err.as_ref().map(ApiError::code), Some("unknown_field"));
+        assert_eq!(err.as_ref().and_then(ApiError::field), Some("extra"));
+        let f = fields(r#"{"score": 4.5, "text": 7}"#, &["score", "text", "kind"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            f.integer("score", 1, 5).unwrap_err().code(),
+            "invalid_field"
+        );
+        assert_eq!(f.string("text", 1, 5).unwrap_err().field(), Some("text"));
+        assert_eq!(f.string("kind", 1, 5).unwrap_err().code(), "missing_field");
+        let f = fields(r#"{"score": 9}"#, &["score"]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(f
+            .integer("score", 1, 5)
+            .unwrap_err()
+            .to_string()
+            .contains("between 1 and 5"));
+    }
+
+    #[test]
+    fn emails_order_numbers_and_ids() {
+        assert_eq!(
+            normalise_email("email", " Ada@Example.COM ")
+                .ok()
+                .as_deref(),
+            Some("ada@example.com")
+        );
+        assert!(normalise_email("email", "no-at-sign").is_err());
+        assert!(normalise_email("email", "a@b").is_err());
+        assert!(check_order_number("order_number", "AUR-100123").is_ok());
+        assert!(check_order_number("order_number", "AUR-10012X").is_err());
+        assert!(check_id("session_id", "s-1_A").is_ok());
+        assert!(check_id("session_id", "s 1").is_err());
+    }
+
+    #[test]
+    fn query_strings_decode_and_reject_unknown_names() {
+        let q = query_params(
+            "category=rings&metal=rose%5Fgold&min=1+0",
+            &["category", "metal", "min"],
+        );
+        assert_eq!(
+            q.ok(),
+            Some(vec![
+                ("category".into(), "rings".into()),
+                ("metal".into(), "rose_gold".into()),
+                ("min".into(), "1 0".into())
+            ])
+        );
+        assert_eq!(
+            query_params("colour=red", &["category"])
+                .unwrap_err()
+                .code(),
+            "unknown_field"
+        );
+        assert_eq!(
+            query_params("a=1&a=2", &["a"]).unwrap_err().code(),
+            "invalid_field"
+        );
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+}

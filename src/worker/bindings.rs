@@ -1,0 +1,208 @@
+//! Adapters from the API's traits to the Worker bindings: D1 (`DB`), KV (`CONCIERGE_KV`),
+//! Analytics Engine (`ANALYTICS`, plus a JSON log line when `LOG_DATA_POINTS=1`), the JS clock and
+//! `crypto.getRandomValues` ids.
+
+use crate::api::platform::{
+    Clock, Database, IdSource, KeyValue, MetricsSink, Row, SqlValue, StorageError,
+};
+use crate::metrics::DataPoint;
+use wasm_bindgen::JsValue;
+use worker::{
+    console_error, console_log, AnalyticsEngineDataPointBuilder, AnalyticsEngineDataset,
+    D1Database, Env,
+};
+
+/// D1; `None` when the binding is missing (every query then fails, and `/health` says so).
+pub struct D1Store(pub Option<D1Database>);
+
+fn bind_values(params: &[SqlValue]) -> Vec<JsValue> {
+    params
+        .iter()
+        .map(|p| match p {
+            SqlValue::Null => JsValue::NULL,
+            SqlValue::Integer(i) => JsValue::from_f64(*i as f64),
+            SqlValue::Real(f) => JsValue::from_f64(*f),
+            SqlValue::Text(s) => JsValue::from_str(s),
+        })
+        .collect()
+}
+
+fn db_error(e: worker::Error) -> StorageError {
+    StorageError::Database(e.to_string())
+}
+
+impl D1Store {
+    fn statement(
+        &self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<worker::D1PreparedStatement, StorageError> {
+        let db = self
+            .0
+            .as_ref()
+            .ok_or_else(|| StorageError::Database("binding `DB` is missing".into()))?;
+        db.prepare(sql).bind(&bind_values(params)).map_err(db_error)
+    }
+}
+
+impl Database for D1Store {
+    async fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, StorageError> {
+        let result = self.statement(sql, params)?.all().await.map_err(db_error)?;
+        result.results::<Row>().map_err(db_error)
+    }
+
+    async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, StorageError> {
+        let result = self.statement(sql, params)?.run().await.map_err(db_error)?;
+        let changes = result
+            .meta()
+            .map_err(db_error)?
+            .and_then(|m| m.changes)
+            .unwrap_or(0);
+        Ok(changes as u64)
+    }
+}
+
+/// Workers KV; `None` when the binding is missing.
+pub struct KvStore(pub Option<worker::kv::KvStore>);
+
+impl KvStore {
+    fn store(&self) -> Result<&worker::kv::KvStore, StorageError> {
+        self.0
+            .as_ref()
+            .ok_or_else(|| StorageError::Kv("binding `CONCIERGE_KV` is missing".into()))
+    }
+}
+
+impl KeyValue for KvStore {
+    async fn get(&self, key: &str) -> Result<Option<String>, StorageError> {
+        self.store()?
+            .get(key)
+            .text()
+            .await
+            .map_err(|e| StorageError::Kv(e.to_string()))
+    }
+
+    async fn put(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<(), StorageError> {
+        self.store()?
+            .put(key, value)
+            .map_err(|e| StorageError::Kv(e.to_string()))?
+            .expiration_ttl(ttl_seconds)
+            .execute()
+            .await
+            .map_err(|e| StorageError::Kv(e.to_string()))
+    }
+}
+
+/// Writes each data point to the `ANALYTICS` dataset and, when `LOG_DATA_POINTS=1`, logs it as
+/// one JSON line (locally the binding stores nothing, so the log is how dev sees the metrics).
+pub struct AnalyticsSink {
+    dataset: Option<AnalyticsEngineDataset>,
+    log: bool,
+}
+
+impl AnalyticsSink {
+    pub fn new(env: &Env) -> Self {
+        AnalyticsSink {
+            dataset: env.analytics_engine("ANALYTICS").ok(),
+            log: env
+                .var("LOG_DATA_POINTS")
+                .is_ok_and(|v| v.to_string().trim() == "1"),
+        }
+    }
+}
+
+impl MetricsSink for AnalyticsSink {
+    fn write(&self, point: &DataPoint) {
+        if let Some(dataset) = &self.dataset {
+            let [index] = point.indexes();
+            let written = AnalyticsEngineDataPointBuilder::new()
+                .indexes([index.as_str()])
+                .blobs(point.blobs())
+                .doubles(point.doubles())
+                .write_to(dataset);
+            if let Err(e) = written {
+                console_error!("analytics engine write failed: {e}");
+            }
+        }
+        if self.log {
+            console_log!("{}", point.to_log_line());
+        }
+    }
+
+    fn internal_error(&self, route: &str, detail: &str) {
+        console_error!("internal error on {route}: {detail}");
+    }
+}
+
+/// `Date.now()`.
+pub struct JsClock;
+
+impl Clock for JsClock {
+    fn now_ms(&self) -> i64 {
+        js_sys::Date::now() as i64
+    }
+}
+
+/// Ids from `crypto.getRandomValues` (through getrandom).
+pub struct RandomIds;
+
+const ID_ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+impl IdSource for RandomIds {
+    fn token(&self) -> String {
+        let mut bytes = [0u8; 12];
+        if getrandom::fill(&mut bytes).is_err() {
+            // Fall back to the clock and Math.random: uniqueness matters here, not secrecy.
+            let seed = (js_sys::Date::now() as u64) ^ ((js_sys::Math::random() * 1e15) as u64);
+            bytes[..8].copy_from_slice(&seed.to_le_bytes());
+        }
+        bytes
+            .iter()
+            .map(|b| ID_ALPHABET[usize::from(b & 31)] as char)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn ids_are_random_tokens_from_the_unambiguous_alphabet() {
+        let (a, b) = (RandomIds.token(), RandomIds.token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 12);
+        assert!(a.bytes().all(|c| ID_ALPHABET.contains(&c)), "{a}");
+    }
+
+    #[wasm_bindgen_test]
+    fn sql_values_bind_as_the_js_types_d1_expects() {
+        let bound = bind_values(&[
+            SqlValue::Null,
+            SqlValue::Integer(42),
+            SqlValue::Real(1.5),
+            "x".into(),
+        ]);
+        assert!(bound[0].is_null());
+        assert_eq!(bound[1].as_f64(), Some(42.0));
+        assert_eq!(bound[2].as_f64(), Some(1.5));
+        assert_eq!(bound[3].as_string().as_deref(), Some("x"));
+    }
+
+    #[wasm_bindgen_test]
+    fn the_clock_reads_epoch_milliseconds() {
+        // After 2025-01-01 and before 2100.
+        assert!((1_735_689_600_000..4_102_444_800_000).contains(&JsClock.now_ms()));
+    }
+
+    #[wasm_bindgen_test]
+    fn embedded_rules_compile_and_classify_in_wasm() {
+        let engine = crate::embedded::engine();
+        assert_ne!(engine.rules_version(), "invalid");
+        assert_eq!(
+            engine.classify("where is my order?").intent,
+            "order_tracking"
+        );
+    }
+}
