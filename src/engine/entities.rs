@@ -38,7 +38,8 @@ pub struct EntityExtractor {
     email: Option<Regex>,
     ring_patterns: Vec<Regex>,
     ring_range: (f64, f64),
-    not_price: Vec<Regex>,
+    /// Every `not_price` pattern as one alternation: one scan finds all masked spans.
+    not_price: Option<Regex>,
     price: PriceParser,
 }
 
@@ -80,7 +81,7 @@ impl Default for EntityExtractor {
             email: None,
             ring_patterns: Vec::new(),
             ring_range: (0.0, 0.0),
-            not_price: Vec::new(),
+            not_price: None,
             price: PriceParser::new(&Default::default()),
         }
     }
@@ -182,7 +183,16 @@ impl EntityExtractor {
             .next();
         }
         ex.ring_patterns = compile_all("ring_size", &spec.ring_size_patterns, &mut errors);
-        ex.not_price = compile_all("not_price", &spec.not_price_patterns, &mut errors);
+        let not_price = compile_all("not_price", &spec.not_price_patterns, &mut errors);
+        if !not_price.is_empty() {
+            let joined: Vec<String> = not_price
+                .iter()
+                .map(|r| format!("(?:{})", r.as_str()))
+                .collect();
+            ex.not_price = compile_all("not_price", &[joined.join("|")], &mut errors)
+                .into_iter()
+                .next();
+        }
         if errors.is_empty() {
             Ok(ex)
         } else {
@@ -242,9 +252,10 @@ impl EntityExtractor {
             }
         }
 
-        let has_digit = raw.bytes().any(|b| b.is_ascii_digit());
+        let (has_digit, digit_run) = digit_stats(raw);
         if has_digit {
-            for regex in &self.order_patterns {
+            // Order numbers are six digits: skip the patterns when no run is that long.
+            for regex in self.order_patterns.iter().filter(|_| digit_run >= 6) {
                 for caps in regex.captures_iter(raw) {
                     let (Some(whole), Some(digits)) = (caps.get(0), caps.get(1)) else {
                         continue;
@@ -274,7 +285,7 @@ impl EntityExtractor {
                     }
                 }
             }
-            for regex in &self.not_price {
+            if let Some(regex) = &self.not_price {
                 local_spans
                     .masked
                     .extend(regex.find_iter(raw).map(|m| m.range()));
@@ -312,6 +323,20 @@ impl EntityExtractor {
         }
         entities
     }
+}
+
+/// Whether `text` has an ASCII digit, and its longest run of consecutive digits.
+fn digit_stats(text: &str) -> (bool, usize) {
+    let (mut longest, mut run) = (0, 0);
+    for b in text.bytes() {
+        if b.is_ascii_digit() {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    (longest > 0, longest)
 }
 
 /// `7`, `6.5`, `6½`, `6 1/2` → the size as a number.
