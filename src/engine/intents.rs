@@ -339,12 +339,7 @@ impl IntentMatcher {
             match rule.kind {
                 RuleKind::Command => {
                     let start = raw.len() - raw.trim_start().len();
-                    let end = start
-                        + raw
-                            .trim_start()
-                            .split_whitespace()
-                            .next()
-                            .map_or(0, str::len);
+                    let end = start + raw.split_whitespace().next().map_or(0, str::len);
                     out.push(RuleHit {
                         rule: rule.id.clone(),
                         intent,

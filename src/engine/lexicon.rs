@@ -104,7 +104,7 @@ impl Lexicon {
         }
         let bytes = token.as_bytes();
         let one = self.best_candidate(bytes, false, 1);
-        if one.is_some() || len < TYPO_TWO_EDITS_LEN || len > TYPO_TWO_EDITS_MAX_LEN {
+        if one.is_some() || !(TYPO_TWO_EDITS_LEN..=TYPO_TWO_EDITS_MAX_LEN).contains(&len) {
             return one;
         }
         self.best_candidate(bytes, true, 2)
