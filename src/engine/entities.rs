@@ -5,7 +5,7 @@
 
 use super::lexicon::{Lexicon, PhraseHit, PhraseTrie, Resolved};
 use super::model::Entities;
-use super::normalise::{phrase_words, Normaliser};
+use super::normalise::{phrase_words, Normalised, Normaliser};
 use super::price::PriceParser;
 use super::spec::EntitySpec;
 use regex::Regex;
@@ -183,15 +183,19 @@ impl EntityExtractor {
             .next();
         }
         ex.ring_patterns = compile_all("ring_size", &spec.ring_size_patterns, &mut errors);
-        let not_price = compile_all("not_price", &spec.not_price_patterns, &mut errors);
-        if !not_price.is_empty() {
-            let joined: Vec<String> = not_price
+        if !spec.not_price_patterns.is_empty() {
+            let joined: Vec<String> = spec
+                .not_price_patterns
                 .iter()
-                .map(|r| format!("(?:{})", r.as_str()))
+                .map(|p| format!("(?:{p})"))
                 .collect();
-            ex.not_price = compile_all("not_price", &[joined.join("|")], &mut errors)
-                .into_iter()
-                .next();
+            match Regex::new(&joined.join("|")) {
+                Ok(regex) => ex.not_price = Some(regex),
+                // Compile one by one only to say which pattern is broken.
+                Err(_) => {
+                    compile_all("not_price", &spec.not_price_patterns, &mut errors);
+                }
+            }
         }
         if errors.is_empty() {
             Ok(ex)
@@ -209,7 +213,7 @@ impl EntityExtractor {
     pub fn extract(
         &self,
         raw: &str,
-        orig_span: impl Fn(Range<usize>) -> Range<usize>,
+        message: &Normalised,
         resolved: &[Option<Resolved>],
         hits: &mut Vec<PhraseHit>,
         spans: Option<&mut EntitySpans>,
@@ -241,7 +245,7 @@ impl EntityExtractor {
             let Some((_, start, inv_len, phrase)) = *found else {
                 continue;
             };
-            let span = orig_span(start..start + (usize::MAX - inv_len));
+            let span = message.orig_span(start..start + (usize::MAX - inv_len));
             let value = self.phrases[phrase].value;
             if slot == 0 {
                 entities.category = self.categories.get(value).cloned();
@@ -268,7 +272,9 @@ impl EntityExtractor {
                     }
                 }
             }
-            for regex in &self.ring_patterns {
+            // Every ring size is written with the word "size".
+            let mentions_size = message.text.contains("size");
+            for regex in self.ring_patterns.iter().filter(|_| mentions_size) {
                 for caps in regex.captures_iter(raw) {
                     let (Some(whole), Some(size)) = (caps.get(0), caps.get(1)) else {
                         continue;
