@@ -6,6 +6,7 @@ pub mod hash;
 pub mod intents;
 pub mod lexicon;
 pub mod model;
+pub mod murmur3;
 pub mod normalise;
 pub mod price;
 pub mod rollout;
