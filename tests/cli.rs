@@ -317,3 +317,60 @@ fn diff_lists_changed_messages_and_rollout_share() {
     assert!(out.contains("messages: 0 of 2 changed"), "{out}");
     assert!(out.contains("rollout (widget): "), "{out}");
 }
+
+/// `scripts/deploy` relies on this: a salt change reshuffles users across the rollout boundary,
+/// which a percentage change never does, so `diff` exits 3; raising the percentage exits 0.
+#[test]
+fn diff_exits_3_when_a_salt_change_moves_users_but_not_for_a_percentage_change() {
+    let corpus = std::env::temp_dir().join(format!(
+        "concierge-cli-{}-corpus-salt.tsv",
+        std::process::id()
+    ));
+    std::fs::write(&corpus, "hello\n").expect("corpus");
+    let base = base();
+    let run = |new: &Path| {
+        concierge(
+            &[
+                "diff",
+                base.to_str().expect("utf-8"),
+                new.to_str().expect("utf-8"),
+                "--corpus",
+                corpus.to_str().expect("utf-8"),
+                "--users",
+                "2000",
+            ],
+            None,
+        )
+    };
+    let wider = rules_with(
+        "diff-wider",
+        "rollout.toml",
+        "enabled = true\npercentage = 75\nsalt = \"test\"\nallowed_origins = [\"http://127.0.0.1:8787\"]\n\n[features.stylist_chat]\npercentage = 10\n",
+    );
+    let o = run(&wider);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!stdout(&o).contains("bucket moved"), "{}", stdout(&o));
+
+    let resalted = rules_with(
+        "diff-resalted",
+        "rollout.toml",
+        "enabled = true\npercentage = 50\nsalt = \"other\"\nallowed_origins = [\"http://127.0.0.1:8787\"]\n\n[features.stylist_chat]\npercentage = 10\n",
+    );
+    let o = run(&resalted);
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("salt or seed changed"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("rollout boundary moved"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -76,8 +76,19 @@ fn entity_changes(old: &Classification, new: &Classification) -> Vec<String> {
     out
 }
 
-/// Share of `users` synthetic ids whose decision differs, for the widget and each feature.
-fn rollout_changes(old: &Engine, new: &Engine, users: u32) -> Vec<(String, u32)> {
+/// How the rollout decision of the sampled users moves for the widget or one feature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolloutShift {
+    pub feature: String,
+    /// Users whose decision changes.
+    pub changed: u32,
+    /// Of those, users whose bucket itself moved (a salt or seed change): a percentage change
+    /// never explains them, so they are flagged.
+    pub unexpected: u32,
+}
+
+/// Compares the decisions of `users` synthetic ids, for the widget and each feature.
+pub fn rollout_shifts(old: &Engine, new: &Engine, users: u32) -> Vec<RolloutShift> {
     let mut features: Vec<Option<String>> = vec![None];
     for name in old
         .rollout()
@@ -93,15 +104,26 @@ fn rollout_changes(old: &Engine, new: &Engine, users: u32) -> Vec<(String, u32)>
     features
         .into_iter()
         .map(|feature| {
-            let changed = (0..users)
-                .filter(|i| {
-                    let id = format!("u-{i:06}");
-                    let f = feature.as_deref();
-                    old.rollout().decide(Some(&id), f).enabled
-                        != new.rollout().decide(Some(&id), f).enabled
-                })
-                .count() as u32;
-            (feature.unwrap_or_else(|| "(widget)".into()), changed)
+            let f = feature.as_deref();
+            let (mut changed, mut unexpected) = (0, 0);
+            for i in 0..users {
+                let id = format!("u-{i:06}");
+                let (a, b) = (
+                    old.rollout().decide(Some(&id), f),
+                    new.rollout().decide(Some(&id), f),
+                );
+                if a.enabled != b.enabled {
+                    changed += 1;
+                    if a.bucket != b.bucket {
+                        unexpected += 1;
+                    }
+                }
+            }
+            RolloutShift {
+                feature: feature.unwrap_or_else(|| "(widget)".into()),
+                changed,
+                unexpected,
+            }
         })
         .collect()
 }
@@ -142,14 +164,29 @@ pub fn run(args: &DiffArgs) -> Result<(), Failure> {
         old.rules_version(),
         new.rules_version()
     );
+    let mut unexpected = 0;
     if args.users > 0 {
-        for (feature, n) in rollout_changes(&old, &new, args.users) {
+        for shift in rollout_shifts(&old, &new, args.users) {
             println!(
-                "rollout {feature}: {n} of {} sampled users change decision ({:.2}%)",
+                "rollout {}: {} of {} sampled users change decision ({:.2}%)",
+                shift.feature,
+                shift.changed,
                 args.users,
-                100.0 * f64::from(n) / f64::from(args.users)
+                100.0 * f64::from(shift.changed) / f64::from(args.users)
             );
+            if shift.unexpected > 0 {
+                println!(
+                    "rollout {}: {} of them move because their bucket moved (salt or seed changed), not because of a percentage change",
+                    shift.feature, shift.unexpected
+                );
+            }
+            unexpected += shift.unexpected;
         }
+    }
+    if unexpected > 0 {
+        return Err(Failure::RolloutMoved(format!(
+            "the rollout boundary moved for {unexpected} sampled user decision(s) beyond the intended percentage change"
+        )));
     }
     Ok(())
 }

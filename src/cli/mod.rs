@@ -51,6 +51,8 @@ pub enum Command {
 pub const EXIT_RULE_ERRORS: u8 = 1;
 /// Exit code for usage errors.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code of `diff` when the rollout boundary moved beyond a percentage change.
+pub const EXIT_ROLLOUT_MOVED: u8 = 3;
 
 /// Why a subcommand stopped.
 #[derive(Debug)]
@@ -59,6 +61,9 @@ pub enum Failure {
     Rules(String),
     /// Bad arguments or unreadable input (exit 2).
     Usage(String),
+    /// `diff`: users cross the rollout boundary for a reason other than a percentage change,
+    /// e.g. a salt change (exit 3); `scripts/deploy` stops on it unless forced.
+    RolloutMoved(String),
 }
 
 /// Runs the parsed command line.
@@ -83,6 +88,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Err(Failure::Usage(message)) => {
             eprintln!("concierge: {message}");
             ExitCode::from(EXIT_USAGE)
+        }
+        Err(Failure::RolloutMoved(message)) => {
+            eprintln!("concierge: {message}");
+            ExitCode::from(EXIT_ROLLOUT_MOVED)
         }
     }
 }
