@@ -5,7 +5,7 @@
 
 use super::lexicon::{Lexicon, PhraseHit, PhraseTrie, Resolved};
 use super::model::Entities;
-use super::normalise::{phrase_words, Normaliser};
+use super::normalise::{phrase_words, Normalised, Normaliser};
 use super::price::PriceParser;
 use super::spec::EntitySpec;
 use regex::Regex;
@@ -38,7 +38,8 @@ pub struct EntityExtractor {
     email: Option<Regex>,
     ring_patterns: Vec<Regex>,
     ring_range: (f64, f64),
-    not_price: Vec<Regex>,
+    /// Every `not_price` pattern as one alternation: one scan finds all masked spans.
+    not_price: Option<Regex>,
     price: PriceParser,
 }
 
@@ -80,7 +81,7 @@ impl Default for EntityExtractor {
             email: None,
             ring_patterns: Vec::new(),
             ring_range: (0.0, 0.0),
-            not_price: Vec::new(),
+            not_price: None,
             price: PriceParser::new(&Default::default()),
         }
     }
@@ -182,7 +183,20 @@ impl EntityExtractor {
             .next();
         }
         ex.ring_patterns = compile_all("ring_size", &spec.ring_size_patterns, &mut errors);
-        ex.not_price = compile_all("not_price", &spec.not_price_patterns, &mut errors);
+        if !spec.not_price_patterns.is_empty() {
+            let joined: Vec<String> = spec
+                .not_price_patterns
+                .iter()
+                .map(|p| format!("(?:{p})"))
+                .collect();
+            match Regex::new(&joined.join("|")) {
+                Ok(regex) => ex.not_price = Some(regex),
+                // Compile one by one only to say which pattern is broken.
+                Err(_) => {
+                    compile_all("not_price", &spec.not_price_patterns, &mut errors);
+                }
+            }
+        }
         if errors.is_empty() {
             Ok(ex)
         } else {
@@ -199,7 +213,7 @@ impl EntityExtractor {
     pub fn extract(
         &self,
         raw: &str,
-        orig_span: impl Fn(Range<usize>) -> Range<usize>,
+        message: &Normalised,
         resolved: &[Option<Resolved>],
         hits: &mut Vec<PhraseHit>,
         spans: Option<&mut EntitySpans>,
@@ -231,7 +245,7 @@ impl EntityExtractor {
             let Some((_, start, inv_len, phrase)) = *found else {
                 continue;
             };
-            let span = orig_span(start..start + (usize::MAX - inv_len));
+            let span = message.orig_span(start..start + (usize::MAX - inv_len));
             let value = self.phrases[phrase].value;
             if slot == 0 {
                 entities.category = self.categories.get(value).cloned();
@@ -242,9 +256,10 @@ impl EntityExtractor {
             }
         }
 
-        let has_digit = raw.bytes().any(|b| b.is_ascii_digit());
+        let (has_digit, digit_run) = digit_stats(raw);
         if has_digit {
-            for regex in &self.order_patterns {
+            // Order numbers are six digits: skip the patterns when no run is that long.
+            for regex in self.order_patterns.iter().filter(|_| digit_run >= 6) {
                 for caps in regex.captures_iter(raw) {
                     let (Some(whole), Some(digits)) = (caps.get(0), caps.get(1)) else {
                         continue;
@@ -257,7 +272,9 @@ impl EntityExtractor {
                     }
                 }
             }
-            for regex in &self.ring_patterns {
+            // Every ring size is written with the word "size".
+            let mentions_size = message.text.contains("size");
+            for regex in self.ring_patterns.iter().filter(|_| mentions_size) {
                 for caps in regex.captures_iter(raw) {
                     let (Some(whole), Some(size)) = (caps.get(0), caps.get(1)) else {
                         continue;
@@ -274,7 +291,7 @@ impl EntityExtractor {
                     }
                 }
             }
-            for regex in &self.not_price {
+            if let Some(regex) = &self.not_price {
                 local_spans
                     .masked
                     .extend(regex.find_iter(raw).map(|m| m.range()));
@@ -312,6 +329,20 @@ impl EntityExtractor {
         }
         entities
     }
+}
+
+/// Whether `text` has an ASCII digit, and its longest run of consecutive digits.
+fn digit_stats(text: &str) -> (bool, usize) {
+    let (mut longest, mut run) = (0, 0);
+    for b in text.bytes() {
+        if b.is_ascii_digit() {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    (longest > 0, longest)
 }
 
 /// `7`, `6.5`, `6½`, `6 1/2` → the size as a number.

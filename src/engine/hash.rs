@@ -68,14 +68,6 @@ impl Hasher for FxHasher {
 /// A `HashMap` keyed with [`FxHasher`].
 pub type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
-/// Hash of a byte string, used for the typo index's deletion variants.
-#[inline]
-pub fn hash_bytes(bytes: &[u8]) -> u64 {
-    let mut hasher = FxHasher::default();
-    hasher.write(bytes);
-    hasher.finish()
-}
-
 /// FNV-1a 64 of a byte stream: the stable content hash of the rule files (not a security hash).
 pub fn fnv1a64(parts: &[&[u8]]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;

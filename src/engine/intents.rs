@@ -9,6 +9,7 @@ use super::spec::IntentSpec;
 use regex::{Regex, RegexSet};
 use serde::Serialize;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 /// Score a slash command gives its intent: enough for full confidence on its own.
 const COMMAND_SCORE: f64 = 10.0;
@@ -92,8 +93,9 @@ pub struct IntentMatcher {
     /// Trie phrase id → rule index.
     phrase_rules: Vec<usize>,
     patterns: Option<RegexSet>,
-    /// Pattern index in the set → rule index, and the single regex for `explain` spans.
-    pattern_rules: Vec<(usize, Regex)>,
+    /// Pattern index in the set → rule index, its source, and the single regex for `explain`
+    /// spans (compiled on first use: classification only needs the set).
+    pattern_rules: Vec<(usize, String, OnceLock<Option<Regex>>)>,
     rules: Vec<Rule>,
 }
 
@@ -163,15 +165,17 @@ impl IntentMatcher {
                 matcher.phrase_rules.push(rule);
             }
             for (index, pattern) in spec.patterns.iter().enumerate() {
-                match Regex::new(&pattern.text) {
-                    Ok(regex) => {
+                match regex_syntax::Parser::new().parse(&pattern.text) {
+                    Ok(_) => {
                         let rule = matcher.push_rule(
                             format!("{}.pattern.{}", spec.id, index),
                             idx,
                             RuleKind::Pattern,
                             pattern.weight,
                         );
-                        matcher.pattern_rules.push((rule, regex));
+                        matcher
+                            .pattern_rules
+                            .push((rule, pattern.text.clone(), OnceLock::new()));
                         sources.push(pattern.text.clone());
                     }
                     Err(err) => errors.push(IntentCompileError::InvalidPattern {
@@ -339,12 +343,7 @@ impl IntentMatcher {
             match rule.kind {
                 RuleKind::Command => {
                     let start = raw.len() - raw.trim_start().len();
-                    let end = start
-                        + raw
-                            .trim_start()
-                            .split_whitespace()
-                            .next()
-                            .map_or(0, str::len);
+                    let end = start + raw.split_whitespace().next().map_or(0, str::len);
                     out.push(RuleHit {
                         rule: rule.id.clone(),
                         intent,
@@ -385,11 +384,16 @@ impl IntentMatcher {
                     });
                 }
                 RuleKind::Pattern => {
-                    let Some((_, regex)) = self.pattern_rules.iter().find(|(r, _)| *r == rule_idx)
+                    let Some((_, source, regex)) =
+                        self.pattern_rules.iter().find(|(r, _, _)| *r == rule_idx)
                     else {
                         continue;
                     };
-                    let norm_span = regex.find(&message.text).map_or(0..0, |m| m.range());
+                    let regex = regex.get_or_init(|| Regex::new(source).ok());
+                    let norm_span = regex
+                        .as_ref()
+                        .and_then(|r| r.find(&message.text))
+                        .map_or(0..0, |m| m.range());
                     let span = message.orig_span(message.tokens_in(norm_span));
                     out.push(RuleHit {
                         rule: rule.id.clone(),

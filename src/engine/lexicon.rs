@@ -5,7 +5,7 @@
 //! Matching a message costs one hash probe per token plus a short trie walk from each token, so
 //! thousands of phrases cost about what ten do.
 
-use super::hash::{hash_bytes, FxHashMap};
+use super::hash::FxHashMap;
 use super::normalise::Normalised;
 use std::collections::HashSet;
 use std::ops::Range;
@@ -65,8 +65,8 @@ impl Lexicon {
         self.typo_target[idx] = true;
         let two = word.len() >= TYPO_TWO_EDITS_LEN;
         let bytes = word.clone().into_bytes();
-        for_each_variant(&bytes, two, |variant| {
-            let list = self.deletions.entry(hash_bytes(variant)).or_default();
+        for_each_variant(&bytes, two, |hash| {
+            let list = self.deletions.entry(hash).or_default();
             if !list.contains(&id) {
                 list.push(id);
             }
@@ -104,7 +104,7 @@ impl Lexicon {
         }
         let bytes = token.as_bytes();
         let one = self.best_candidate(bytes, false, 1);
-        if one.is_some() || len < TYPO_TWO_EDITS_LEN || len > TYPO_TWO_EDITS_MAX_LEN {
+        if one.is_some() || !(TYPO_TWO_EDITS_LEN..=TYPO_TWO_EDITS_MAX_LEN).contains(&len) {
             return one;
         }
         self.best_candidate(bytes, true, 2)
@@ -112,8 +112,8 @@ impl Lexicon {
 
     fn best_candidate(&self, token: &[u8], two: bool, max_edits: usize) -> Option<Resolved> {
         let mut best: Option<(usize, u32)> = None;
-        for_each_variant(token, two, |variant| {
-            let Some(ids) = self.deletions.get(&hash_bytes(variant)) else {
+        for_each_variant(token, two, |hash| {
+            let Some(ids) = self.deletions.get(&hash) else {
                 return;
             };
             for &id in ids {
@@ -141,26 +141,57 @@ fn is_plain_word(word: &str) -> bool {
     word.bytes().all(|b| b.is_ascii_lowercase())
 }
 
-/// Calls `f` with the word itself, every one-deletion variant, and (if `two`) every
-/// two-deletion variant. Variants may repeat; callers tolerate that.
-fn for_each_variant(word: &[u8], two: bool, mut f: impl FnMut(&[u8])) {
+/// Multiplier of the polynomial hash used for deletion variants (odd, so invertible mod 2^64).
+const POLY: u64 = 0x100_0000_01b3 | 1;
+
+#[cfg(test)]
+/// Polynomial hash of a byte string: `Σ b[i]·POLY^(n-1-i)` (wrapping), seeded by the length so
+/// variants of different lengths rarely collide.
+fn poly_hash(bytes: &[u8]) -> u64 {
+    let mut h = bytes.len() as u64 ^ 0x9e37_79b9_7f4a_7c15;
+    for &b in bytes {
+        h = h.wrapping_mul(POLY).wrapping_add(u64::from(b) + 1);
+    }
+    h
+}
+
+/// Calls `f` with the hash of the word itself, of every one-deletion variant, and (if `two`)
+/// of every two-deletion variant. Each variant's hash is computed in O(1) from prefix hashes,
+/// and equals `poly_hash` of the variant's bytes. Variants may repeat; callers tolerate that.
+fn for_each_variant(word: &[u8], two: bool, mut f: impl FnMut(u64)) {
     let n = word.len();
-    let mut buf = [0u8; TYPO_MAX_LEN + 8];
     if n > TYPO_MAX_LEN + 8 {
         return;
     }
-    f(word);
+    // prefix[i] = hash state after word[..i] without the length seed; pow[k] = POLY^k.
+    let mut prefix = [0u64; TYPO_MAX_LEN + 9];
+    let mut pow = [1u64; TYPO_MAX_LEN + 9];
     for i in 0..n {
-        buf[..i].copy_from_slice(&word[..i]);
-        buf[i..n - 1].copy_from_slice(&word[i + 1..]);
-        f(&buf[..n - 1]);
+        prefix[i + 1] = prefix[i]
+            .wrapping_mul(POLY)
+            .wrapping_add(u64::from(word[i]) + 1);
+        pow[i + 1] = pow[i].wrapping_mul(POLY);
+    }
+    // Hash of word[a..b] as if it started from 0.
+    let sub = |a: usize, b: usize| prefix[b].wrapping_sub(prefix[a].wrapping_mul(pow[b - a]));
+    let seeded = |len: usize, body: u64| {
+        (len as u64 ^ 0x9e37_79b9_7f4a_7c15)
+            .wrapping_mul(pow[len])
+            .wrapping_add(body)
+    };
+    f(seeded(n, prefix[n]));
+    for i in 0..n {
+        let one = prefix[i]
+            .wrapping_mul(pow[n - 1 - i])
+            .wrapping_add(sub(i + 1, n));
+        f(seeded(n - 1, one));
         if two {
-            let one = buf;
-            for j in i..n - 1 {
-                let mut two_buf = [0u8; TYPO_MAX_LEN + 8];
-                two_buf[..j].copy_from_slice(&one[..j]);
-                two_buf[j..n - 2].copy_from_slice(&one[j + 1..n - 1]);
-                f(&two_buf[..n - 2]);
+            for j in i + 1..n {
+                let body = prefix[i]
+                    .wrapping_mul(pow[n - 2 - i])
+                    .wrapping_add(sub(i + 1, j).wrapping_mul(pow[n - 1 - j]))
+                    .wrapping_add(sub(j + 1, n));
+                f(seeded(n - 2, body));
             }
         }
     }
@@ -319,6 +350,25 @@ mod tests {
         assert_eq!(correct(&lex, "there").as_deref(), Some("where"));
         lex.set_never_correct(["there".to_string()]);
         assert_eq!(correct(&lex, "there"), None);
+    }
+
+    #[test]
+    fn variant_hashes_equal_hashes_of_the_variants() {
+        let word = b"bracelet";
+        let mut fast = Vec::new();
+        for_each_variant(word, true, |h| fast.push(h));
+        let mut slow = vec![poly_hash(word)];
+        for i in 0..word.len() {
+            let mut one = word.to_vec();
+            one.remove(i);
+            slow.push(poly_hash(&one));
+            for j in i..one.len() {
+                let mut two = one.clone();
+                two.remove(j);
+                slow.push(poly_hash(&two));
+            }
+        }
+        assert_eq!(fast, slow);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod hash;
 pub mod intents;
 pub mod lexicon;
 pub mod model;
+pub mod murmur3;
 pub mod normalise;
 pub mod price;
 pub mod rollout;
@@ -127,7 +128,7 @@ impl Engine {
         let want_spans = explain.is_some();
         let entities = self.entities.extract(
             text,
-            |r| message.orig_span(r),
+            &message,
             &resolved,
             &mut scratch.hits,
             want_spans.then_some(&mut spans),

@@ -79,7 +79,7 @@ pub struct EntityChecks {
 fn patterns(r: &mut Reader<'_>, table: &DeTable<'_>, key: &str, context: &str) -> Vec<String> {
     let mut out = Vec::new();
     for p in r.strings(table, key) {
-        match regex::Regex::new(p.get_ref()) {
+        match super::intents::check_regex(p.get_ref()) {
             Ok(_) => out.push(p.into_inner()),
             Err(err) => r.error(
                 p.span(),
@@ -190,7 +190,7 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
     if let Some((t, span)) = r.table(table, "email") {
         r.known_keys(t, EMAIL_KEYS, "[email]");
         match r.string(t, "pattern") {
-            Some(p) => match regex::Regex::new(p.get_ref()) {
+            Some(p) => match super::intents::check_regex(p.get_ref()) {
                 Ok(_) => spec.email_pattern = p.into_inner(),
                 Err(err) => r.error(
                     p.span(),

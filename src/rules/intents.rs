@@ -34,8 +34,16 @@ pub struct IntentSource {
     pub counterexamples: Vec<At<String>>,
 }
 
-/// Condenses the regex crate's multi-line error into its final explanation line.
-pub fn regex_error_summary(err: &regex::Error) -> String {
+/// Checks a regex's syntax without compiling it (compiling happens once, in the engine).
+pub fn check_regex(pattern: &str) -> Result<(), String> {
+    regex_syntax::Parser::new()
+        .parse(pattern)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Condenses the regex parser's multi-line error into its final explanation line.
+pub fn regex_error_summary(err: &impl std::fmt::Display) -> String {
     let text = err.to_string();
     text.lines()
         .rev()
@@ -185,7 +193,7 @@ pub fn read_intents(
         }
         for (key, weight) in [("patterns", STRONG_WEIGHT), ("weak_patterns", WEAK_WEIGHT)] {
             for pattern in r.strings(t, key) {
-                match regex::Regex::new(pattern.get_ref()) {
+                match check_regex(pattern.get_ref()) {
                     Ok(_) => spec.patterns.push(WeightedRule {
                         text: pattern.into_inner(),
                         weight,

@@ -116,8 +116,19 @@ pub fn content_hash(sources: &[SourceFile]) -> String {
     format!("{:016x}", fnv1a64(&parts))
 }
 
-/// Validates and compiles rule files given as text (from disk or embedded in the build).
-pub fn load_sources(mut sources: Vec<SourceFile>) -> Result<LoadedRules, Report> {
+/// Validates and compiles rule files given as text (from disk or embedded in the build), then
+/// runs every example and counterexample.
+pub fn load_sources(sources: Vec<SourceFile>) -> Result<LoadedRules, Report> {
+    load(sources, true)
+}
+
+/// Validates and compiles rule files without running their examples: for the Worker's cold
+/// start, where the same files were already checked by `cargo test` and `concierge check`.
+pub fn compile_sources(sources: Vec<SourceFile>) -> Result<LoadedRules, Report> {
+    load(sources, false)
+}
+
+fn load(mut sources: Vec<SourceFile>, run_examples: bool) -> Result<LoadedRules, Report> {
     sources.sort_by(|a, b| {
         let rank = |s: &SourceFile| {
             RULE_FILES
@@ -256,7 +267,7 @@ pub fn load_sources(mut sources: Vec<SourceFile>) -> Result<LoadedRules, Report>
         }
     };
     let mut summary = summary;
-    if let Some(engine) = &engine {
+    if let Some(engine) = engine.as_ref().filter(|_| run_examples) {
         summary.examples = examples::run_intent_examples(engine, &intent_sources, &mut diagnostics)
             + examples::run_entity_examples(engine, &entity_checks, &mut diagnostics);
     }
