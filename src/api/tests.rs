@@ -952,3 +952,49 @@ fn api_answers_are_not_cacheable_but_the_openapi_document_is() {
         Some("public, max-age=300")
     );
 }
+
+#[test]
+fn discovery_message_with_a_price_filters_by_it() {
+    let h = with_embedded_rules();
+    let under = h
+        .post(
+            "/v1/messages",
+            json!({"session_id": "s1", "text": "rose gold rings under $500"}),
+        )
+        .json_body();
+    assert_eq!(under["entities"]["price"]["max"], json!(500.0), "{under}");
+    let skus: Vec<&str> = under["products"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["sku"].as_str())
+        .collect();
+    assert_eq!(skus, ["RG-1"], "RG-2 costs $520");
+    // "around $460" with ±15 % tolerance is $391..$529: both rose gold rings match.
+    let approx = h
+        .post(
+            "/v1/messages",
+            json!({"session_id": "s2", "text": "rose gold ring around $460"}),
+        )
+        .json_body();
+    let skus: Vec<&str> = approx["products"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["sku"].as_str())
+        .collect();
+    assert_eq!(skus, ["RG-1", "RG-2"], "{approx}");
+    let none = h
+        .post(
+            "/v1/messages",
+            json!({"session_id": "s3", "text": "rose gold rings under $100"}),
+        )
+        .json_body();
+    assert_eq!(
+        (
+            none["products"].as_array().map(Vec::len),
+            none["next_step"].as_str()
+        ),
+        (Some(0), Some("offer_stylist"))
+    );
+}
