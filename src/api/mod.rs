@@ -161,6 +161,11 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             }
         };
         response.set_header("x-rules-version", self.engine.rules_version());
+        response.set_header("x-content-type-options", "nosniff");
+        if response.header("cache-control").is_none() {
+            // Answers can carry order details: never store them in shared caches.
+            response.set_header("cache-control", "no-store");
+        }
         let origin = cors::allowed_origin(
             request.origin.as_deref(),
             &self.engine.rollout().spec().allowed_origins,
@@ -219,7 +224,10 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             Route::Health => self.health().await,
             Route::OpenApi => Ok(ApiResponse {
                 status: 200,
-                headers: vec![("content-type".into(), "application/json".into())],
+                headers: vec![
+                    ("content-type".into(), "application/json".into()),
+                    ("cache-control".into(), "public, max-age=300".into()),
+                ],
                 body: OPENAPI_JSON.to_string(),
             }),
             Route::Messages => self.message(request, observation).await,

@@ -22,6 +22,8 @@ use std::task::{Context, Poll, Waker};
 struct SqliteDb {
     conn: rusqlite::Connection,
     yield_once: bool,
+    /// Statements containing this text fail, as a D1 outage would.
+    fail_on: Option<&'static str>,
 }
 
 impl SqliteDb {
@@ -44,6 +46,7 @@ impl SqliteDb {
         SqliteDb {
             conn,
             yield_once: false,
+            fail_on: None,
         }
     }
 
@@ -52,6 +55,9 @@ impl SqliteDb {
     }
 
     fn run(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, StorageError> {
+        if self.fail_on.is_some_and(|needle| sql.contains(needle)) {
+            return Err(StorageError::Database("D1_ERROR: simulated outage".into()));
+        }
         let err = |e: rusqlite::Error| StorageError::Database(e.to_string());
         let mut stmt = self.conn.prepare(sql).map_err(err)?;
         let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
@@ -148,11 +154,15 @@ impl KeyValue for MemoryKv {
 }
 
 #[derive(Default)]
-struct VecSink(RefCell<Vec<DataPoint>>);
+struct VecSink(RefCell<Vec<DataPoint>>, RefCell<Vec<String>>);
 
 impl MetricsSink for VecSink {
     fn write(&self, point: &DataPoint) {
         self.0.borrow_mut().push(point.clone());
+    }
+
+    fn internal_error(&self, route: &str, detail: &str) {
+        self.1.borrow_mut().push(format!("{route}: {detail}"));
     }
 }
 
@@ -901,5 +911,90 @@ fn tracking_asks_for_details_then_shows_the_owned_order() {
     assert_eq!(
         (wrong["next_step"].as_str(), wrong.get("order")),
         (Some("ask_order_details"), None)
+    );
+}
+
+#[test]
+fn a_storage_failure_is_a_generic_500_that_releases_the_idempotency_key() {
+    let mut h = Harness::new();
+    h.db.fail_on = Some("INSERT INTO tickets");
+    let body =
+        json!({"session_id": "s1", "email": "ada@example.com", "topic": "t", "message": "m"});
+    let failed = h.post_keyed("/v1/escalations", "k-500", body.clone());
+    assert_eq!(error_of(&failed), (500, "internal".into(), Value::Null));
+    assert!(
+        !failed.body.contains("simulated"),
+        "details stay in the operator log: {}",
+        failed.body
+    );
+    assert_eq!(h.sink.1.borrow().len(), 1);
+    assert!(h.sink.1.borrow()[0].contains("POST /v1/escalations: database error"));
+    assert_eq!(
+        h.db.count("SELECT COUNT(*) FROM idempotency_keys"),
+        0,
+        "the key is released for the retry"
+    );
+    h.db.fail_on = None;
+    assert_eq!(h.post_keyed("/v1/escalations", "k-500", body).status, 201);
+}
+
+#[test]
+fn api_answers_are_not_cacheable_but_the_openapi_document_is() {
+    let h = Harness::new();
+    let lookup = h.post(
+        "/v1/orders/lookup",
+        json!({"order_number": "AUR-100001", "email": "ada@example.com"}),
+    );
+    assert_eq!(lookup.header("cache-control"), Some("no-store"));
+    assert_eq!(lookup.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(
+        h.get("/openapi.json").header("cache-control"),
+        Some("public, max-age=300")
+    );
+}
+
+#[test]
+fn discovery_message_with_a_price_filters_by_it() {
+    let h = with_embedded_rules();
+    let under = h
+        .post(
+            "/v1/messages",
+            json!({"session_id": "s1", "text": "rose gold rings under $500"}),
+        )
+        .json_body();
+    assert_eq!(under["entities"]["price"]["max"], json!(500.0), "{under}");
+    let skus: Vec<&str> = under["products"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["sku"].as_str())
+        .collect();
+    assert_eq!(skus, ["RG-1"], "RG-2 costs $520");
+    // "around $460" with ±15 % tolerance is $391..$529: both rose gold rings match.
+    let approx = h
+        .post(
+            "/v1/messages",
+            json!({"session_id": "s2", "text": "rose gold ring around $460"}),
+        )
+        .json_body();
+    let skus: Vec<&str> = approx["products"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["sku"].as_str())
+        .collect();
+    assert_eq!(skus, ["RG-1", "RG-2"], "{approx}");
+    let none = h
+        .post(
+            "/v1/messages",
+            json!({"session_id": "s3", "text": "rose gold rings under $100"}),
+        )
+        .json_body();
+    assert_eq!(
+        (
+            none["products"].as_array().map(Vec::len),
+            none["next_step"].as_str()
+        ),
+        (Some(0), Some("offer_stylist"))
     );
 }

@@ -167,20 +167,35 @@ async fn serve_asset(request: Request, env: &Env) -> Result<Option<Response>> {
 }
 
 #[event(fetch)]
-async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
+    match handle(request, &env).await {
+        Ok(response) => Ok(response),
+        Err(error) => {
+            // Glue failures (reading the request, building the response) still answer in the
+            // API's error shape with X-Rules-Version; the detail goes to the log only.
+            worker::console_error!("worker glue error: {error}");
+            let mut response =
+                crate::api::error::ApiError::Internal(error.to_string()).to_response();
+            response.set_header("x-rules-version", crate::embedded::engine().rules_version());
+            to_response(response)
+        }
+    }
+}
+
+async fn handle(mut request: Request, env: &Env) -> Result<Response> {
     let method = request.method();
     let is_read = matches!(method, worker::Method::Get | worker::Method::Head);
     if is_read && !crate::api::router::is_api_path(&request.path()) {
-        if let Some(asset) = serve_asset(request.clone()?, &env).await? {
+        if let Some(asset) = serve_asset(request.clone()?, env).await? {
             return Ok(asset);
         }
     }
-    let config = config(&env);
+    let config = config(env);
     let state = STATE.with(|s| *s);
     let api_request = to_api_request(&mut request).await?;
     let db = D1Store(env.d1("DB").ok());
     let kv = KvStore(env.kv("CONCIERGE_KV").ok());
-    let sink = AnalyticsSink::new(&env);
+    let sink = AnalyticsSink::new(env);
     let api = Api {
         db: &db,
         kv: &kv,
@@ -190,7 +205,7 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response
         config,
         state,
     };
-    let response = if coarse_limit_exceeded(&env, config, &api_request).await {
+    let response = if coarse_limit_exceeded(env, config, &api_request).await {
         api.serve_error(
             &api_request,
             crate::api::error::ApiError::RateLimited { retry_after: 60 },
