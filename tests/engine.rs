@@ -1,5 +1,6 @@
 //! Behaviour of the engine on the shipped rules: normalisation, typos, entities, masking of
 //! numbers that are not prices, explain output, and the fail-closed engine.
+#![cfg(not(target_arch = "wasm32"))]
 
 use aurora_concierge::embedded;
 use aurora_concierge::engine::{Engine, RuleKind, UNKNOWN_INTENT};
