@@ -1152,21 +1152,20 @@ impl PriceParser {
             .find_map(|p| self.match_at(toks, p, next, Some(last.end)))
     }
 
-    /// `[and] NN cents` after a dollar amount ending with `last`.
+    /// `[and] NN cents` or `[and] fifty cents` after a dollar amount ending with `last`.
     fn cents_tail(&self, toks: &Tokens, last: Token) -> Option<(f64, Token)> {
         let mut tok = toks.after(last)?;
         if self.has_flag(Some(tok), FLAG_AND) {
             tok = toks.after(tok)?;
         }
-        let Kind::Num(n) = tok.kind else {
-            return None;
+        let (cents, cents_last) = match tok.kind {
+            Kind::Num(n) if n.integer && !n.grouped && n.int_digits <= 2 => (n.value, tok),
+            Kind::Num(_) => return None,
+            _ => self.small_number_words(toks, tok)?,
         };
-        if !n.integer || n.grouped || n.int_digits > 2 {
-            return None;
-        }
-        let next = toks.after(tok)?;
-        let c_last = self.cents_word(toks, tok, next)?;
-        Some((n.value, c_last))
+        let next = toks.after(cents_last)?;
+        let c_last = self.cents_word(toks, cents_last, next)?;
+        Some((cents, c_last))
     }
 
     /// Number words from `first`: "five hundred", "twenty-five", "two thousand five hundred",
@@ -1243,7 +1242,10 @@ impl PriceParser {
                 if matches!(state, Last::Hundred | Last::Scale)
                     && self.has_flag(Some(tok), FLAG_AND)
                 {
-                    if let Some((v, small_last)) = self.small_number_words(toks, tok) {
+                    if let Some((v, small_last)) = toks
+                        .after(tok)
+                        .and_then(|first| self.small_number_words(toks, first))
+                    {
                         let after = toks.after(small_last);
                         let scale_after = after.is_some_and(|t| {
                             matches!(
@@ -1278,9 +1280,8 @@ impl PriceParser {
         Some((total + group, last_tok?))
     }
 
-    /// A number below 100 in words after the `and` token: "fifty", "twenty five", "seven".
-    fn small_number_words(&self, toks: &Tokens, and: Token) -> Option<(f64, Token)> {
-        let tok = toks.after(and)?;
+    /// A number below 100 in words starting at `tok`: "fifty", "twenty five", "seven".
+    fn small_number_words(&self, toks: &Tokens, tok: Token) -> Option<(f64, Token)> {
         match self.number_word(tok)? {
             NumberWord::Unit(v) | NumberWord::Teen(v) => Some((f64::from(v), tok)),
             NumberWord::Tens(v) => {

@@ -15,6 +15,8 @@
 //! 6. `bucket < percentage_bp` (the feature's percentage when it sets one, else the global one) →
 //!    [`RolloutReason::InRollout`], otherwise [`RolloutReason::OutOfRollout`].
 //!
+//! Every decision with a user id reports that user's bucket, whatever the reason (so `concierge
+//! bucket` can show it); anonymous decisions report bucket 0.
 //! A feature name the spec does not mention has no overrides: it follows the global settings.
 //! Percentages above 10000 are treated as 10000. Decisions are pure and allocation-free.
 
