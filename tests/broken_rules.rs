@@ -1,6 +1,7 @@
 //! Every case under `tests/broken_rules/<case>/` is the valid rule set in `base/` with some
 //! files replaced; its rendered diagnostics must match the snapshot `broken_rules__<case>.snap`.
 //! Together the cases cover every kind of error a rule author can make.
+#![cfg(not(target_arch = "wasm32"))]
 
 use aurora_concierge::rules::{self, SourceFile};
 use std::collections::BTreeMap;

@@ -1,5 +1,6 @@
 //! The `concierge` binary: subcommands, output shapes and exit codes (0 ok, 1 rule errors,
 //! 2 usage errors).
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

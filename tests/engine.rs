@@ -1,5 +1,6 @@
 //! Behaviour of the engine on the shipped rules: normalisation, typos, entities, masking of
 //! numbers that are not prices, explain output, and the fail-closed engine.
+#![cfg(not(target_arch = "wasm32"))]
 
 use aurora_concierge::embedded;
 use aurora_concierge::engine::{Engine, RuleKind, UNKNOWN_INTENT};
@@ -184,4 +185,30 @@ fn fail_closed_engine_turns_everything_off() {
     assert_eq!(engine.classify("where is my order").intent, UNKNOWN_INTENT);
     let decision = engine.rollout().decide(Some("u-1"), None);
     assert!(!decision.enabled);
+}
+
+#[test]
+fn prices_in_words_reach_the_price_parser() {
+    // Regression guard for the gate that skips the price parser on messages without a digit,
+    // `$` or a number/currency word.
+    for text in [
+        "five hundred dollars",
+        "rings under a grand",
+        "around two grand",
+        "twenty bucks",
+    ] {
+        assert!(engine().classify(text).entities.price.is_some(), "{text}");
+    }
+    let direct = aurora_concierge::engine::price::PriceParser::new(&Default::default());
+    for text in [
+        "necklaces under 200 dollars",
+        "hoops between $200 and $400",
+        "studs ~$300",
+    ] {
+        assert_eq!(
+            engine().classify(text).entities.price,
+            direct.extract(text).map(|m| m.range),
+            "{text}"
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! Property tests: no input (any Unicode, up to the 16 KiB request limit) makes the engine
 //! panic, and classification is deterministic and well-formed.
+#![cfg(not(target_arch = "wasm32"))]
 
 use aurora_concierge::embedded;
 use proptest::prelude::*;

@@ -1,6 +1,7 @@
 //! The rule files' own examples and counterexamples, run under `cargo test`: every intent and
 //! entity example in `rules/` must classify as declared, and the rules embedded in the build
 //! must be the same files and valid (the Worker fails closed otherwise).
+#![cfg(not(target_arch = "wasm32"))]
 
 use aurora_concierge::{embedded, rules};
 use std::path::Path;

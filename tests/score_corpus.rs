@@ -1,5 +1,6 @@
 //! `scripts/score-corpus`: macro-F1 arithmetic on a tiny committed TSV (with a fake classifier
 //! whose answers are known), and one run against the real `concierge classify`.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::path::Path;
 use std::process::Command;

@@ -3,6 +3,7 @@
 //! patterns, and prices from the price parser run on the text with every non-price number
 //! masked out, so `size 7`, `order 55123` and `14k gold` never become prices.
 
+use super::hash::FxHashSet;
 use super::lexicon::{Lexicon, PhraseHit, PhraseTrie, Resolved};
 use super::model::Entities;
 use super::normalise::{phrase_words, Normalised, Normaliser};
@@ -41,7 +42,45 @@ pub struct EntityExtractor {
     /// Every `not_price` pattern as one alternation: one scan finds all masked spans.
     not_price: Option<Regex>,
     price: PriceParser,
+    /// Normalised words without which no price can be stated (number words, multipliers,
+    /// currency words): a message with none of them and no digit skips the price parser.
+    price_words: FxHashSet<String>,
 }
+
+/// Number words of the price grammar; with the vocabulary's words they gate the price parser.
+const NUMBER_WORDS: &[&str] = &[
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "thousand",
+    "million",
+];
 
 /// Where each extracted entity was found (byte spans in the original text), for `explain`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -83,6 +122,7 @@ impl Default for EntityExtractor {
             ring_range: (0.0, 0.0),
             not_price: None,
             price: PriceParser::new(&Default::default()),
+            price_words: FxHashSet::default(),
         }
     }
 }
@@ -171,6 +211,16 @@ impl EntityExtractor {
                     metal: metal.clone(),
                 }),
             }
+        }
+        let vocab = &spec.prices;
+        for word in NUMBER_WORDS
+            .iter()
+            .map(|w| (*w).to_string())
+            .chain(vocab.multipliers.keys().cloned())
+            .chain(vocab.currency_words.iter().cloned())
+            .chain(vocab.cents_words.iter().cloned())
+        {
+            ex.price_words.extend(phrase_words(normaliser, &word));
         }
         ex.order_patterns = compile_all("order_number", &spec.order_number_patterns, &mut errors);
         if !spec.email_pattern.is_empty() {
@@ -305,7 +355,12 @@ impl EntityExtractor {
             }
         }
 
-        let price = if local_spans.masked.is_empty() {
+        let price_possible = has_digit
+            || raw.contains(['$', '¢'])
+            || (0..message.tokens.len()).any(|i| self.price_words.contains(message.word(i)));
+        let price = if !price_possible {
+            None
+        } else if local_spans.masked.is_empty() {
             self.price.extract(raw)
         } else {
             let mut masked = raw.as_bytes().to_vec();

@@ -248,7 +248,7 @@ impl IntentMatcher {
         hits: &mut Vec<PhraseHit>,
     ) -> IntentOutcome {
         let mut scores = vec![0.0f64; self.intents.len()];
-        let mut fired: Vec<usize> = Vec::new();
+        let mut fired: Vec<usize> = Vec::with_capacity(16);
         let fire = |rule: usize, score: f64, scores: &mut Vec<f64>, fired: &mut Vec<usize>| {
             if fired.contains(&rule) {
                 return;

@@ -119,7 +119,7 @@ impl Engine {
         let message = self.normaliser.normalise(text);
         let resolved = self.lexicon.resolve(&message);
         let mut scratch = Scratch {
-            hits: Vec::with_capacity(16),
+            hits: Vec::with_capacity(64),
         };
         let outcome = self
             .intents

@@ -93,9 +93,10 @@ impl Normaliser {
 
     /// Normalises `text` into tokens.
     pub fn normalise(&self, text: &str) -> Normalised {
+        // Contractions can make the text longer than the input; one allocation each usually suffices.
         let mut out = Normalised {
-            text: String::with_capacity(text.len() + 8),
-            tokens: Vec::with_capacity(16),
+            text: String::with_capacity(text.len() + text.len() / 4 + 16),
+            tokens: Vec::with_capacity(text.len() / 4 + 8),
         };
         let mut raw = String::with_capacity(32);
         let mut iter = text.char_indices().peekable();
