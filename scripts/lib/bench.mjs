@@ -137,6 +137,8 @@ async function main() {
     { name: 'GET /health', path: '/health' },
     { name: 'POST /v1/messages (tracking)', path: '/v1/messages', body: { session_id: 'SESSION', text: 'Where is my order? It has not arrived yet' }, intent: 'order_tracking' },
     { name: 'POST /v1/messages (discovery, warm KV)', path: '/v1/messages', body: { session_id: 'SESSION', text: 'rose gold rings under $500' }, intent: 'product_discovery' },
+    // Reference only (not a goal): a route with no binding I/O, to show the Worker's fixed per-request cost.
+    { name: 'GET /openapi.json (no I/O, reference)', path: '/openapi.json' },
   ];
 
   let worker = await start();
