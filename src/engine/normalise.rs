@@ -198,6 +198,7 @@ impl Normaliser {
     }
 }
 
+#[inline]
 fn push_token(out: &mut Normalised, word: &str, orig: Range<usize>) {
     if word.is_empty() {
         return;
@@ -213,7 +214,7 @@ fn push_token(out: &mut Normalised, word: &str, orig: Range<usize>) {
     });
 }
 
-#[inline]
+#[inline(always)]
 fn push_lower(buf: &mut String, c: char) {
     if c.is_ascii() {
         buf.push(c.to_ascii_lowercase());
