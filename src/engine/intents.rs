@@ -247,9 +247,17 @@ impl IntentMatcher {
         resolved: &[Option<Resolved>],
         hits: &mut Vec<PhraseHit>,
     ) -> IntentOutcome {
-        let mut scores = vec![0.0f64; self.intents.len()];
-        let mut fired: Vec<usize> = Vec::with_capacity(16);
-        let fire = |rule: usize, score: f64, scores: &mut Vec<f64>, fired: &mut Vec<usize>| {
+        // Intent totals live on the stack for rule sets of up to 32 intents.
+        let mut stack_scores = [0.0f64; 32];
+        let mut heap_scores: Vec<f64>;
+        let scores: &mut [f64] = if self.intents.len() <= stack_scores.len() {
+            &mut stack_scores[..self.intents.len()]
+        } else {
+            heap_scores = vec![0.0f64; self.intents.len()];
+            &mut heap_scores
+        };
+        let mut fired: Vec<usize> = Vec::new();
+        let fire = |rule: usize, score: f64, scores: &mut [f64], fired: &mut Vec<usize>| {
             if fired.contains(&rule) {
                 return;
             }
@@ -258,7 +266,7 @@ impl IntentMatcher {
         };
 
         if let Some(rule) = self.command_rule(raw) {
-            fire(rule, self.rules[rule].weight, &mut scores, &mut fired);
+            fire(rule, self.rules[rule].weight, scores, &mut fired);
         }
 
         hits.clear();
@@ -270,19 +278,14 @@ impl IntentMatcher {
                 continue;
             }
             let factor = if hit.edits > 0 { TYPO_FACTOR } else { 1.0 };
-            fire(
-                rule,
-                self.rules[rule].weight * factor,
-                &mut scores,
-                &mut fired,
-            );
+            fire(rule, self.rules[rule].weight * factor, scores, &mut fired);
         }
 
         if let Some(set) = &self.patterns {
             if !message.text.is_empty() {
                 for i in set.matches(&message.text).iter() {
                     let rule = self.pattern_rules[i].0;
-                    fire(rule, self.rules[rule].weight, &mut scores, &mut fired);
+                    fire(rule, self.rules[rule].weight, scores, &mut fired);
                 }
             }
         }

@@ -90,6 +90,12 @@ impl Lexicon {
             .collect()
     }
 
+    /// Like [`Lexicon::resolve`], but fills `out` (cleared first) to reuse its allocation.
+    pub fn resolve_into(&self, message: &Normalised, out: &mut Vec<Option<Resolved>>) {
+        out.clear();
+        out.extend((0..message.tokens.len()).map(|i| self.resolve_word(message.word(i))));
+    }
+
     fn resolve_word(&self, token: &str) -> Option<Resolved> {
         if let Some(&word) = self.ids.get(token) {
             return Some(Resolved { word, edits: 0 });

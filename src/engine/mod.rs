@@ -62,9 +62,18 @@ pub struct Explanation {
     pub reason: String,
 }
 
-/// Scratch buffers reused within one classification.
+/// Scratch buffers reused across classifications on one thread, so a message costs no
+/// allocations for its normalised text, tokens, resolved ids or phrase hits.
+#[derive(Default)]
 struct Scratch {
+    message: normalise::Normalised,
+    raw: String,
+    resolved: Vec<Option<lexicon::Resolved>>,
     hits: Vec<lexicon::PhraseHit>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
 impl Engine {
@@ -116,20 +125,34 @@ impl Engine {
     }
 
     fn run(&self, text: &str, explain: Option<&mut Explanation>) -> Classification {
-        let message = self.normaliser.normalise(text);
-        let resolved = self.lexicon.resolve(&message);
-        let mut scratch = Scratch {
-            hits: Vec::with_capacity(64),
-        };
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.run_with(text, explain, &mut scratch),
+            // Only reachable if a classification re-enters on this thread; use fresh buffers.
+            Err(_) => self.run_with(text, explain, &mut Scratch::default()),
+        })
+    }
+
+    fn run_with(
+        &self,
+        text: &str,
+        explain: Option<&mut Explanation>,
+        scratch: &mut Scratch,
+    ) -> Classification {
+        self.normaliser
+            .normalise_into(text, &mut scratch.message, &mut scratch.raw);
+        self.lexicon
+            .resolve_into(&scratch.message, &mut scratch.resolved);
+        let message = &scratch.message;
+        let resolved = &scratch.resolved;
         let outcome = self
             .intents
-            .score(text, &message, &resolved, &mut scratch.hits);
+            .score(text, message, resolved, &mut scratch.hits);
         let mut spans = EntitySpans::default();
         let want_spans = explain.is_some();
         let entities = self.entities.extract(
             text,
-            &message,
-            &resolved,
+            message,
+            resolved,
             &mut scratch.hits,
             want_spans.then_some(&mut spans),
         );
@@ -152,9 +175,9 @@ impl Engine {
         };
         if let Some(out) = explain {
             out.normalised = message.text.clone();
-            out.hits =
-                self.intents
-                    .describe_hits(text, &message, &resolved, &self.lexicon, &outcome);
+            out.hits = self
+                .intents
+                .describe_hits(text, message, resolved, &self.lexicon, &outcome);
             out.scores = self.intents.describe_ranking(&outcome);
             out.entity_spans = spans;
             out.reason = self.reason(&outcome, &classification);

@@ -99,17 +99,26 @@ impl Normaliser {
             tokens: Vec::with_capacity(text.len() / 4 + 8),
         };
         let mut raw = String::with_capacity(32);
+        self.normalise_into(text, &mut out, &mut raw);
+        out
+    }
+
+    /// Normalises `text` into `out`, reusing its buffers (and `raw` as word scratch).
+    /// The result is identical to [`Normaliser::normalise`].
+    pub fn normalise_into(&self, text: &str, out: &mut Normalised, raw: &mut String) {
+        out.text.clear();
+        out.tokens.clear();
         let mut iter = text.char_indices().peekable();
         while let Some((start, c)) = iter.next() {
             if !c.is_alphanumeric() {
                 continue;
             }
             raw.clear();
-            push_lower(&mut raw, c);
+            push_lower(raw, c);
             let mut end = start + c.len_utf8();
             while let Some(&(i, next)) = iter.peek() {
                 if next.is_alphanumeric() {
-                    push_lower(&mut raw, next);
+                    push_lower(raw, next);
                     end = i + next.len_utf8();
                     iter.next();
                     continue;
@@ -134,9 +143,8 @@ impl Normaliser {
                 end = i + next.len_utf8();
                 iter.next();
             }
-            self.emit(&mut out, &raw, start..end);
+            self.emit(out, raw, start..end);
         }
-        out
     }
 
     fn emit(&self, out: &mut Normalised, raw: &str, orig: Range<usize>) {
@@ -190,6 +198,7 @@ impl Normaliser {
     }
 }
 
+#[inline]
 fn push_token(out: &mut Normalised, word: &str, orig: Range<usize>) {
     if word.is_empty() {
         return;
@@ -205,7 +214,7 @@ fn push_token(out: &mut Normalised, word: &str, orig: Range<usize>) {
     });
 }
 
-#[inline]
+#[inline(always)]
 fn push_lower(buf: &mut String, c: char) {
     if c.is_ascii() {
         buf.push(c.to_ascii_lowercase());
