@@ -20,10 +20,9 @@
 //! A feature name the spec does not mention has no overrides: it follows the global settings.
 //! Percentages above 10000 are treated as 10000. Decisions are pure and allocation-free.
 
+use super::hash::FxHashMap;
 use super::model::{RolloutDecision, RolloutReason, RolloutSpec};
 use super::murmur3::Murmur3;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// Number of buckets: a percentage in basis points compares directly with a bucket.
 pub const BUCKETS: u32 = 10_000;
@@ -35,49 +34,6 @@ pub fn bucket_of(salt: &str, user_id: &str, seed: u32) -> u32 {
     hasher.write(b":");
     hasher.write(user_id.as_bytes());
     hasher.finish() % BUCKETS
-}
-
-/// Hasher for the allow/deny table: FxHash-style, eight bytes per step, so a lookup costs a few
-/// nanoseconds. The table is fixed when the rollout is compiled: request-chosen ids are only
-/// looked up, never inserted, so a keyless hash cannot be flooded.
-#[derive(Debug, Clone, Copy, Default)]
-struct ListHasher(u64);
-
-const FX_K: u64 = 0x517c_c1b7_2722_0a95;
-
-impl ListHasher {
-    #[inline(always)]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_K);
-    }
-}
-
-impl Hasher for ListHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, byte: u8) {
-        self.add(u64::from(byte));
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 /// Where one user id is listed: globally and for which features (indices into `features`).
@@ -97,7 +53,9 @@ struct FeatureGate {
     percentage_bp: Option<u32>,
 }
 
-type Listings = HashMap<Box<str>, Listing, BuildHasherDefault<ListHasher>>;
+/// The allow/deny table uses the engine's Fx hasher: the table is fixed when the rollout is
+/// compiled and request-chosen ids are only looked up, never inserted, so it cannot be flooded.
+type Listings = FxHashMap<Box<str>, Listing>;
 
 fn entry<'a>(listings: &'a mut Listings, id: &str) -> &'a mut Listing {
     listings.entry(Box::from(id)).or_default()
