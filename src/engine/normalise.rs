@@ -148,7 +148,9 @@ impl Normaliser {
     }
 
     fn emit(&self, out: &mut Normalised, raw: &str, orig: Range<usize>) {
-        if let Some(pos) = raw.find('\'') {
+        // A byte scan: `'` is ASCII, so its byte index is a char boundary (and this avoids a
+        // searcher call per word on the hot path).
+        if let Some(pos) = raw.bytes().position(|b| b == b'\'') {
             let (stem, suffix) = (&raw[..pos], &raw[pos + 1..]);
             if suffix == "t" && stem.ends_with('n') {
                 let base = &stem[..stem.len() - 1];

@@ -35,6 +35,15 @@ after(async () => {
 
 describe('metrics from the dev log', () => {
   it('counts the driven traffic exactly', async () => {
+    // Regression: the harness's readiness probe (GET /health) logged its data point late and was
+    // counted with the driven traffic. Let earlier log lines land before taking the start mark.
+    const points = () => worker.logs().split('aurora.datapoint').length - 1;
+    for (let stable = 0, last = -1, i = 0; stable < 3 && i < 50; i += 1) {
+      await sleep(200);
+      const now = points();
+      stable = now > 0 && now === last ? stable + 1 : 0;
+      last = now;
+    }
     const start = worker.logs().length;
     const client = { 'cf-connecting-ip': '198.51.100.77' };
     const get = (path) => request(worker.url, 'GET', path, { headers: client });
