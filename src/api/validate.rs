@@ -21,14 +21,7 @@ pub fn json_object(request: &ApiRequest) -> Result<Map<String, Value>, ApiError>
         }
         Body::Bytes(b) => b,
     };
-    let is_json = request.content_type.as_deref().is_some_and(|ct| {
-        let essence = ct.split(';').next().unwrap_or("").trim();
-        essence.eq_ignore_ascii_case("application/json")
-            || (essence.len() > 5
-                && essence[..essence.len() - 5].contains('/')
-                && essence.to_ascii_lowercase().ends_with("+json"))
-    });
-    if !is_json {
+    if !request.content_type.as_deref().is_some_and(is_json_media_type) {
         return Err(ApiError::UnsupportedMediaType);
     }
     let value: Value = serde_json::from_slice(bytes)
@@ -37,6 +30,24 @@ pub fn json_object(request: &ApiRequest) -> Result<Map<String, Value>, ApiError>
         Value::Object(map) => Ok(map),
         _ => Err(ApiError::invalid("$", "the body must be a JSON object")),
     }
+}
+
+/// Whether a `Content-Type` value names JSON: `application/json` or any `type/subtype+json`,
+/// parameters ignored. Splits on ASCII delimiters only, so no header value can land a slice
+/// inside a multi-byte character (a crafted `x\u{e9}json` once panicked here).
+pub fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic() && b != b'/');
+    if !token(kind) || !token(subtype) {
+        return false;
+    }
+    (kind.eq_ignore_ascii_case("application") && subtype.eq_ignore_ascii_case("json"))
+        || subtype
+            .rsplit_once('+')
+            .is_some_and(|(base, suffix)| !base.is_empty() && suffix.eq_ignore_ascii_case("json"))
 }
 
 /// Characters allowed in session, user and ticket ids.
@@ -297,6 +308,37 @@ mod tests {
         assert_eq!(json_object(&bad).unwrap_err().code(), "invalid_json");
         let array = ApiRequest::new("POST", "/x").with_json("[1]");
         assert_eq!(json_object(&array).unwrap_err().field(), Some("$"));
+    }
+
+    /// Regression: `Content-Type: x\u{e9}json` sliced inside the `é` and panicked the isolate.
+    #[test]
+    fn content_type_with_multibyte_characters_is_415_not_a_panic() {
+        for ct in [
+            "x\u{e9}json",
+            "\u{e9}\u{e9}\u{e9}json",
+            "a/\u{e9}+json",
+            "application/\u{e9}json",
+            "\u{1f48d}",
+            "+json",
+            "/+json",
+            "application/",
+        ] {
+            let mut request = ApiRequest::new("POST", "/x").with_json("{}");
+            request.content_type = Some(ct.into());
+            let result = std::panic::catch_unwind(|| json_object(&request).map(|_| ()));
+            let err = result
+                .unwrap_or_else(|_| panic!("`{ct}` panicked"))
+                .expect_err(ct);
+            assert_eq!(err.code(), "unsupported_media_type", "{ct}");
+        }
+        for ct in [
+            "application/json",
+            "APPLICATION/JSON; charset=utf-8",
+            "application/problem+json",
+            "application/vnd.api+JSON",
+        ] {
+            assert!(is_json_media_type(ct), "{ct}");
+        }
     }
 
     #[test]
