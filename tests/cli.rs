@@ -162,12 +162,16 @@ fn classify_writes_one_json_object_per_line_with_null_entities() {
     assert_eq!(
         entity_keys,
         [
+            "categories",
             "category",
             "email",
             "metal",
+            "metals",
             "order_number",
             "price",
-            "ring_size"
+            "ring_size",
+            "styles",
+            "unsupported"
         ]
     );
     assert_eq!(first["intent"], "order_tracking");
@@ -199,7 +203,7 @@ fn explain_shows_rules_spans_scores_and_why() {
         "{out}"
     );
     assert!(out.contains("returns_resizing.phrase.refund"), "{out}");
-    assert!(out.contains("why:        `order_tracking` scored"), "{out}");
+    assert!(out.contains("why: `order_tracking` scored"), "{out}");
     let json = concierge(
         &[
             "--rules",

@@ -67,7 +67,7 @@ fn nothing_matched_is_unknown_with_zero_confidence() {
 
 #[test]
 fn weak_cues_alone_stay_unknown_below_the_threshold() {
-    let c = engine().classify("silver");
+    let c = engine().classify("jewelry");
     assert_eq!(c.intent, UNKNOWN_INTENT);
     assert!(c.confidence > 0.0 && c.confidence < engine().thresholds().min_confidence);
 }
@@ -211,4 +211,207 @@ fn prices_in_words_reach_the_price_parser() {
             "{text}"
         );
     }
+}
+
+/// Regression: "no" inside "no more than $300" voted for `deny`; entity words are now hidden
+/// from intent phrases, and the price itself is evidence for shopping.
+#[test]
+fn words_inside_a_price_do_not_fire_intent_phrases() {
+    for text in ["earrings no more than $300", "necklaces no more than 300"] {
+        let e = engine().explain(text);
+        assert_eq!(e.classification.intent, "product_discovery", "{text}");
+        assert!(
+            !e.hits.iter().any(|h| h.intent == "deny"),
+            "{text}: {:?}",
+            e.hits
+        );
+        assert!(e.intent_text.contains("{price}"), "{}", e.intent_text);
+        assert!(e
+            .hits
+            .iter()
+            .any(|h| h.rule == "product_discovery.evidence.price"));
+    }
+}
+
+#[test]
+fn order_number_digits_are_evidence_not_words() {
+    let e = engine().explain("AUR-100123");
+    assert_eq!(e.classification.intent, "order_tracking");
+    assert_eq!(e.intent_text, "aur {order_number}");
+    let hit = e
+        .hits
+        .iter()
+        .find(|h| h.rule == "order_tracking.evidence.order_number")
+        .expect("evidence hit");
+    assert_eq!(hit.matched_text, "100123");
+}
+
+#[test]
+fn a_message_that_only_names_products_is_shopping() {
+    for (text, category) in [
+        ("star necklace", Some("necklaces")),
+        ("hoops", Some("earrings")),
+        ("signet ring for men", Some("rings")),
+        ("chunky chain", Some("necklaces")),
+        ("in rose gold", None),
+        ("knecklace", Some("necklaces")),
+        ("earings", Some("earrings")),
+        ("braclet", Some("bracelets")),
+    ] {
+        let c = engine().classify(text);
+        assert_eq!(c.intent, "product_discovery", "{text}");
+        assert_eq!(c.entities.category.as_deref(), category, "{text}");
+        assert_eq!(c.entities.price, None, "{text}: no invented price");
+    }
+}
+
+#[test]
+fn a_named_category_beats_one_implied_by_a_style() {
+    let e = engine().classify("solitaire pendant necklace").entities;
+    assert_eq!(e.category.as_deref(), Some("necklaces"));
+    assert_eq!(e.categories, ["necklaces"]);
+    assert_eq!(e.styles, ["solitaire", "pendant"]);
+    let e = engine().classify("a solitaire").entities;
+    assert_eq!(
+        e.category.as_deref(),
+        Some("rings"),
+        "implied when none named"
+    );
+    let e = engine().classify("gold chain bracelet").entities;
+    assert_eq!(e.category.as_deref(), Some("bracelets"));
+}
+
+#[test]
+fn two_categories_come_in_order_of_mention() {
+    let e = engine()
+        .classify("earrings and a necklace to match")
+        .entities;
+    assert_eq!(e.categories, ["earrings", "necklaces"]);
+    assert_eq!(e.category.as_deref(), Some("earrings"));
+    let e = engine().classify("a necklace and earrings").entities;
+    assert_eq!(e.categories, ["necklaces", "earrings"]);
+}
+
+#[test]
+fn things_the_shop_does_not_sell_are_recognised_with_alternatives() {
+    let c = engine().classify("sterling silver studs");
+    assert_eq!(c.intent, "product_discovery");
+    assert_eq!(c.entities.metal, None, "silver is not mapped to a metal");
+    assert_eq!(c.entities.category.as_deref(), Some("earrings"));
+    let silver = &c.entities.unsupported[0];
+    assert_eq!(silver.id, "silver");
+    assert_eq!(silver.instead, ["white_gold", "platinum"]);
+
+    let band = engine().classify("titanium band").entities;
+    assert_eq!(band.unsupported[0].id, "titanium");
+    assert_eq!(band.unsupported[0].instead, ["platinum"]);
+    assert_eq!(band.category.as_deref(), Some("rings"));
+
+    let anklet = engine().classify("gold ankle bracelet").entities;
+    assert_eq!(anklet.unsupported[0].id, "anklets");
+    assert!(anklet.unsupported[0].instead.is_empty());
+    assert_eq!(anklet.category, None, "an ankle bracelet is not a bracelet");
+    assert_eq!(anklet.metal.as_deref(), Some("yellow_gold"));
+}
+
+#[test]
+fn a_person_asking_for_a_person_gets_a_stylist() {
+    for text in [
+        "could a jewelry specialist help me compare two necklaces",
+        "can a stylist help me pick an anniversary gift",
+        "I'd like someone to help me choose an engagement ring under $3k",
+    ] {
+        assert_eq!(intent(text), "stylist_escalation", "{text}");
+    }
+    assert_eq!(
+        intent("help me pick an anniversary gift"),
+        "product_discovery"
+    );
+}
+
+#[test]
+fn entities_are_context_and_never_outweigh_a_strong_phrase() {
+    assert_eq!(
+        intent("the clasp on my rose gold tennis bracelet snapped"),
+        "returns_resizing"
+    );
+    assert_eq!(intent("can I add a chain to my order"), "order_changes");
+}
+
+#[test]
+fn explain_reports_every_step_with_entity_evidence() {
+    let e = engine().explain("rose gold rings under $500");
+    let kinds: Vec<&str> = e
+        .entity_spans
+        .mentions
+        .iter()
+        .map(|m| m.kind.name())
+        .collect();
+    assert_eq!(kinds, ["metal", "category", "price"]);
+    let price = &e.entity_spans.mentions[2];
+    assert_eq!(price.text, "under $500");
+    assert_eq!(e.intent_text, "rose gold ring {price}");
+    let evidence: Vec<&str> = e
+        .hits
+        .iter()
+        .filter(|h| h.kind == RuleKind::Evidence)
+        .map(|h| h.rule.as_str())
+        .collect();
+    assert_eq!(
+        evidence,
+        [
+            "product_discovery.evidence.metal",
+            "product_discovery.evidence.category",
+            "product_discovery.evidence.price"
+        ]
+    );
+    let added: f64 = e
+        .hits
+        .iter()
+        .filter(|h| h.kind == RuleKind::Evidence)
+        .map(|h| h.score)
+        .sum();
+    assert!((added - 0.9).abs() < 1e-9, "evidence is capped: {added}");
+    let implied = engine().explain("hoops");
+    let category = implied
+        .entity_spans
+        .mentions
+        .iter()
+        .find(|m| m.kind.name() == "category")
+        .expect("implied category");
+    assert_eq!(category.implied_by.as_deref(), Some("hoop"));
+}
+
+#[test]
+fn follow_ups_have_their_own_intents() {
+    assert_eq!(intent("cheaper"), "cheaper");
+    assert_eq!(intent("something fancier"), "pricier");
+    assert_eq!(intent("show me more"), "more_results");
+    assert_eq!(intent("more"), "more_results");
+    assert_eq!(intent("start over"), "start_over");
+    assert_eq!(intent("what about necklaces"), "product_discovery");
+    assert_eq!(intent("under 300 instead"), "product_discovery");
+}
+
+#[test]
+fn the_domain_comes_from_the_rules() {
+    let d = engine().domain();
+    assert_eq!(
+        d.categories,
+        ["rings", "necklaces", "earrings", "bracelets"]
+    );
+    assert_eq!(
+        d.metals,
+        ["yellow_gold", "white_gold", "rose_gold", "platinum"]
+    );
+    assert!(d.is_order_number("AUR-100123"));
+    assert!(!d.is_order_number("AUR-10012"));
+    assert!(!d.is_order_number("AUR-10012é"));
+    assert_eq!(d.order_number.example, "AUR-123456");
+    assert!(d
+        .styles
+        .iter()
+        .any(|s| s.id == "hoop" && s.implies.as_deref() == Some("earrings")));
+    assert!(d.unsupported.iter().any(|u| u.id == "silver"));
+    assert_eq!((d.ring_sizes.min, d.ring_sizes.max), (3.0, 13.0));
 }

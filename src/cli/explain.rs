@@ -29,22 +29,95 @@ pub fn run(dir: &Path, args: &ExplainArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Human-readable explanation.
+/// Human-readable explanation, one section per pipeline step: normalise, entities, what the
+/// intent rules saw, the rules and evidence that fired, the scores and the decision.
 pub fn render(e: &Explanation) -> String {
     let c = &e.classification;
     let mut out = String::new();
     let _ = writeln!(out, "message:    {}", c.text);
-    let _ = writeln!(out, "normalised: {}", e.normalised);
-    let _ = writeln!(
-        out,
-        "intent:     {} (confidence {:.2}, min {:.2})",
-        c.intent, c.confidence, e.min_confidence
-    );
     let _ = writeln!(out, "rules:      {}", c.rules_version);
-    if e.hits.is_empty() {
-        let _ = writeln!(out, "fired:      nothing");
+    let _ = writeln!(out, "1 normalised:  {}", e.normalised);
+    let sp = &e.entity_spans;
+    if sp.mentions.is_empty() {
+        let _ = writeln!(out, "2 entities:    none");
     } else {
-        let _ = writeln!(out, "fired:");
+        let _ = writeln!(out, "2 entities:");
+        for m in &sp.mentions {
+            let implied = m
+                .implied_by
+                .as_deref()
+                .map_or(String::new(), |s| format!(" (implied by style `{s}`)"));
+            let _ = writeln!(
+                out,
+                "  {:<12} {:<16} @{}..{} {:?}{}",
+                m.kind.name(),
+                m.value,
+                m.span.start,
+                m.span.end,
+                m.text,
+                implied
+            );
+        }
+    }
+    if !sp.masked.is_empty() {
+        let _ = writeln!(
+            out,
+            "  (hidden from the price parser: {})",
+            ranges(&sp.masked)
+        );
+    }
+    let ent = &c.entities;
+    let mut resolved = Vec::new();
+    if let Some(p) = ent.price {
+        resolved.push(format!(
+            "price {}",
+            serde_json::to_string(&p).unwrap_or_default()
+        ));
+    }
+    if !ent.categories.is_empty() {
+        resolved.push(format!("categories [{}]", ent.categories.join(", ")));
+    }
+    if !ent.metals.is_empty() {
+        resolved.push(format!("metals [{}]", ent.metals.join(", ")));
+    }
+    if !ent.styles.is_empty() {
+        resolved.push(format!("styles [{}]", ent.styles.join(", ")));
+    }
+    for u in &ent.unsupported {
+        resolved.push(format!(
+            "not sold: {} (instead: {})",
+            u.id,
+            if u.instead.is_empty() {
+                "nothing".to_string()
+            } else {
+                u.instead.join(", ")
+            }
+        ));
+    }
+    if let Some(n) = &ent.order_number {
+        resolved.push(format!("order_number {n}"));
+    }
+    if let Some(m) = &ent.email {
+        resolved.push(format!("email {m}"));
+    }
+    if let Some(r) = ent.ring_size {
+        resolved.push(format!("ring_size {r}"));
+    }
+    if !resolved.is_empty() {
+        let _ = writeln!(out, "  => {}", resolved.join("; "));
+    }
+    let _ = writeln!(out, "3 intent text: {}", e.intent_text);
+    if !sp.hidden_from_intents.is_empty() {
+        let _ = writeln!(
+            out,
+            "  (entity words hidden from intent phrases: {})",
+            ranges(&sp.hidden_from_intents)
+        );
+    }
+    if e.hits.is_empty() {
+        let _ = writeln!(out, "4 fired:       nothing");
+    } else {
+        let _ = writeln!(out, "4 fired:");
         for hit in &e.hits {
             let typo = if hit.corrections.is_empty() {
                 String::new()
@@ -59,7 +132,7 @@ pub fn render(e: &Explanation) -> String {
         }
     }
     if !e.scores.is_empty() {
-        let _ = writeln!(out, "scores:");
+        let _ = writeln!(out, "5 scores:");
         for s in &e.scores {
             let _ = writeln!(
                 out,
@@ -68,53 +141,19 @@ pub fn render(e: &Explanation) -> String {
             );
         }
     }
-    let _ = writeln!(out, "why:        {}", e.reason);
-    let ent = &c.entities;
-    let span = |s: &Option<std::ops::Range<usize>>| {
-        s.as_ref()
-            .map_or(String::new(), |r| format!(" @{}..{}", r.start, r.end))
-    };
-    let sp = &e.entity_spans;
-    let _ = writeln!(out, "entities:");
-    let price = ent
-        .price
-        .map(|p| serde_json::to_string(&p).unwrap_or_default());
-    let rows: [(&str, Option<String>, String); 6] = [
-        ("price", price, span(&sp.price)),
-        ("category", ent.category.clone(), span(&sp.category)),
-        ("metal", ent.metal.clone(), span(&sp.metal)),
-        (
-            "order_number",
-            ent.order_number.clone(),
-            span(&sp.order_number),
-        ),
-        ("email", ent.email.clone(), span(&sp.email)),
-        (
-            "ring_size",
-            ent.ring_size.map(|v| v.to_string()),
-            span(&sp.ring_size),
-        ),
-    ];
-    for (name, value, at) in rows {
-        let _ = writeln!(
-            out,
-            "  {:<13} {}{}",
-            name,
-            value.unwrap_or_else(|| "null".into()),
-            at
-        );
-    }
-    if !sp.masked.is_empty() {
-        let masked: Vec<String> = sp
-            .masked
-            .iter()
-            .map(|r| format!("{}..{}", r.start, r.end))
-            .collect();
-        let _ = writeln!(
-            out,
-            "  (hidden from the price parser: {})",
-            masked.join(", ")
-        );
-    }
+    let _ = writeln!(
+        out,
+        "6 intent:      {} (confidence {:.2}, min {:.2})",
+        c.intent, c.confidence, e.min_confidence
+    );
+    let _ = writeln!(out, "  why: {}", e.reason);
     out
+}
+
+fn ranges(spans: &[std::ops::Range<usize>]) -> String {
+    spans
+        .iter()
+        .map(|r| format!("{}..{}", r.start, r.end))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -1,30 +1,59 @@
-//! Entity extraction: categories and metals from vocabularies (through the shared lexicon, so
-//! plurals and typos fold the same way as intents), order numbers, emails and ring sizes from
-//! patterns, and prices from the price parser run on the text with every non-price number
-//! masked out, so `size 7`, `order 55123` and `14k gold` never become prices.
+//! Entity extraction, the first step after normalisation: categories, styles, metals and
+//! things the shop does not sell from vocabularies (through the shared lexicon, so plurals and
+//! typos fold the same way as intents), order numbers, emails and ring sizes from patterns, and
+//! prices from the price parser run on the text with every non-price number masked out, so
+//! `size 7`, `order 55123` and `14k gold` never become prices.
+//!
+//! Every entity is reported with its byte span. The intent matcher then hides the words of
+//! prices, order numbers, emails and ring sizes from intent phrases (the "no" of "no more than
+//! $300" is not a refusal) and adds each entity kind's declared evidence to the intents.
 
 use super::hash::FxHashSet;
 use super::lexicon::{Lexicon, PhraseHit, PhraseTrie, Resolved};
-use super::model::Entities;
+use super::model::{Entities, EntityKind, Unsupported};
 use super::normalise::{phrase_words, Normalised, Normaliser};
 use super::price::PriceParser;
 use super::spec::EntitySpec;
 use regex::Regex;
+use serde::Serialize;
 use std::ops::Range;
 
 /// Which vocabulary a phrase belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Vocabulary {
+    /// Names a category outright (`necklace`).
     Category,
+    /// Names a style or stone, which may imply a category (`solitaire`).
+    Style,
     Metal,
+    /// Names something the shop does not sell.
+    Unsupported,
 }
 
 #[derive(Debug, Clone)]
 struct VocabularyPhrase {
     vocabulary: Vocabulary,
+    /// Index into the vocabulary's values.
     value: usize,
-    /// Declared default (`gold` → `yellow_gold`): used only when nothing more specific matched.
+    /// Declared default (`gold` → `yellow_gold`): dropped when a specific metal is also named.
     fallback: bool,
+}
+
+/// A compiled style: its id and the category it implies (index into the categories).
+#[derive(Debug, Clone)]
+struct Style {
+    id: String,
+    implies: Option<usize>,
+}
+
+/// One entity found in a message: what, where (bytes of the original text) and which value.
+/// Cheap to collect (no strings), so every message gets them for masking and evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub kind: EntityKind,
+    pub span: Range<usize>,
+    /// Index of the value in its vocabulary (0 for patterns and prices).
+    pub value: usize,
 }
 
 /// Entity vocabularies and patterns compiled for extraction.
@@ -33,9 +62,12 @@ pub struct EntityExtractor {
     trie: PhraseTrie,
     phrases: Vec<VocabularyPhrase>,
     categories: Vec<String>,
+    styles: Vec<Style>,
     metals: Vec<String>,
+    unsupported: Vec<Unsupported>,
     order_patterns: Vec<Regex>,
     order_prefix: String,
+    order_digits: usize,
     email: Option<Regex>,
     ring_patterns: Vec<Regex>,
     ring_range: (f64, f64),
@@ -82,17 +114,28 @@ const NUMBER_WORDS: &[&str] = &[
     "million",
 ];
 
-/// Where each extracted entity was found (byte spans in the original text), for `explain`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+/// One entity as `explain` shows it: kind, canonical value, where and the words that named it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntityMention {
+    pub kind: EntityKind,
+    pub value: String,
+    /// Byte span in the original message.
+    pub span: Range<usize>,
+    pub text: String,
+    /// For a category implied by a style: the style (`solitaire`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub implied_by: Option<String>,
+}
+
+/// Where each entity was found, for `explain`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EntitySpans {
-    pub price: Option<Range<usize>>,
-    pub category: Option<Range<usize>>,
-    pub metal: Option<Range<usize>>,
-    pub order_number: Option<Range<usize>>,
-    pub email: Option<Range<usize>>,
-    pub ring_size: Option<Range<usize>>,
-    /// Spans hidden from the price parser.
+    /// Every entity found, in order of position.
+    pub mentions: Vec<EntityMention>,
+    /// Spans hidden from the price parser (order numbers, ring sizes, emails, `14k gold`, ...).
     pub masked: Vec<Range<usize>>,
+    /// Spans hidden from intent phrases and patterns (prices, order numbers, emails, ring sizes).
+    pub hidden_from_intents: Vec<Range<usize>>,
 }
 
 /// A problem found while compiling entities.
@@ -106,6 +149,8 @@ pub enum EntityCompileError {
     },
     #[error("metal default `{phrase}` names unknown metal `{metal}`")]
     UnknownDefaultMetal { phrase: String, metal: String },
+    #[error("style `{style}` implies unknown category `{category}`")]
+    UnknownImpliedCategory { style: String, category: String },
 }
 
 impl Default for EntityExtractor {
@@ -114,9 +159,12 @@ impl Default for EntityExtractor {
             trie: PhraseTrie::default(),
             phrases: Vec::new(),
             categories: Vec::new(),
+            styles: Vec::new(),
             metals: Vec::new(),
+            unsupported: Vec::new(),
             order_patterns: Vec::new(),
             order_prefix: String::new(),
+            order_digits: 6,
             email: None,
             ring_patterns: Vec::new(),
             ring_range: (0.0, 0.0),
@@ -149,6 +197,13 @@ fn compile_all(
         .collect()
 }
 
+/// A vocabulary mention chosen among overlapping phrase hits.
+#[derive(Debug, Clone, Copy)]
+struct Pick {
+    tokens: (usize, usize),
+    phrase: usize,
+}
+
 impl EntityExtractor {
     /// Compiles entity rules, interning vocabulary words into `lexicon` (all typo tolerant).
     pub fn compile(
@@ -157,14 +212,44 @@ impl EntityExtractor {
         lexicon: &mut Lexicon,
     ) -> Result<Self, Vec<EntityCompileError>> {
         let mut errors = Vec::new();
+        let categories: Vec<String> = spec.categories.iter().map(|c| c.id.clone()).collect();
         let mut ex = EntityExtractor {
-            categories: spec.categories.iter().map(|c| c.id.clone()).collect(),
+            categories: categories.clone(),
             metals: spec.metals.iter().map(|m| m.id.clone()).collect(),
             order_prefix: spec.order_number_prefix.clone(),
+            order_digits: spec.order_number_digits.max(1),
             ring_range: (spec.ring_size_min, spec.ring_size_max),
             price: PriceParser::new(&spec.prices),
             ..EntityExtractor::default()
         };
+        for style in &spec.styles {
+            let implies = match &style.implies {
+                None => None,
+                Some(category) => match categories.iter().position(|c| c == category) {
+                    Some(i) => Some(i),
+                    None => {
+                        errors.push(EntityCompileError::UnknownImpliedCategory {
+                            style: style.id.clone(),
+                            category: category.clone(),
+                        });
+                        None
+                    }
+                },
+            };
+            ex.styles.push(Style {
+                id: style.id.clone(),
+                implies,
+            });
+        }
+        ex.unsupported = spec
+            .unsupported
+            .iter()
+            .map(|u| Unsupported {
+                id: u.id.clone(),
+                kind: u.kind,
+                instead: u.instead.clone(),
+            })
+            .collect();
         let mut add = |ex: &mut EntityExtractor, text: &str, phrase: VocabularyPhrase| {
             let words = phrase_words(normaliser, text);
             if words.is_empty() {
@@ -177,22 +262,29 @@ impl EntityExtractor {
             ex.trie.insert(&ids);
             ex.phrases.push(phrase);
         };
-        for (vocabulary, entries) in [
-            (Vocabulary::Category, &spec.categories),
-            (Vocabulary::Metal, &spec.metals),
-        ] {
-            for (value, entry) in entries.iter().enumerate() {
-                for text in std::iter::once(&entry.id.replace('_', " ")).chain(&entry.synonyms) {
-                    add(
-                        &mut ex,
-                        text,
-                        VocabularyPhrase {
-                            vocabulary,
-                            value,
-                            fallback: false,
-                        },
-                    );
-                }
+        let plain = |vocabulary, value| VocabularyPhrase {
+            vocabulary,
+            value,
+            fallback: false,
+        };
+        for (value, entry) in spec.categories.iter().enumerate() {
+            for text in std::iter::once(&entry.id.replace('_', " ")).chain(&entry.synonyms) {
+                add(&mut ex, text, plain(Vocabulary::Category, value));
+            }
+        }
+        for (value, entry) in spec.metals.iter().enumerate() {
+            for text in std::iter::once(&entry.id.replace('_', " ")).chain(&entry.synonyms) {
+                add(&mut ex, text, plain(Vocabulary::Metal, value));
+            }
+        }
+        for (value, entry) in spec.styles.iter().enumerate() {
+            for text in std::iter::once(&entry.id.replace('_', " ")).chain(&entry.synonyms) {
+                add(&mut ex, text, plain(Vocabulary::Style, value));
+            }
+        }
+        for (value, entry) in spec.unsupported.iter().enumerate() {
+            for text in std::iter::once(&entry.id.replace('_', " ")).chain(&entry.synonyms) {
+                add(&mut ex, text, plain(Vocabulary::Unsupported, value));
             }
         }
         for (phrase, metal) in &spec.metal_defaults {
@@ -259,66 +351,75 @@ impl EntityExtractor {
         &self.price
     }
 
-    /// Extracts every entity from one message.
+    /// Canonical category ids, in declaration order.
+    pub fn categories(&self) -> &[String] {
+        &self.categories
+    }
+
+    /// Canonical metal ids, in declaration order.
+    pub fn metals(&self) -> &[String] {
+        &self.metals
+    }
+
+    /// Style ids with the category each implies.
+    pub fn styles(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.styles.iter().map(|s| {
+            (
+                s.id.as_str(),
+                s.implies
+                    .and_then(|i| self.categories.get(i))
+                    .map(String::as_str),
+            )
+        })
+    }
+
+    /// What the shop does not sell.
+    pub fn unsupported(&self) -> &[Unsupported] {
+        &self.unsupported
+    }
+
+    /// The order-number prefix and digit count (`AUR-`, 6).
+    pub fn order_number_format(&self) -> (&str, usize) {
+        (&self.order_prefix, self.order_digits)
+    }
+
+    /// Extracts every entity from one message. `found` is cleared and receives every entity
+    /// with its span, in order of position.
     pub fn extract(
         &self,
         raw: &str,
         message: &Normalised,
         resolved: &[Option<Resolved>],
         hits: &mut Vec<PhraseHit>,
-        spans: Option<&mut EntitySpans>,
+        found: &mut Vec<Found>,
+        masked: &mut Vec<Range<usize>>,
     ) -> Entities {
         let mut entities = Entities::default();
-        let mut local_spans = EntitySpans::default();
-
-        hits.clear();
-        self.trie.find_all(resolved, hits);
-        // Leftmost, then longest; specific phrases before declared defaults.
-        let mut best: [Option<(bool, usize, usize, usize)>; 2] = [None, None];
-        for hit in hits.iter() {
-            let phrase = &self.phrases[hit.phrase as usize];
-            let slot = match phrase.vocabulary {
-                Vocabulary::Category => 0,
-                Vocabulary::Metal => 1,
-            };
-            let key = (
-                phrase.fallback,
-                hit.tokens.start,
-                usize::MAX - hit.tokens.len(),
-                hit.phrase as usize,
-            );
-            if best[slot].is_none_or(|b| key < b) {
-                best[slot] = Some(key);
-            }
-        }
-        for (slot, found) in best.iter().enumerate() {
-            let Some((_, start, inv_len, phrase)) = *found else {
-                continue;
-            };
-            let span = message.orig_span(start..start + (usize::MAX - inv_len));
-            let value = self.phrases[phrase].value;
-            if slot == 0 {
-                entities.category = self.categories.get(value).cloned();
-                local_spans.category = Some(span);
-            } else {
-                entities.metal = self.metals.get(value).cloned();
-                local_spans.metal = Some(span);
-            }
-        }
+        found.clear();
+        masked.clear();
+        self.vocabulary(message, resolved, hits, found, &mut entities);
 
         let (has_digit, digit_run) = digit_stats(raw);
         if has_digit {
-            // Order numbers are six digits: skip the patterns when no run is that long.
-            for regex in self.order_patterns.iter().filter(|_| digit_run >= 6) {
+            // Order numbers have a fixed digit count: skip the patterns when no run is that long.
+            for regex in self
+                .order_patterns
+                .iter()
+                .filter(|_| digit_run >= self.order_digits)
+            {
                 for caps in regex.captures_iter(raw) {
                     let (Some(whole), Some(digits)) = (caps.get(0), caps.get(1)) else {
                         continue;
                     };
-                    local_spans.masked.push(whole.range());
+                    masked.push(whole.range());
                     if entities.order_number.is_none() {
                         entities.order_number =
                             Some(format!("{}{}", self.order_prefix, digits.as_str()));
-                        local_spans.order_number = Some(whole.range());
+                        found.push(Found {
+                            kind: EntityKind::OrderNumber,
+                            span: digits.range(),
+                            value: 0,
+                        });
                     }
                 }
             }
@@ -329,29 +430,34 @@ impl EntityExtractor {
                     let (Some(whole), Some(size)) = (caps.get(0), caps.get(1)) else {
                         continue;
                     };
-                    local_spans.masked.push(whole.range());
-                    let value = parse_ring_size(size.as_str());
+                    masked.push(whole.range());
                     if entities.ring_size.is_none() {
-                        if let Some(v) =
-                            value.filter(|v| *v >= self.ring_range.0 && *v <= self.ring_range.1)
-                        {
+                        let value = parse_ring_size(size.as_str())
+                            .filter(|v| *v >= self.ring_range.0 && *v <= self.ring_range.1);
+                        if let Some(v) = value {
                             entities.ring_size = Some(v);
-                            local_spans.ring_size = Some(whole.range());
+                            found.push(Found {
+                                kind: EntityKind::RingSize,
+                                span: size.range(),
+                                value: 0,
+                            });
                         }
                     }
                 }
             }
             if let Some(regex) = &self.not_price {
-                local_spans
-                    .masked
-                    .extend(regex.find_iter(raw).map(|m| m.range()));
+                masked.extend(regex.find_iter(raw).map(|m| m.range()));
             }
         }
         if raw.contains('@') {
             if let Some(m) = self.email.as_ref().and_then(|r| r.find(raw)) {
                 entities.email = Some(m.as_str().to_string());
-                local_spans.email = Some(m.range());
-                local_spans.masked.push(m.range());
+                found.push(Found {
+                    kind: EntityKind::Email,
+                    span: m.range(),
+                    value: 0,
+                });
+                masked.push(m.range());
             }
         }
 
@@ -360,29 +466,162 @@ impl EntityExtractor {
             || (0..message.tokens.len()).any(|i| self.price_words.contains(message.word(i)));
         let price = if !price_possible {
             None
-        } else if local_spans.masked.is_empty() {
+        } else if masked.is_empty() {
             self.price.extract(raw)
         } else {
-            let mut masked = raw.as_bytes().to_vec();
-            for span in &local_spans.masked {
-                for b in &mut masked[span.clone()] {
+            let mut blanked = raw.as_bytes().to_vec();
+            for span in masked.iter() {
+                for b in &mut blanked[span.clone()] {
                     *b = b' ';
                 }
             }
             // Masks cover whole regex matches, which start and end on char boundaries.
-            match String::from_utf8(masked) {
-                Ok(masked) => self.price.extract(&masked),
+            match String::from_utf8(blanked) {
+                Ok(blanked) => self.price.extract(&blanked),
                 Err(_) => None,
             }
         };
-        if let Some(found) = price {
-            local_spans.price = Some(found.start..found.end);
-            entities.price = Some(found.range);
+        if let Some(price) = price {
+            found.push(Found {
+                kind: EntityKind::Price,
+                span: price.start..price.end,
+                value: 0,
+            });
+            entities.price = Some(price.range);
         }
-        if let Some(out) = spans {
-            *out = local_spans;
-        }
+        found.sort_by_key(|f| (f.span.start, f.span.end));
         entities
+    }
+
+    /// Categories, styles, metals and unsupported things: leftmost-longest mentions across all
+    /// vocabularies (so `ankle bracelet` is an anklet, not a bracelet, and `rose gold` is not
+    /// `gold`), then categories named outright beat categories implied by a style.
+    fn vocabulary(
+        &self,
+        message: &Normalised,
+        resolved: &[Option<Resolved>],
+        hits: &mut Vec<PhraseHit>,
+        found: &mut Vec<Found>,
+        entities: &mut Entities,
+    ) {
+        hits.clear();
+        self.trie.find_all(resolved, hits);
+        if hits.is_empty() {
+            return;
+        }
+        // Hits come by start token, then length: keep the longest at each start, then drop any
+        // that overlaps a kept one. Specific phrases beat declared defaults of the same span.
+        let mut picks: [Option<Pick>; 16] = [None; 16];
+        let mut n = 0usize;
+        let mut covered_to = 0usize;
+        let mut i = 0;
+        while i < hits.len() {
+            let start = hits[i].tokens.start;
+            let mut best = i;
+            let mut j = i + 1;
+            while j < hits.len() && hits[j].tokens.start == start {
+                let longer = hits[j].tokens.end > hits[best].tokens.end;
+                let same_more_specific = hits[j].tokens.end == hits[best].tokens.end
+                    && self.phrases[hits[best].phrase as usize].fallback
+                    && !self.phrases[hits[j].phrase as usize].fallback;
+                if longer || same_more_specific {
+                    best = j;
+                }
+                j += 1;
+            }
+            i = j;
+            let hit = &hits[best];
+            if start < covered_to || n == picks.len() {
+                continue;
+            }
+            // A longer hit starting later can still cover this one's end; the leftmost wins.
+            covered_to = hit.tokens.end;
+            picks[n] = Some(Pick {
+                tokens: (hit.tokens.start, hit.tokens.end),
+                phrase: hit.phrase as usize,
+            });
+            n += 1;
+        }
+        let picks = picks[..n].iter().flatten();
+        let specific_metal = picks.clone().any(|p| {
+            let phrase = &self.phrases[p.phrase];
+            phrase.vocabulary == Vocabulary::Metal && !phrase.fallback
+        });
+        let mut implied: [Option<(usize, usize)>; 4] = [None; 4];
+        let mut implied_n = 0;
+        for pick in picks {
+            let phrase = &self.phrases[pick.phrase];
+            let span = message.orig_span(pick.tokens.0..pick.tokens.1);
+            let kind = match phrase.vocabulary {
+                Vocabulary::Category => {
+                    push_unique(&mut entities.categories, &self.categories[phrase.value]);
+                    EntityKind::Category
+                }
+                Vocabulary::Style => {
+                    push_unique(&mut entities.styles, &self.styles[phrase.value].id);
+                    if let Some(category) = self.styles[phrase.value].implies {
+                        if implied_n < implied.len() {
+                            implied[implied_n] = Some((category, phrase.value));
+                            implied_n += 1;
+                        }
+                    }
+                    EntityKind::Style
+                }
+                Vocabulary::Metal => {
+                    if phrase.fallback && specific_metal {
+                        continue;
+                    }
+                    push_unique(&mut entities.metals, &self.metals[phrase.value]);
+                    EntityKind::Metal
+                }
+                Vocabulary::Unsupported => {
+                    let value = &self.unsupported[phrase.value];
+                    if !entities.unsupported.iter().any(|u| u.id == value.id) {
+                        entities.unsupported.push(value.clone());
+                    }
+                    EntityKind::Unsupported
+                }
+            };
+            found.push(Found {
+                kind,
+                span,
+                value: phrase.value,
+            });
+        }
+        if entities.categories.is_empty() {
+            for (category, _) in implied[..implied_n].iter().flatten() {
+                push_unique(&mut entities.categories, &self.categories[*category]);
+            }
+        }
+        entities.category = entities.categories.first().cloned();
+        entities.metal = entities.metals.first().cloned();
+    }
+
+    /// Canonical value and, for implied categories, the implying style of a found entity.
+    pub fn describe(&self, found: &Found) -> String {
+        match found.kind {
+            EntityKind::Category => self.categories.get(found.value).cloned(),
+            EntityKind::Style => self.styles.get(found.value).map(|s| s.id.clone()),
+            EntityKind::Metal => self.metals.get(found.value).cloned(),
+            EntityKind::Unsupported => self.unsupported.get(found.value).map(|u| u.id.clone()),
+            _ => None,
+        }
+        .unwrap_or_default()
+    }
+
+    /// The category a found style implies, if any.
+    pub fn implied_category(&self, found: &Found) -> Option<&str> {
+        if found.kind != EntityKind::Style {
+            return None;
+        }
+        let style = self.styles.get(found.value)?;
+        self.categories.get(style.implies?).map(String::as_str)
+    }
+}
+
+fn push_unique(list: &mut Vec<String>, value: &str) {
+    if !list.iter().any(|v| v == value) {
+        list.push(value.to_string());
     }
 }
 

@@ -1,9 +1,12 @@
-//! Intent matching: commands, phrases (through the shared lexicon and a trie) and patterns (one
-//! `RegexSet` over the normalised text) add weighted scores per intent; the best score wins,
-//! priority breaks ties, and the score and margin over the runner-up become a confidence.
+//! Intent matching: commands, phrases (through the shared lexicon and a trie), patterns (one
+//! `RegexSet` over the normalised text) and entity evidence add weighted scores per intent; the
+//! best score wins, priority breaks ties, and the score and margin over the runner-up become a
+//! confidence. Phrases and patterns see the message with entity words hidden (see
+//! [`super::Engine`]); evidence comes from the entities themselves.
 
 use super::hash::FxHashMap;
 use super::lexicon::{Lexicon, PhraseHit, PhraseTrie, Resolved};
+use super::model::EntityKind;
 use super::normalise::{phrase_words, Normalised, Normaliser};
 use super::spec::IntentSpec;
 use regex::{Regex, RegexSet};
@@ -22,6 +25,10 @@ const LENGTH_BONUS_MAX: f64 = 1.6;
 const SATURATION: f64 = 1.6;
 /// How much a runner-up's score eats into the winner's confidence.
 const RUNNER_UP_PENALTY: f64 = 0.5;
+/// The most entity evidence can add to one intent: entities are context, so together they carry
+/// a message that says nothing else ("rose gold rings under $500") but never outweigh one strong
+/// phrase of another intent ("the clasp on my tennis bracelet snapped").
+pub const EVIDENCE_CAP: f64 = 0.9;
 
 /// What kind of rule fired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -30,6 +37,8 @@ pub enum RuleKind {
     Command,
     Phrase,
     Pattern,
+    /// An entity the intent declared as evidence (`evidence = { category = 0.6 }`).
+    Evidence,
 }
 
 /// One rule that fired for a message.
@@ -96,6 +105,8 @@ pub struct IntentMatcher {
     /// Pattern index in the set → rule index, its source, and the single regex for `explain`
     /// spans (compiled on first use: classification only needs the set).
     pattern_rules: Vec<(usize, String, OnceLock<Option<Regex>>)>,
+    /// Evidence rules by entity kind: (kind, rule index).
+    evidence_rules: Vec<(EntityKind, usize)>,
     rules: Vec<Rule>,
 }
 
@@ -163,6 +174,15 @@ impl IntentMatcher {
                 let phrase_id = matcher.trie.insert(&ids) as usize;
                 debug_assert_eq!(phrase_id, matcher.phrase_rules.len());
                 matcher.phrase_rules.push(rule);
+            }
+            for &(kind, weight) in &spec.evidence {
+                let rule = matcher.push_rule(
+                    format!("{}.evidence.{}", spec.id, kind.name()),
+                    idx,
+                    RuleKind::Evidence,
+                    weight,
+                );
+                matcher.evidence_rules.push((kind, rule));
             }
             for (index, pattern) in spec.patterns.iter().enumerate() {
                 match regex_syntax::Parser::new().parse(&pattern.text) {
@@ -239,12 +259,14 @@ impl IntentMatcher {
     }
 
     /// Scores a message. `raw` is the original text (for commands), `message` its normalisation
-    /// and `resolved` its tokens resolved against the lexicon.
+    /// with entity words hidden, `resolved` its tokens resolved against the lexicon (hidden ones
+    /// `None`), and `evidence` the entity kinds found.
     pub fn score(
         &self,
         raw: &str,
         message: &Normalised,
         resolved: &[Option<Resolved>],
+        evidence: &[(EntityKind, Range<usize>)],
         hits: &mut Vec<PhraseHit>,
     ) -> IntentOutcome {
         // Intent totals live on the stack for rule sets of up to 32 intents.
@@ -287,6 +309,28 @@ impl IntentMatcher {
                     let rule = self.pattern_rules[i].0;
                     fire(rule, self.rules[rule].weight, scores, &mut fired);
                 }
+            }
+        }
+
+        if !evidence.is_empty() && !self.evidence_rules.is_empty() {
+            let mut stack_evidence = [0.0f64; 32];
+            let mut heap_evidence: Vec<f64>;
+            let totals: &mut [f64] = if self.intents.len() <= stack_evidence.len() {
+                &mut stack_evidence[..self.intents.len()]
+            } else {
+                heap_evidence = vec![0.0f64; self.intents.len()];
+                &mut heap_evidence
+            };
+            for (kind, _) in evidence {
+                for &(rule_kind, rule) in &self.evidence_rules {
+                    if rule_kind == *kind && !fired.contains(&rule) {
+                        fired.push(rule);
+                        totals[self.rules[rule].intent] += self.rules[rule].weight;
+                    }
+                }
+            }
+            for (score, total) in scores.iter_mut().zip(totals.iter()) {
+                *score += total.min(EVIDENCE_CAP);
             }
         }
 
@@ -334,6 +378,7 @@ impl IntentMatcher {
         raw: &str,
         message: &Normalised,
         resolved: &[Option<Resolved>],
+        evidence: &[(EntityKind, Range<usize>)],
         lexicon: &Lexicon,
         outcome: &IntentOutcome,
     ) -> Vec<RuleHit> {
@@ -384,6 +429,39 @@ impl IntentMatcher {
                         span,
                         score: rule.weight * factor,
                         corrections,
+                    });
+                }
+                RuleKind::Evidence => {
+                    let Some(&(kind, _)) = self.evidence_rules.iter().find(|(_, r)| *r == rule_idx)
+                    else {
+                        continue;
+                    };
+                    let span = evidence
+                        .iter()
+                        .find(|(k, _)| *k == kind)
+                        .map_or(0..0, |(_, s)| s.clone());
+                    // Show what the hit added after the cap: each evidence hit of the intent
+                    // shrinks in proportion.
+                    let total: f64 = outcome
+                        .fired
+                        .iter()
+                        .map(|&r| &self.rules[r])
+                        .filter(|r| r.kind == RuleKind::Evidence && r.intent == rule.intent)
+                        .map(|r| r.weight)
+                        .sum();
+                    let factor = if total > EVIDENCE_CAP {
+                        EVIDENCE_CAP / total
+                    } else {
+                        1.0
+                    };
+                    out.push(RuleHit {
+                        rule: rule.id.clone(),
+                        intent,
+                        kind: rule.kind,
+                        matched_text: raw.get(span.clone()).unwrap_or("").to_string(),
+                        span,
+                        score: rule.weight * factor,
+                        corrections: Vec::new(),
                     });
                 }
                 RuleKind::Pattern => {

@@ -1,6 +1,13 @@
-//! Pure decision code: normalise a message, match intents, extract entities, decide rollout.
-//! No I/O, no TOML and no `worker`: it runs the same natively and in wasm.
+//! Pure decision code: normalise a message, extract entities, match intents with the entities'
+//! evidence, decide rollout. No I/O, no TOML and no `worker`: it runs the same natively and in
+//! wasm.
+//!
+//! One pipeline, in this order (snips-nlu's): normalise → extract entities with spans → hide
+//! the words of prices, order numbers, emails and ring sizes from intent phrases and patterns
+//! (each run becomes a `{price}`-style placeholder) → score intents, adding each entity kind's
+//! declared evidence → decide. `explain` reports every step.
 
+pub mod domain;
 pub mod entities;
 pub mod hash;
 pub mod intents;
@@ -12,7 +19,8 @@ pub mod price;
 pub mod rollout;
 pub mod spec;
 
-pub use entities::{EntityCompileError, EntitySpans};
+pub use domain::Domain;
+pub use entities::{EntityCompileError, EntityMention, EntitySpans};
 pub use intents::{IntentCompileError, IntentScore, RuleHit, RuleKind};
 pub use model::*;
 pub use rollout::Rollout;
@@ -51,8 +59,10 @@ pub enum CompileError {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Explanation {
     pub classification: Classification,
-    /// The message as the matcher saw it.
+    /// The message after normalisation.
     pub normalised: String,
+    /// What intent phrases and patterns saw: entity words replaced by `{price}`-style placeholders.
+    pub intent_text: String,
     pub hits: Vec<RuleHit>,
     /// Intent totals, best first.
     pub scores: Vec<IntentScore>,
@@ -70,6 +80,12 @@ struct Scratch {
     raw: String,
     resolved: Vec<Option<lexicon::Resolved>>,
     hits: Vec<lexicon::PhraseHit>,
+    found: Vec<entities::Found>,
+    masked: Vec<std::ops::Range<usize>>,
+    /// The message with entity words hidden, when any were (else the message itself is used).
+    hidden: normalise::Normalised,
+    hidden_resolved: Vec<Option<lexicon::Resolved>>,
+    evidence: Vec<(EntityKind, std::ops::Range<usize>)>,
 }
 
 thread_local! {
@@ -114,6 +130,7 @@ impl Engine {
         let mut explanation = Explanation {
             classification: self.classify(text),
             normalised: String::new(),
+            intent_text: String::new(),
             hits: Vec::new(),
             scores: Vec::new(),
             entity_spans: EntitySpans::default(),
@@ -138,24 +155,44 @@ impl Engine {
         explain: Option<&mut Explanation>,
         scratch: &mut Scratch,
     ) -> Classification {
-        self.normaliser
-            .normalise_into(text, &mut scratch.message, &mut scratch.raw);
-        self.lexicon
-            .resolve_into(&scratch.message, &mut scratch.resolved);
-        let message = &scratch.message;
-        let resolved = &scratch.resolved;
+        let Scratch {
+            message,
+            raw,
+            resolved,
+            hits,
+            found,
+            masked,
+            hidden,
+            hidden_resolved,
+            evidence,
+        } = scratch;
+        self.normaliser.normalise_into(text, message, raw);
+        self.lexicon.resolve_into(message, resolved);
+        let entities = self
+            .entities
+            .extract(text, message, resolved, hits, found, masked);
+        evidence.clear();
+        for f in found.iter() {
+            if !evidence.iter().any(|(k, _)| *k == f.kind) {
+                evidence.push((f.kind, f.span.clone()));
+            }
+        }
+        if entities.category.is_some() && !evidence.iter().any(|(k, _)| *k == EntityKind::Category)
+        {
+            // Implied by a style: the style's words are the evidence.
+            if let Some(style) = found.iter().find(|f| f.kind == EntityKind::Style) {
+                evidence.push((EntityKind::Category, style.span.clone()));
+            }
+        }
+        let any_hidden = hide_entities(message, resolved, found, hidden, hidden_resolved);
+        let (intent_message, intent_resolved) = if any_hidden {
+            (&*hidden, &hidden_resolved[..])
+        } else {
+            (&*message, &resolved[..])
+        };
         let outcome = self
             .intents
-            .score(text, message, resolved, &mut scratch.hits);
-        let mut spans = EntitySpans::default();
-        let want_spans = explain.is_some();
-        let entities = self.entities.extract(
-            text,
-            message,
-            resolved,
-            &mut scratch.hits,
-            want_spans.then_some(&mut spans),
-        );
+            .score(text, intent_message, intent_resolved, evidence, hits);
         let min = self.thresholds.min_confidence;
         let intent = match outcome.winner {
             Some(idx) if outcome.confidence >= min => self.intents.intent_id(idx).to_string(),
@@ -175,14 +212,63 @@ impl Engine {
         };
         if let Some(out) = explain {
             out.normalised = message.text.clone();
-            out.hits = self
-                .intents
-                .describe_hits(text, message, resolved, &self.lexicon, &outcome);
+            out.intent_text = intent_message.text.clone();
+            out.hits = self.intents.describe_hits(
+                text,
+                intent_message,
+                intent_resolved,
+                evidence,
+                &self.lexicon,
+                &outcome,
+            );
             out.scores = self.intents.describe_ranking(&outcome);
-            out.entity_spans = spans;
+            out.entity_spans = self.describe_entities(text, found, masked);
             out.reason = self.reason(&outcome, &classification);
         }
         classification
+    }
+
+    fn describe_entities(
+        &self,
+        text: &str,
+        found: &[entities::Found],
+        masked: &[std::ops::Range<usize>],
+    ) -> EntitySpans {
+        let mut spans = EntitySpans {
+            masked: masked.to_vec(),
+            ..EntitySpans::default()
+        };
+        let named_category = found.iter().any(|f| f.kind == EntityKind::Category);
+        for f in found {
+            let words = text.get(f.span.clone()).unwrap_or("").to_string();
+            let value = match f.kind {
+                EntityKind::Category
+                | EntityKind::Style
+                | EntityKind::Metal
+                | EntityKind::Unsupported => self.entities.describe(f),
+                _ => words.clone(),
+            };
+            if f.kind.masks_intents() {
+                spans.hidden_from_intents.push(f.span.clone());
+            }
+            spans.mentions.push(EntityMention {
+                kind: f.kind,
+                value: value.clone(),
+                span: f.span.clone(),
+                text: words.clone(),
+                implied_by: None,
+            });
+            if let (false, Some(category)) = (named_category, self.entities.implied_category(f)) {
+                spans.mentions.push(EntityMention {
+                    kind: EntityKind::Category,
+                    value: category.to_string(),
+                    span: f.span.clone(),
+                    text: words,
+                    implied_by: Some(value),
+                });
+            }
+        }
+        spans
     }
 
     fn reason(&self, outcome: &intents::IntentOutcome, result: &Classification) -> String {
@@ -240,6 +326,75 @@ impl Engine {
     pub fn rollout(&self) -> &Rollout {
         &self.rollout
     }
+
+    /// The shop's domain as the rules declare it: categories, metals, styles, what is not sold,
+    /// the order-number format and ring sizes. The API validates against it and `/v1/flags`
+    /// hands it to the widget, so nothing downstream hard-codes it.
+    pub fn domain(&self) -> Domain {
+        Domain::of(&self.entities, &self.thresholds)
+    }
+}
+
+/// Fills `out` with `message` where every token inside an entity that hides words from intents
+/// (price, order number, email, ring size) is replaced: each run by one `{kind}` placeholder
+/// token that resolves to nothing. Returns whether anything was hidden (else `out` is untouched).
+fn hide_entities(
+    message: &normalise::Normalised,
+    resolved: &[Option<lexicon::Resolved>],
+    found: &[entities::Found],
+    out: &mut normalise::Normalised,
+    out_resolved: &mut Vec<Option<lexicon::Resolved>>,
+) -> bool {
+    if !found.iter().any(|f| f.kind.masks_intents()) {
+        return false;
+    }
+    out.text.clear();
+    out.tokens.clear();
+    out_resolved.clear();
+    let mut any = false;
+    let mut last_entity: Option<usize> = None;
+    for (i, token) in message.tokens.iter().enumerate() {
+        let entity = found.iter().position(|f| {
+            f.kind.masks_intents()
+                && token.orig.start >= f.span.start
+                && token.orig.end <= f.span.end
+        });
+        let Some(e) = entity else {
+            last_entity = None;
+            if !out.text.is_empty() {
+                out.text.push(' ');
+            }
+            let start = out.text.len();
+            out.text.push_str(message.word(i));
+            out.tokens.push(normalise::Token {
+                norm: start..out.text.len(),
+                orig: token.orig.clone(),
+            });
+            out_resolved.push(resolved.get(i).copied().flatten());
+            continue;
+        };
+        any = true;
+        if last_entity == Some(e) {
+            if let Some(prev) = out.tokens.last_mut() {
+                prev.orig.end = token.orig.end;
+            }
+            continue;
+        }
+        last_entity = Some(e);
+        if !out.text.is_empty() {
+            out.text.push(' ');
+        }
+        let start = out.text.len();
+        out.text.push('{');
+        out.text.push_str(found[e].kind.name());
+        out.text.push('}');
+        out.tokens.push(normalise::Token {
+            norm: start..out.text.len(),
+            orig: token.orig.clone(),
+        });
+        out_resolved.push(None);
+    }
+    any
 }
 
 fn round4(v: f64) -> f64 {

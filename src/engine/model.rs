@@ -43,18 +43,126 @@ impl PriceRange {
     }
 }
 
-/// Entities extracted from one message; absent ones serialise as `null`.
+/// The kinds of entity the engine extracts. Intents declare which of them count as evidence
+/// (`evidence = { category = 0.6 }` in `intents.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    Category,
+    Style,
+    Metal,
+    Unsupported,
+    Price,
+    OrderNumber,
+    Email,
+    RingSize,
+}
+
+impl EntityKind {
+    /// Every kind, in the order they are reported.
+    pub const ALL: [EntityKind; 8] = [
+        EntityKind::Category,
+        EntityKind::Style,
+        EntityKind::Metal,
+        EntityKind::Unsupported,
+        EntityKind::Price,
+        EntityKind::OrderNumber,
+        EntityKind::Email,
+        EntityKind::RingSize,
+    ];
+
+    /// The name used in rule files and JSON (`order_number`).
+    pub fn name(self) -> &'static str {
+        match self {
+            EntityKind::Category => "category",
+            EntityKind::Style => "style",
+            EntityKind::Metal => "metal",
+            EntityKind::Unsupported => "unsupported",
+            EntityKind::Price => "price",
+            EntityKind::OrderNumber => "order_number",
+            EntityKind::Email => "email",
+            EntityKind::RingSize => "ring_size",
+        }
+    }
+
+    /// The kind named `name` in a rule file.
+    pub fn from_name(name: &str) -> Option<EntityKind> {
+        EntityKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether words inside this entity are hidden from intent phrases and patterns: a price's
+    /// "no more than" must not vote for `deny`, an order number's digits for nothing.
+    pub fn masks_intents(self) -> bool {
+        matches!(
+            self,
+            EntityKind::Price | EntityKind::OrderNumber | EntityKind::Email | EntityKind::RingSize
+        )
+    }
+}
+
+/// What kind of thing the shop does not sell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnsupportedKind {
+    /// A metal the shop does not work in (silver); `instead` names metals.
+    Metal,
+    /// A material that is not a metal of the catalog (titanium, stainless steel); `instead` names metals.
+    Material,
+    /// A kind of jewelry the shop does not make (anklets, watches); `instead` names categories.
+    Category,
+}
+
+/// Something the shopper asked for that the shop does not sell, and what to offer instead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unsupported {
+    /// The id declared in `entities.toml` (`silver`).
+    pub id: String,
+    pub kind: UnsupportedKind,
+    /// Catalog values to offer instead (metal ids, or category ids for a category); may be empty.
+    pub instead: Vec<String>,
+}
+
+/// Entities extracted from one message; absent ones serialise as `null` (or `[]` for lists).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Entities {
     pub price: Option<PriceRange>,
-    /// Canonical category id: `rings`, `necklaces`, `earrings`, `bracelets`.
+    /// The category the shopper means: the first one named outright ("necklace"), else the first
+    /// one implied by a style ("solitaire" → `rings`).
     pub category: Option<String>,
+    /// Every category meant, in order of mention (named ones only, when any is named).
+    #[serde(default)]
+    pub categories: Vec<String>,
     /// Canonical metal id: `yellow_gold`, `white_gold`, `rose_gold`, `platinum`.
     pub metal: Option<String>,
+    /// Every metal named, in order of mention.
+    #[serde(default)]
+    pub metals: Vec<String>,
+    /// Styles and stones named (`hoop`, `solitaire`, `diamond`), in order of mention.
+    #[serde(default)]
+    pub styles: Vec<String>,
+    /// Things named that the shop does not sell (`silver`, `anklets`), in order of mention.
+    #[serde(default)]
+    pub unsupported: Vec<Unsupported>,
     pub order_number: Option<String>,
     pub email: Option<String>,
     /// US ring size, e.g. 7 or 6.5.
     pub ring_size: Option<f64>,
+}
+
+impl Entities {
+    /// Whether an entity of `kind` was found.
+    pub fn has(&self, kind: EntityKind) -> bool {
+        match kind {
+            EntityKind::Category => self.category.is_some(),
+            EntityKind::Style => !self.styles.is_empty(),
+            EntityKind::Metal => self.metal.is_some(),
+            EntityKind::Unsupported => !self.unsupported.is_empty(),
+            EntityKind::Price => self.price.is_some(),
+            EntityKind::OrderNumber => self.order_number.is_some(),
+            EntityKind::Email => self.email.is_some(),
+            EntityKind::RingSize => self.ring_size.is_some(),
+        }
+    }
 }
 
 /// The engine's answer for one message; the JSON shape of `concierge classify`.

@@ -5,13 +5,17 @@
 //!
 //! [`Engine::compile`]: super::Engine::compile
 
-use super::model::{PriceVocabulary, RolloutSpec, Thresholds};
+use super::model::{EntityKind, PriceVocabulary, RolloutSpec, Thresholds, UnsupportedKind};
 
 /// Weight of a phrase or pattern listed under `phrases`/`patterns`.
 pub const STRONG_WEIGHT: f64 = 1.0;
 /// Weight of a `weak_phrases`/`weak_patterns` entry: alone it stays below the default
 /// `min_confidence`, two of them (or one with a strong rule) carry the intent.
 pub const WEAK_WEIGHT: f64 = 0.4;
+/// Weight of a `decisive_phrases`/`decisive_patterns` entry: enough to beat any pile of ordinary
+/// cues (a person asking for a person gets one, whatever products they also name), below a
+/// slash command.
+pub const DECISIVE_WEIGHT: f64 = 5.0;
 
 /// One intent as the author declared it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -26,6 +30,8 @@ pub struct IntentSpec {
     pub patterns: Vec<WeightedRule>,
     /// Whether misspelt words may match this intent's phrase words.
     pub typo_tolerant: bool,
+    /// Entities that count toward this intent, and how much each kind adds (once per message).
+    pub evidence: Vec<(EntityKind, f64)>,
     pub examples: Vec<String>,
     pub counterexamples: Vec<String>,
 }
@@ -44,17 +50,43 @@ pub struct VocabularyEntry {
     pub synonyms: Vec<String>,
 }
 
+/// A style or stone (`hoop`, `solitaire`, `diamond`): named by shoppers, matched in product
+/// names, and possibly implying a category (`solitaire` → `rings`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StyleEntry {
+    pub id: String,
+    pub synonyms: Vec<String>,
+    /// The category this style implies when no category is named outright.
+    pub implies: Option<String>,
+}
+
+/// Something the shop does not sell, the phrases that name it and what to offer instead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnsupportedEntry {
+    pub id: String,
+    pub kind: UnsupportedKind,
+    pub synonyms: Vec<String>,
+    /// Metal ids (for metals and materials) or category ids (for categories).
+    pub instead: Vec<String>,
+    /// What the concierge says about it, for merchandisers to edit.
+    pub note: String,
+}
+
 /// Entity vocabularies and patterns.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntitySpec {
     pub categories: Vec<VocabularyEntry>,
+    pub styles: Vec<StyleEntry>,
     pub metals: Vec<VocabularyEntry>,
     /// Phrases that name a metal only when nothing more specific does (`gold` → `yellow_gold`).
     pub metal_defaults: Vec<(String, String)>,
-    /// Regexes over the original text; capture group 1 is the six-digit order number.
+    pub unsupported: Vec<UnsupportedEntry>,
+    /// Regexes over the original text; capture group 1 is the order number's digits.
     pub order_number_patterns: Vec<String>,
     /// Prefix of canonical order numbers, e.g. `AUR-`.
     pub order_number_prefix: String,
+    /// How many digits follow the prefix.
+    pub order_number_digits: usize,
     pub email_pattern: String,
     /// Regexes whose capture group 1 is a ring size.
     pub ring_size_patterns: Vec<String>,

@@ -1,17 +1,20 @@
-//! `entities.toml`: category and metal vocabularies, metal defaults, order number, email and
-//! ring size patterns, spans that are never prices, the price vocabulary, and entity examples.
+//! `entities.toml`: category, style, metal and unsupported vocabularies, metal defaults, order
+//! number, email and ring size patterns, spans that are never prices, the price vocabulary, and
+//! entity examples.
 
 use super::intents::regex_error_summary;
 use super::reader::{At, Reader};
-use crate::engine::model::{PriceKind, PriceVocabulary};
-use crate::engine::spec::{EntitySpec, VocabularyEntry};
+use crate::engine::model::{PriceKind, PriceVocabulary, UnsupportedKind};
+use crate::engine::spec::{EntitySpec, StyleEntry, UnsupportedEntry, VocabularyEntry};
 use std::collections::BTreeMap;
 use toml::de::DeTable;
 
 const TOP_KEYS: &[&str] = &[
     "categories",
+    "styles",
     "metals",
     "metal_defaults",
+    "unsupported",
     "order_number",
     "email",
     "ring_size",
@@ -20,7 +23,22 @@ const TOP_KEYS: &[&str] = &[
     "price_examples",
 ];
 const VOCAB_KEYS: &[&str] = &["synonyms", "examples", "counterexamples"];
-const ORDER_KEYS: &[&str] = &["prefix", "patterns", "examples", "counterexamples"];
+const STYLE_KEYS: &[&str] = &["synonyms", "implies", "examples", "counterexamples"];
+const UNSUPPORTED_KEYS: &[&str] = &[
+    "kind",
+    "synonyms",
+    "instead",
+    "note",
+    "examples",
+    "counterexamples",
+];
+const ORDER_KEYS: &[&str] = &[
+    "prefix",
+    "digits",
+    "patterns",
+    "examples",
+    "counterexamples",
+];
 const EMAIL_KEYS: &[&str] = &["pattern", "examples", "counterexamples"];
 const RING_KEYS: &[&str] = &["patterns", "min", "max", "examples", "counterexamples"];
 const NOT_PRICE_KEYS: &[&str] = &["patterns", "examples"];
@@ -41,6 +59,8 @@ const PRICE_EXAMPLE_KEYS: &[&str] = &["text", "min", "max", "kind"];
 pub enum EntityField {
     Category,
     Metal,
+    Style,
+    Unsupported,
     OrderNumber,
     Email,
     RingSize,
@@ -110,10 +130,179 @@ fn examples(
     }
 }
 
+/// Ids are snake_case words: they become API values and catalog columns.
+fn check_id(r: &mut Reader<'_>, id: &At<String>, what: &str) {
+    let ok = !id.get_ref().is_empty()
+        && id
+            .get_ref()
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !ok {
+        r.error(
+            id.span(),
+            format!("invalid id `{}` in [{what}]", id.get_ref()),
+            Some("use lowercase letters, digits and `_` (e.g. `rose_gold`)".into()),
+        );
+    }
+}
+
+fn synonyms(r: &mut Reader<'_>, t: &DeTable<'_>, id: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in r.strings(t, "synonyms") {
+        if !s.get_ref().chars().any(char::is_alphanumeric) {
+            r.error(
+                s.span(),
+                format!("empty synonym in `{id}`"),
+                Some("remove it".into()),
+            );
+            continue;
+        }
+        out.push(s.into_inner());
+    }
+    out
+}
+
+/// `[styles.<id>]`: `synonyms`, and `implies = "<category>"` when the style names a kind of piece.
+fn read_styles(
+    r: &mut Reader<'_>,
+    table: &DeTable<'_>,
+    spec: &mut EntitySpec,
+    checks: &mut EntityChecks,
+) {
+    let Some((vocab, _)) = r.table(table, "styles") else {
+        return;
+    };
+    let categories: Vec<String> = spec.categories.iter().map(|c| c.id.clone()).collect();
+    for (id, (t, _)) in r.named_tables(vocab, "styles") {
+        r.known_keys(t, STYLE_KEYS, &format!("[styles.{}]", id.get_ref()));
+        check_id(r, &id, "styles");
+        let synonyms = synonyms(r, t, id.get_ref());
+        let implies = r.string(t, "implies").and_then(|c| {
+            if categories.contains(c.get_ref()) {
+                return Some(c.into_inner());
+            }
+            let known: Vec<&str> = categories.iter().map(String::as_str).collect();
+            r.error(
+                c.span(),
+                format!(
+                    "style `{}` implies unknown category `{}`",
+                    id.get_ref(),
+                    c.get_ref()
+                ),
+                Some(match super::reader::did_you_mean(c.get_ref(), &known) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("categories are: {}", known.join(", ")),
+                }),
+            );
+            None
+        });
+        examples(
+            r,
+            t,
+            EntityField::Style,
+            Some(id.get_ref()),
+            &mut checks.examples,
+        );
+        spec.styles.push(StyleEntry {
+            id: id.into_inner(),
+            synonyms,
+            implies,
+        });
+    }
+}
+
+/// `[unsupported.<id>]`: what the shop does not sell (`kind` = metal, material or category), the
+/// phrases that name it, what to offer `instead` and the `note` the concierge says about it.
+fn read_unsupported(
+    r: &mut Reader<'_>,
+    table: &DeTable<'_>,
+    spec: &mut EntitySpec,
+    checks: &mut EntityChecks,
+) {
+    let Some((vocab, _)) = r.table(table, "unsupported") else {
+        return;
+    };
+    for (id, (t, span)) in r.named_tables(vocab, "unsupported") {
+        let context = format!("[unsupported.{}]", id.get_ref());
+        r.known_keys(t, UNSUPPORTED_KEYS, &context);
+        check_id(r, &id, "unsupported");
+        let kinds = ["metal", "material", "category"];
+        let kind = match r.string(t, "kind") {
+            Some(k) => match k.get_ref().as_str() {
+                "metal" => UnsupportedKind::Metal,
+                "material" => UnsupportedKind::Material,
+                "category" => UnsupportedKind::Category,
+                other => {
+                    r.error(
+                        k.span(),
+                        format!("unknown kind `{other}` in {context}"),
+                        Some(match super::reader::did_you_mean(other, &kinds) {
+                            Some(best) => format!("did you mean `{best}`?"),
+                            None => format!("kinds are: {}", kinds.join(", ")),
+                        }),
+                    );
+                    continue;
+                }
+            },
+            None => {
+                if t.get("kind").is_none() {
+                    r.missing(span, "kind", &context, "\"metal\"");
+                }
+                continue;
+            }
+        };
+        let (pool, what): (Vec<&str>, &str) = match kind {
+            UnsupportedKind::Category => (
+                spec.categories.iter().map(|c| c.id.as_str()).collect(),
+                "category",
+            ),
+            _ => (spec.metals.iter().map(|m| m.id.as_str()).collect(), "metal"),
+        };
+        let mut instead = Vec::new();
+        for value in r.strings(t, "instead") {
+            if pool.contains(&value.get_ref().as_str()) {
+                instead.push(value.into_inner());
+                continue;
+            }
+            let help = match super::reader::did_you_mean(value.get_ref(), &pool) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!("{what} ids are: {}", pool.join(", ")),
+            };
+            r.error(
+                value.span(),
+                format!(
+                    "`instead` of `{}` names unknown {what} `{}`",
+                    id.get_ref(),
+                    value.get_ref()
+                ),
+                Some(help),
+            );
+        }
+        let note = r.string(t, "note").map_or_else(String::new, At::into_inner);
+        let synonyms = synonyms(r, t, id.get_ref());
+        examples(
+            r,
+            t,
+            EntityField::Unsupported,
+            Some(id.get_ref()),
+            &mut checks.examples,
+        );
+        spec.unsupported.push(UnsupportedEntry {
+            id: id.into_inner(),
+            kind,
+            synonyms,
+            instead,
+            note,
+        });
+    }
+}
+
 /// Reads the entities file into a spec and the examples to check.
 pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, EntityChecks) {
     r.known_keys(table, TOP_KEYS, "entities.toml");
     let mut spec = EntitySpec {
+        order_number_prefix: "AUR-".into(),
+        order_number_digits: 6,
         ring_size_min: 3.0,
         ring_size_max: 13.0,
         prices: PriceVocabulary::default(),
@@ -133,18 +322,8 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
         let mut entries = Vec::new();
         for (id, (t, _)) in r.named_tables(vocab, key) {
             r.known_keys(t, VOCAB_KEYS, &format!("[{key}.{}]", id.get_ref()));
-            let mut synonyms = Vec::new();
-            for s in r.strings(t, "synonyms") {
-                if !s.get_ref().chars().any(char::is_alphanumeric) {
-                    r.error(
-                        s.span(),
-                        format!("empty synonym in `{}`", id.get_ref()),
-                        Some("remove it".into()),
-                    );
-                    continue;
-                }
-                synonyms.push(s.into_inner());
-            }
+            check_id(r, &id, key);
+            let synonyms = synonyms(r, t, id.get_ref());
             examples(r, t, field, Some(id.get_ref()), &mut checks.examples);
             entries.push(VocabularyEntry {
                 id: id.into_inner(),
@@ -157,6 +336,8 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
             spec.metals = entries;
         }
     }
+    read_styles(r, table, &mut spec, &mut checks);
+    read_unsupported(r, table, &mut spec, &mut checks);
     if let Some((defaults, _)) = r.table(table, "metal_defaults") {
         for (phrase, metal) in r.string_map(defaults, "metal default") {
             if !spec.metals.iter().any(|m| m.id == *metal.get_ref()) {
@@ -184,6 +365,16 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
         spec.order_number_prefix = r
             .string(t, "prefix")
             .map_or_else(|| "AUR-".into(), At::into_inner);
+        if let Some(digits) = r.number_in(t, "digits", 1.0, 18.0) {
+            if digits.get_ref().fract() != 0.0 {
+                r.error(
+                    digits.span(),
+                    "`digits` must be a whole number",
+                    Some("e.g. `digits = 6`".into()),
+                );
+            }
+            spec.order_number_digits = *digits.get_ref() as usize;
+        }
         spec.order_number_patterns = patterns(r, t, "patterns", "[order_number]");
         examples(r, t, EntityField::OrderNumber, None, &mut checks.examples);
     }

@@ -68,14 +68,18 @@ pub fn run_intent_examples(
     count
 }
 
-fn field_value(c: &Classification, field: EntityField) -> Option<String> {
+/// The values an example about `field` is checked against: the primary category or metal,
+/// every style or unsupported id, or the pattern entity.
+fn field_values(c: &Classification, field: EntityField) -> Vec<String> {
     let e = &c.entities;
     match field {
-        EntityField::Category => e.category.clone(),
-        EntityField::Metal => e.metal.clone(),
-        EntityField::OrderNumber => e.order_number.clone(),
-        EntityField::Email => e.email.clone(),
-        EntityField::RingSize => e.ring_size.map(|v| v.to_string()),
+        EntityField::Category => e.category.iter().cloned().collect(),
+        EntityField::Metal => e.metal.iter().cloned().collect(),
+        EntityField::Style => e.styles.clone(),
+        EntityField::Unsupported => e.unsupported.iter().map(|u| u.id.clone()).collect(),
+        EntityField::OrderNumber => e.order_number.iter().cloned().collect(),
+        EntityField::Email => e.email.iter().cloned().collect(),
+        EntityField::RingSize => e.ring_size.iter().map(|v| v.to_string()).collect(),
     }
 }
 
@@ -83,6 +87,8 @@ fn field_name(field: EntityField) -> &'static str {
     match field {
         EntityField::Category => "category",
         EntityField::Metal => "metal",
+        EntityField::Style => "style",
+        EntityField::Unsupported => "unsupported value",
         EntityField::OrderNumber => "order_number",
         EntityField::Email => "email",
         EntityField::RingSize => "ring_size",
@@ -107,19 +113,24 @@ pub fn run_entity_examples(
     for example in &checks.examples {
         count += 1;
         let c = engine.classify(example.text.get_ref());
-        let got = field_value(&c, example.field);
+        let got = field_values(&c, example.field);
         let name = field_name(example.field);
         let matches_expectation = match &example.value {
-            Some(want) => got.as_deref() == Some(want.as_str()),
-            None => got.is_some(),
+            Some(want) => got.iter().any(|g| g == want),
+            None => !got.is_empty(),
         };
         let what = example
             .value
             .as_deref()
             .map_or_else(|| format!("a {name}"), |v| format!("{name} `{v}`"));
-        let found = got
-            .as_deref()
-            .map_or_else(|| "nothing".to_string(), |g| format!("`{g}`"));
+        let found = if got.is_empty() {
+            "nothing".to_string()
+        } else {
+            got.iter()
+                .map(|g| format!("`{g}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         if example.positive && !matches_expectation {
             diagnostics.push(
                 Diagnostic::new(

@@ -3,9 +3,11 @@
 use super::diagnostic::Diagnostic;
 use super::reader::{At, Reader};
 use super::REQUIRED_INTENTS;
-use crate::engine::model::UNKNOWN_INTENT;
+use crate::engine::model::{EntityKind, UNKNOWN_INTENT};
 use crate::engine::normalise::{phrase_words, Normaliser};
-use crate::engine::spec::{IntentSpec, LanguageSpec, WeightedRule, STRONG_WEIGHT, WEAK_WEIGHT};
+use crate::engine::spec::{
+    IntentSpec, LanguageSpec, WeightedRule, DECISIVE_WEIGHT, STRONG_WEIGHT, WEAK_WEIGHT,
+};
 use std::collections::HashMap;
 use toml::de::DeTable;
 
@@ -19,8 +21,11 @@ const INTENT_KEYS: &[&str] = &[
     "typo_tolerant",
     "phrases",
     "weak_phrases",
+    "decisive_phrases",
     "patterns",
     "weak_patterns",
+    "decisive_patterns",
+    "evidence",
     "examples",
     "counterexamples",
 ];
@@ -147,7 +152,12 @@ pub fn read_intents(
             }
         }
         let mut seen: HashMap<String, std::ops::Range<usize>> = HashMap::new();
-        for (key, weight) in [("phrases", STRONG_WEIGHT), ("weak_phrases", WEAK_WEIGHT)] {
+        spec.evidence = read_evidence(r, t, &id_text);
+        for (key, weight) in [
+            ("phrases", STRONG_WEIGHT),
+            ("weak_phrases", WEAK_WEIGHT),
+            ("decisive_phrases", DECISIVE_WEIGHT),
+        ] {
             for phrase in r.strings(t, key) {
                 let words = phrase_words(&normaliser, phrase.get_ref());
                 if words.is_empty() {
@@ -191,7 +201,11 @@ pub fn read_intents(
                 });
             }
         }
-        for (key, weight) in [("patterns", STRONG_WEIGHT), ("weak_patterns", WEAK_WEIGHT)] {
+        for (key, weight) in [
+            ("patterns", STRONG_WEIGHT),
+            ("weak_patterns", WEAK_WEIGHT),
+            ("decisive_patterns", DECISIVE_WEIGHT),
+        ] {
             for pattern in r.strings(t, key) {
                 match check_regex(pattern.get_ref()) {
                     Ok(_) => spec.patterns.push(WeightedRule {
@@ -222,6 +236,34 @@ pub fn read_intents(
         intents.push(spec);
     }
     (intents, language, sources)
+}
+
+/// Reads `evidence = { category = 0.6, price = 0.6 }`: which entity kinds count toward the
+/// intent, and how much each adds (0 < weight ≤ 2).
+fn read_evidence(r: &mut Reader<'_>, t: &DeTable<'_>, intent: &str) -> Vec<(EntityKind, f64)> {
+    let Some((table, _)) = r.table(t, "evidence") else {
+        return Vec::new();
+    };
+    let names: Vec<&str> = EntityKind::ALL.iter().map(|k| k.name()).collect();
+    let mut out = Vec::new();
+    for (key, _) in table.iter() {
+        let name: &str = key.get_ref();
+        let Some(kind) = EntityKind::from_name(name) else {
+            r.error(
+                key.span(),
+                format!("unknown entity `{name}` in the evidence of intent `{intent}`"),
+                Some(match super::reader::did_you_mean(name, &names) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("entities are: {}", names.join(", ")),
+                }),
+            );
+            continue;
+        };
+        if let Some(weight) = r.number_in(table, name, 0.01, 2.0) {
+            out.push((kind, weight.into_inner()));
+        }
+    }
+    out
 }
 
 /// Reports required intents that are not declared.

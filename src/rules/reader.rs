@@ -252,7 +252,7 @@ impl Reader<'_> {
         out
     }
 
-    /// Every `key = table` entry of a table (`[categories.rings]`), in key order.
+    /// Every `key = table` entry of a table (`[categories.rings]`), in declaration order.
     pub fn named_tables<'t, 'i>(
         &mut self,
         table: &'t DeTable<'i>,
@@ -276,6 +276,7 @@ impl Reader<'_> {
                 ),
             }
         }
+        out.sort_by_key(|(key, _)| key.span().start);
         out
     }
 
