@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod conversation;
 pub mod cors;
 pub mod error;
 pub mod http;
@@ -267,7 +268,12 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
     async fn create(&self, route: &Route, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
         let object = validate::json_object(request)?;
         let canonical = serde_json::Value::Object(object.clone()).to_string();
-        let input = shopper::CreateInput::parse(route, object, self.engine.thresholds())?;
+        let input = shopper::CreateInput::parse(
+            route,
+            object,
+            self.engine.thresholds(),
+            self.engine.domain(),
+        )?;
         let key = idempotency::parse_key(request.idempotency_key.as_deref())?;
         if let Some(key) = &key {
             let hash = idempotency::request_hash(route.template(), &canonical);

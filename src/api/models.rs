@@ -1,11 +1,7 @@
 //! Response shapes of the API (serde), shared with the OpenAPI document.
 
+use crate::engine::{PriceKind, PriceRange};
 use serde::{Deserialize, Serialize};
-
-/// Canonical category ids (as extracted by the engine and stored in `products.category`).
-pub const CATEGORIES: &[&str] = &["rings", "necklaces", "earrings", "bracelets"];
-/// Canonical metal ids.
-pub const METALS: &[&str] = &["yellow_gold", "white_gold", "rose_gold", "platinum"];
 
 /// A catalog product.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,30 +18,79 @@ pub struct Product {
     pub image: String,
 }
 
-/// A catalog query after validation: what the SQL and the KV cache key are built from.
+/// The order results come in: closest to what the shopper asked first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriceOrder {
+    /// Cheapest first (no price, or a lower bound: "over $500").
+    Ascending,
+    /// Dearest first, for a ceiling: "under $500" shows what the budget buys, not the cheapest.
+    Descending,
+    /// Nearest to a target first ("around $500", "$300"), in cents.
+    Nearest(i64),
+}
+
+impl PriceOrder {
+    /// The order that suits a price constraint.
+    pub fn for_price(price: Option<&PriceRange>) -> PriceOrder {
+        match price {
+            Some(p) if p.kind == PriceKind::Under => PriceOrder::Descending,
+            Some(p) if matches!(p.kind, PriceKind::Approx | PriceKind::Exact) => {
+                p.max.or(p.min).map_or(PriceOrder::Ascending, |v| {
+                    PriceOrder::Nearest((v * 100.0).round() as i64)
+                })
+            }
+            _ => PriceOrder::Ascending,
+        }
+    }
+
+    /// The order as it appears in cache keys and SQL parameters.
+    pub fn key(&self) -> String {
+        match self {
+            PriceOrder::Ascending => "asc".into(),
+            PriceOrder::Descending => "desc".into(),
+            PriceOrder::Nearest(cents) => format!("near{cents}"),
+        }
+    }
+}
+
+/// A catalog query after validation: what the SQL and the KV cache key are built from. Empty
+/// lists mean "any"; several values in one list mean "any of them"; every style must appear in
+/// the product's name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CatalogFilter {
-    pub category: Option<String>,
-    pub metal: Option<String>,
+    pub categories: Vec<String>,
+    pub metals: Vec<String>,
+    pub styles: Vec<String>,
     pub min_cents: Option<i64>,
     pub max_cents: Option<i64>,
+    pub order: PriceOrder,
     pub ready_to_ship_only: bool,
     pub limit: u32,
+    pub offset: u32,
 }
 
 impl CatalogFilter {
     /// The normalised filter as a KV key suffix: every field, fixed order, `-` for absent.
     pub fn cache_key(&self, catalog_version: i64) -> String {
-        let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "-".to_string()
+            } else {
+                v.join(",")
+            }
+        };
         let num = |v: Option<i64>| v.map_or_else(|| "-".to_string(), |n| n.to_string());
         format!(
-            "catalog:v{catalog_version}:c={};m={};min={};max={};rts={};n={}",
-            opt(&self.category),
-            opt(&self.metal),
+            "catalog:v{catalog_version}:c={};m={};s={};min={};max={};o={};rts={};n={};at={}",
+            list(&self.categories),
+            list(&self.metals),
+            list(&self.styles),
             num(self.min_cents),
             num(self.max_cents),
+            self.order.key(),
             u8::from(self.ready_to_ship_only),
-            self.limit
+            self.limit,
+            self.offset
         )
     }
 }
@@ -117,14 +162,31 @@ pub struct Ticket {
     pub updated_at: String,
 }
 
-/// Per-session conversation state kept in KV.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SessionState {
-    pub unmatched_turns: u32,
-    pub last_intent: Option<String>,
-    /// When this state was last written (epoch ms), to refresh its KV expiry sparingly.
-    #[serde(default)]
-    pub written_at_ms: i64,
+/// The answer to one `POST /v1/messages`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessageReply {
+    pub intent: String,
+    pub confidence: f64,
+    pub entities: crate::engine::Entities,
+    pub rules_version: String,
+    /// What the concierge says.
+    pub reply: String,
+    /// What the widget should offer next (`show_products`, `offer_stylist`, ...), or null.
+    pub next_step: Option<&'static str>,
+    /// Present when the message searched the catalog.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub products: Option<Vec<Product>>,
+    /// Whether another page of the same search exists ("show me more").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub more: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<OrderView>,
+    /// The search now in effect, for removable chips.
+    pub filters: super::conversation::Search,
+    /// The page of `filters` shown (0 before any search).
+    pub page: u32,
+    /// The conversation to send back with the next message.
+    pub context: super::conversation::Conversation,
 }
 
 /// Cents to dollars for display.
@@ -139,21 +201,27 @@ mod tests {
     #[test]
     fn cache_key_names_every_field_so_filters_never_collide() {
         let a = CatalogFilter {
-            category: Some("rings".into()),
-            metal: None,
+            categories: vec!["rings".into()],
+            metals: Vec::new(),
+            styles: Vec::new(),
             min_cents: None,
             max_cents: Some(50_000),
+            order: PriceOrder::Descending,
             ready_to_ship_only: true,
             limit: 6,
+            offset: 0,
         };
         let mut b = a.clone();
         b.min_cents = Some(50_000);
         b.max_cents = None;
         assert_ne!(a.cache_key(1), b.cache_key(1));
         assert_ne!(a.cache_key(1), a.cache_key(2));
+        let mut c = a.clone();
+        c.offset = 6;
+        assert_ne!(a.cache_key(1), c.cache_key(1));
         assert_eq!(
             a.cache_key(3),
-            "catalog:v3:c=rings;m=-;min=-;max=50000;rts=1;n=6"
+            "catalog:v3:c=rings;m=-;s=-;min=-;max=50000;o=desc;rts=1;n=6;at=0"
         );
     }
 }

@@ -1,10 +1,11 @@
 //! Shopper routes: messages, catalog, order lookup, returns, stylist escalations, CSAT and flags.
 
+use super::conversation::{Conversation, Refinement, Search, Slot, Step};
 use super::error::ApiError;
 use super::http::{ApiRequest, ApiResponse};
 use super::models::{
-    CatalogFilter, OrderItem, OrderView, Product, ReturnEligibility, SessionState, Ticket,
-    CATEGORIES, METALS,
+    CatalogFilter, MessageReply, OrderItem, OrderView, PriceOrder, Product, ReturnEligibility,
+    Ticket,
 };
 use super::platform::{Database, KeyValue};
 use super::router::Route;
@@ -12,7 +13,9 @@ use super::store::{self, MessageLogEntry, NewReturn, OrderRecord};
 use super::time::{format_iso, parse_iso, DAY_MS};
 use super::validate::{self, check_id, check_order_number, normalise_email, Fields};
 use super::{Api, Observation};
-use crate::engine::{Entities, PriceKind, ReturnPolicy, Thresholds, UNKNOWN_INTENT};
+use crate::engine::{
+    Classification, Domain, PriceKind, PriceRange, ReturnPolicy, Thresholds, UNKNOWN_INTENT,
+};
 use serde_json::{json, Map, Value};
 
 /// KV's minimum expiration TTL.
@@ -52,6 +55,7 @@ impl CreateInput {
         route: &Route,
         object: Map<String, Value>,
         thresholds: &Thresholds,
+        domain: &Domain,
     ) -> Result<Self, ApiError> {
         match route {
             Route::Returns => {
@@ -67,7 +71,7 @@ impl CreateInput {
                     ],
                 )?;
                 let order_number = f.string("order_number", 1, 32)?;
-                check_order_number("order_number", &order_number)?;
+                check_order_number("order_number", &order_number, domain)?;
                 let email = normalise_email("email", &f.string("email", 3, 254)?)?;
                 let sku = f.string("sku", 1, 32)?;
                 let kind = f.one_of("kind", &["return", "resize", "exchange"])?;
@@ -186,22 +190,72 @@ fn readable(id: &str) -> String {
     id.replace('_', " ")
 }
 
-fn price_phrase(entities: &Entities) -> String {
-    let Some(price) = entities.price else {
-        return String::new();
-    };
-    let fmt = |v: Option<f64>| v.map_or_else(String::new, |v| format!("${v:.0}"));
+fn dollars_text(v: f64) -> String {
+    let whole = v.round() as i64;
+    let digits = whole.abs().to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("${grouped}")
+}
+
+/// "under $500", "between $200 and $400", "around $300".
+fn price_phrase(price: &PriceRange) -> String {
+    let fmt = |v: Option<f64>| v.map_or_else(String::new, dollars_text);
     match price.kind {
-        PriceKind::Under => format!(" under {}", fmt(price.max)),
-        PriceKind::Over => format!(" over {}", fmt(price.min)),
-        PriceKind::Between => format!(" between {} and {}", fmt(price.min), fmt(price.max)),
-        PriceKind::Approx => format!(" around {}", fmt(price.max.or(price.min))),
-        PriceKind::Exact => format!(" at {}", fmt(price.max.or(price.min))),
+        PriceKind::Under => format!("under {}", fmt(price.max)),
+        PriceKind::Over => format!("over {}", fmt(price.min)),
+        PriceKind::Between => format!("between {} and {}", fmt(price.min), fmt(price.max)),
+        PriceKind::Approx | PriceKind::Exact => format!("around {}", fmt(price.max.or(price.min))),
     }
 }
 
+/// "a or b", "a, b or c".
+fn either(words: &[String]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// The search in words: "rose gold hoop earrings under $500", "diamond pieces".
+pub fn describe_search(search: &Search) -> String {
+    let metals: Vec<String> = search.metals.iter().map(|m| readable(m)).collect();
+    let categories: Vec<String> = search.categories.iter().map(|c| readable(c)).collect();
+    let mut words = Vec::new();
+    if !metals.is_empty() {
+        words.push(either(&metals));
+    }
+    for style in &search.styles {
+        words.push(readable(style));
+    }
+    words.push(if categories.is_empty() {
+        "pieces".to_string()
+    } else {
+        either(&categories)
+    });
+    if let Some(price) = &search.price {
+        words.push(price_phrase(price));
+    }
+    words.join(" ")
+}
+
+/// What the catalog query of one message found.
+struct Shown {
+    products: Vec<Product>,
+    more: bool,
+    /// The styles were dropped to find anything ("no moon necklaces; here are other necklaces").
+    relaxed_styles: Option<Vec<String>>,
+}
+
 impl<D: Database, K: KeyValue> Api<'_, D, K> {
-    /// Catalog results for `filter`, from the KV cache when warm (a KV failure counts as a miss).
+    /// Catalog results for `filter` (up to one more than its limit, which tells that another page
+    /// exists), from the KV cache when warm (a KV failure counts as a miss).
     pub async fn catalog(&self, filter: &CatalogFilter) -> Result<Vec<Product>, ApiError> {
         let key = filter.cache_key(self.catalog_version().await?);
         if let Ok(Some(cached)) = self.kv.get(&key).await {
@@ -218,7 +272,8 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         Ok(products)
     }
 
-    /// `POST /v1/messages`.
+    /// `POST /v1/messages`: one shopper message (or one removed filter chip) in, the concierge's
+    /// answer out, with the conversation's `context` to send back next time.
     pub async fn message(
         &self,
         request: &ApiRequest,
@@ -226,7 +281,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
     ) -> Result<ApiResponse, ApiError> {
         let f = Fields::new(
             validate::json_object(request)?,
-            &["session_id", "user_id", "text"],
+            &["session_id", "user_id", "text", "context", "remove"],
         )?;
         let session_id = f.string("session_id", 1, 64)?;
         check_id("session_id", &session_id)?;
@@ -234,12 +289,20 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         if let Some(user_id) = &user_id {
             check_id("user_id", user_id)?;
         }
-        let text = f.string("text", 1, 2000)?;
+        let text = f.opt_string("text", 1, 2000)?;
+        let remove = match f.opt_string("remove", 1, 16)? {
+            None => None,
+            Some(name) => Some(Slot::from_name(&name).ok_or_else(|| {
+                ApiError::invalid(
+                    "remove",
+                    format!("`remove` must be one of {}", Slot::NAMES.join(", ")),
+                )
+            })?),
+        };
         let thresholds = self.engine.thresholds();
-        let classification = self.engine.classify(&text);
-        let intent = classification.intent.clone();
-        observation.intent = intent.clone();
-        observation.confidence = classification.confidence;
+        let domain = self.engine.domain();
+        let mut conversation = Conversation::from_request(&f, domain, thresholds)?;
+        let before = conversation.clone();
         observation.cohort = if self
             .engine
             .rollout()
@@ -251,42 +314,195 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             "disabled"
         };
 
-        let session = self.advance_session(&session_id, &intent).await;
-        let entities = &classification.entities;
-        let mut body = json!({
-            "intent": intent,
-            "confidence": classification.confidence,
-            "entities": entities,
-            "rules_version": self.engine.rules_version(),
-        });
-        let (reply, next_step) = match intent.as_str() {
-            "product_discovery" => {
-                let filter = discovery_filter(entities, thresholds);
-                let products = self.catalog(&filter).await?;
-                let what = format!(
-                    "{}{}{}",
-                    entities.metal.as_deref().map(|m| format!("{} ", readable(m))).unwrap_or_default(),
-                    entities.category.as_deref().map(readable).unwrap_or_else(|| "pieces".into()),
-                    price_phrase(entities)
-                );
-                let found = !products.is_empty();
-                body["products"] = json!(products);
-                if found {
-                    (format!("Here are {what} that are ready to ship."), "show_products")
-                } else {
-                    (format!("I couldn't find {what} ready to ship right now. A stylist can help you find something similar."), "offer_stylist")
+        let (classification, step) = match (text, remove) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid(
+                    "remove",
+                    "send either `text` or `remove`, not both",
+                ))
+            }
+            (None, None) => {
+                return Err(ApiError::MissingField {
+                    field: "text".into(),
+                })
+            }
+            (None, Some(slot)) => (None, conversation.remove(slot)),
+            (Some(text), None) => {
+                let c = self.engine.classify(&text);
+                let step = conversation.follow(&c.intent, &c.entities, domain);
+                (Some(c), step)
+            }
+        };
+        let (intent, confidence) = classification.as_ref().map_or_else(
+            || (super::conversation::intents::DISCOVERY.to_string(), 1.0),
+            |c| (c.intent.clone(), c.confidence),
+        );
+        observation.intent = intent.clone();
+        observation.confidence = confidence;
+
+        let mut reply = MessageReply {
+            intent: intent.clone(),
+            confidence,
+            entities: classification
+                .as_ref()
+                .map(|c| c.entities.clone())
+                .unwrap_or_default(),
+            rules_version: self.engine.rules_version().to_string(),
+            reply: String::new(),
+            next_step: None,
+            products: None,
+            more: None,
+            order: None,
+            filters: Search::default(),
+            page: 0,
+            context: Conversation::default(),
+        };
+        let notes = not_sold_notes(classification.as_ref(), domain);
+        match step {
+            Step::Show { refinement } => {
+                let shown = self.show(&mut conversation, &refinement).await?;
+                let what = describe_search(&conversation.search);
+                match (&refinement, shown) {
+                    (Refinement::Cheaper | Refinement::Pricier | Refinement::NextPage, None) => {
+                        // A follow-up that finds nothing leaves the conversation as it was.
+                        let was = describe_search(&before.search);
+                        conversation = Conversation {
+                            unmatched: conversation.unmatched,
+                            ..before.clone()
+                        };
+                        reply.reply = match refinement {
+                            Refinement::Cheaper => {
+                                format!("Those are the most affordable {was} I have ready to ship.")
+                            }
+                            Refinement::Pricier => {
+                                format!("Those are the finest {was} I have ready to ship.")
+                            }
+                            _ => format!("That's everything I have for {was} right now."),
+                        };
+                        reply.next_step = Some("offer_stylist");
+                    }
+                    (_, None) => {
+                        reply.reply = format!(
+                            "I couldn't find {what} ready to ship right now. A stylist can help you find something similar."
+                        );
+                        reply.next_step = Some("offer_stylist");
+                        reply.products = Some(Vec::new());
+                        reply.more = Some(false);
+                    }
+                    (_, Some(shown)) => {
+                        let lead = match (&shown.relaxed_styles, &refinement) {
+                            (Some(styles), _) => {
+                                let wanted = describe_search(&Search {
+                                    styles: styles.clone(),
+                                    ..conversation.search.clone()
+                                });
+                                format!(
+                                    "I don't have {wanted} ready to ship right now; here are other {what}."
+                                )
+                            }
+                            (None, Refinement::NextPage) => format!("Here are more {what}."),
+                            (None, _) => format!("Here are {what} that are ready to ship."),
+                        };
+                        reply.reply = lead;
+                        reply.next_step = Some("show_products");
+                        reply.more = Some(shown.more);
+                        reply.products = Some(shown.products);
+                    }
                 }
             }
-            "order_tracking" => match (&entities.order_number, &entities.email) {
-                (Some(number), Some(email)) => match self.owned_order(number, email).await? {
+            Step::NotSold => {
+                reply.reply = "Is there something else I can help you find?".into();
+            }
+            Step::NothingToRefine => {
+                reply.reply = "Tell me what you're looking for first, for example \"rose gold rings under $500\".".into();
+            }
+            Step::Cleared => {
+                reply.reply = "Okay, let's start over. What are you looking for?".into();
+            }
+            Step::Other => {
+                let (text, next_step) = self
+                    .answer(&intent, classification.as_ref(), &mut reply, &conversation)
+                    .await?;
+                reply.reply = text;
+                reply.next_step = next_step;
+            }
+        }
+        if !notes.is_empty() {
+            reply.reply = format!("{} {}", notes.join(" "), reply.reply);
+        }
+        reply.filters = conversation.search.clone();
+        reply.page = conversation.page;
+        reply.context = conversation;
+        self.log_message(MessageLogEntry {
+            intent,
+            confidence,
+            created_at: format_iso(self.clock.now_ms()),
+        })
+        .await?;
+        Ok(ApiResponse::json(200, &reply))
+    }
+
+    /// Runs the conversation's search (dropping styles when they alone leave nothing) and
+    /// remembers what was shown; `None` when nothing matched.
+    async fn show(
+        &self,
+        conversation: &mut Conversation,
+        refinement: &Refinement,
+    ) -> Result<Option<Shown>, ApiError> {
+        let thresholds = self.engine.thresholds();
+        let mut filter = conversation.filter(thresholds);
+        let mut products = self.catalog(&filter).await?;
+        let mut relaxed_styles = None;
+        if products.is_empty()
+            && !conversation.search.styles.is_empty()
+            && !matches!(refinement, Refinement::NextPage)
+        {
+            filter.styles.clear();
+            products = self.catalog(&filter).await?;
+            if !products.is_empty() {
+                relaxed_styles = Some(std::mem::take(&mut conversation.search.styles));
+            }
+        }
+        if products.is_empty() {
+            return Ok(None);
+        }
+        let more = products.len() > filter.limit as usize;
+        products.truncate(filter.limit as usize);
+        conversation.shown(
+            products.iter().map(|p| p.sku.clone()).collect(),
+            products.iter().map(|p| p.price_cents),
+        );
+        Ok(Some(Shown {
+            products,
+            more,
+            relaxed_styles,
+        }))
+    }
+
+    /// Replies for intents that are not about the catalog: (reply, next step).
+    async fn answer(
+        &self,
+        intent: &str,
+        classification: Option<&Classification>,
+        reply: &mut MessageReply,
+        conversation: &Conversation,
+    ) -> Result<(String, Option<&'static str>), ApiError> {
+        let thresholds = self.engine.thresholds();
+        let entities = classification.map(|c| &c.entities);
+        Ok(match intent {
+            "order_tracking" => match entities.map(|e| (&e.order_number, &e.email)) {
+                Some((Some(number), Some(email))) => match self.owned_order(number, email).await? {
                     Some(view) => {
-                        let reply = format!("Order {} is {}.", view.order_number, readable(&view.status));
-                        body["order"] = json!(view);
-                        (reply, "show_order")
+                        let text = format!("Order {} is {}.", view.order_number, readable(&view.status));
+                        reply.order = Some(view);
+                        (text, Some("show_order"))
                     }
-                    None => ("I couldn't find an order matching that number and email. Please check both and try again.".to_string(), "ask_order_details"),
+                    None => ("I couldn't find an order matching that number and email. Please check both and try again.".to_string(), Some("ask_order_details")),
                 },
-                _ => ("I can check on your order. What is your order number (like AUR-123456) and the email you ordered with?".to_string(), "ask_order_details"),
+                _ => (format!(
+                    "I can check on your order. What is your order number (like {}) and the email you ordered with?",
+                    self.engine.domain().order_number.example
+                ), Some("ask_order_details")),
             },
             "returns_resizing" => {
                 let p = &thresholds.returns;
@@ -295,60 +511,19 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                     p.return_window_days,
                     if p.resizable_categories.is_empty() { "Nothing".to_string() } else { capitalise(&p.resizable_categories.join(" and ")) },
                     p.resize_window_days, p.ring_size_min, p.ring_size_max
-                ), "return_form")
+                ), Some("return_form"))
             }
-            "stylist_escalation" => ("I'd be glad to connect you with one of our stylists. Leave your email and a short note and they will get back to you.".to_string(), "offer_stylist"),
-            UNKNOWN_INTENT if session.unmatched_turns >= thresholds.unmatched_turns_before_stylist => (
+            "stylist_escalation" => ("I'd be glad to connect you with one of our stylists. Leave your email and a short note and they will get back to you.".to_string(), Some("offer_stylist")),
+            UNKNOWN_INTENT if conversation.unmatched >= thresholds.unmatched_turns_before_stylist => (
                 "I'm not sure I understood. Would you like to talk to one of our stylists?".to_string(),
-                "offer_stylist",
+                Some("offer_stylist"),
             ),
-            UNKNOWN_INTENT => ("Sorry, I didn't catch that. I can help you find jewelry, track an order, or arrange a return or resize.".to_string(), ""),
+            UNKNOWN_INTENT => ("Sorry, I didn't catch that. I can help you find jewelry, track an order, or arrange a return or resize.".to_string(), None),
             other => {
-                let (reply, next_step) = small_talk(other);
-                (reply.to_string(), next_step)
+                let (text, next_step) = small_talk(other);
+                (text.to_string(), next_step)
             }
-        };
-        body["reply"] = json!(reply);
-        body["next_step"] = if next_step.is_empty() {
-            Value::Null
-        } else {
-            json!(next_step)
-        };
-        self.log_message(MessageLogEntry {
-            intent,
-            confidence: classification.confidence,
-            created_at: format_iso(self.clock.now_ms()),
         })
-        .await?;
-        Ok(ApiResponse::json(200, &body))
-    }
-
-    /// Reads and updates the session's unmatched-turn count. KV trouble degrades to a fresh
-    /// session rather than failing the message.
-    async fn advance_session(&self, session_id: &str, intent: &str) -> SessionState {
-        let key = format!("session:{session_id}");
-        let ttl = u64::from(self.engine.thresholds().session_ttl_seconds).max(KV_MIN_TTL);
-        let now = self.clock.now_ms();
-        let before: SessionState = match self.kv.get(&key).await {
-            Ok(Some(text)) => serde_json::from_str(&text).unwrap_or_default(),
-            _ => SessionState::default(),
-        };
-        let mut after = before.clone();
-        after.unmatched_turns = if intent == UNKNOWN_INTENT {
-            before.unmatched_turns.saturating_add(1)
-        } else {
-            0
-        };
-        after.last_intent = Some(intent.to_string());
-        // Unchanged state is rewritten only to extend its expiry, at most every half TTL.
-        let stale = now - before.written_at_ms > (ttl as i64) * 500;
-        if after != before || stale {
-            after.written_at_ms = now;
-            if let Ok(text) = serde_json::to_string(&after) {
-                let _ = self.kv.put(&key, &text, ttl).await;
-            }
-        }
-        after
     }
 
     /// The order if `email` owns it; `None` for an unknown order and a wrong email alike.
@@ -382,22 +557,26 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         }))
     }
 
-    /// `GET /v1/products`.
+    /// `GET /v1/products`: the catalog by category, metal, style and price, cheapest first.
     pub async fn products(&self, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
         let thresholds = self.engine.thresholds();
+        let domain = self.engine.domain();
         let params = validate::query_params(
             &request.query,
-            &["category", "metal", "min", "max", "limit"],
+            &["category", "metal", "style", "min", "max", "limit"],
         )?;
         let mut filter = CatalogFilter {
-            category: None,
-            metal: None,
+            categories: Vec::new(),
+            metals: Vec::new(),
+            styles: Vec::new(),
             min_cents: None,
             max_cents: None,
+            order: PriceOrder::Ascending,
             ready_to_ship_only: thresholds.ready_to_ship_only,
             limit: thresholds
                 .default_result_limit
                 .min(thresholds.max_result_limit),
+            offset: 0,
         };
         for (name, value) in params {
             let value = value.trim().to_string();
@@ -413,20 +592,24 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                         )
                     })
             };
-            match name.as_str() {
-                "category" if CATEGORIES.contains(&value.as_str()) => filter.category = Some(value),
-                "metal" if METALS.contains(&value.as_str()) => filter.metal = Some(value),
-                "category" => {
-                    return Err(ApiError::invalid(
-                        "category",
-                        format!("`category` must be one of {}", CATEGORIES.join(", ")),
+            let one_of = |known: &[String], ok: bool| -> Result<Vec<String>, ApiError> {
+                if ok {
+                    Ok(vec![value.clone()])
+                } else {
+                    Err(ApiError::invalid(
+                        &name,
+                        format!("`{name}` must be one of {}", known.join(", ")),
                     ))
                 }
-                "metal" => {
-                    return Err(ApiError::invalid(
-                        "metal",
-                        format!("`metal` must be one of {}", METALS.join(", ")),
-                    ))
+            };
+            match name.as_str() {
+                "category" => {
+                    filter.categories = one_of(&domain.categories, domain.is_category(&value))?
+                }
+                "metal" => filter.metals = one_of(&domain.metals, domain.is_metal(&value))?,
+                "style" => {
+                    let styles: Vec<String> = domain.styles.iter().map(|s| s.id.clone()).collect();
+                    filter.styles = one_of(&styles, domain.is_style(&value))?;
                 }
                 "min" => filter.min_cents = Some(dollars(&value)?),
                 "max" => filter.max_cents = Some(dollars(&value)?),
@@ -455,7 +638,8 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 ));
             }
         }
-        let products = self.catalog(&filter).await?;
+        let mut products = self.catalog(&filter).await?;
+        products.truncate(filter.limit as usize);
         Ok(ApiResponse::json(
             200,
             &json!({"count": products.len(), "products": products}),
@@ -466,7 +650,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
     pub async fn order_lookup(&self, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
         let f = Fields::new(validate::json_object(request)?, &["order_number", "email"])?;
         let order_number = f.string("order_number", 1, 32)?;
-        check_order_number("order_number", &order_number)?;
+        check_order_number("order_number", &order_number, self.engine.domain())?;
         let email = normalise_email("email", &f.string("email", 3, 254)?)?;
         match self.owned_order(&order_number, &email).await? {
             Some(view) => Ok(ApiResponse::json(200, &view)),
@@ -498,7 +682,13 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         observation.cohort = if enabled { "enabled" } else { "disabled" };
         Ok(ApiResponse::json(
             200,
-            &json!({"enabled": enabled, "bucket": decision.bucket, "reason": reason, "rules_version": self.engine.rules_version()}),
+            &json!({
+                "enabled": enabled,
+                "bucket": decision.bucket,
+                "reason": reason,
+                "rules_version": self.engine.rules_version(),
+                "domain": self.engine.domain(),
+            }),
         ))
     }
 
@@ -615,30 +805,27 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
     }
 }
 
-/// The catalog filter for a discovery message: its category, metal and price (approximate prices
-/// widened by the tolerance), ready-to-ship and result limit from the thresholds.
-pub fn discovery_filter(entities: &Entities, thresholds: &Thresholds) -> CatalogFilter {
-    let (min_cents, max_cents) = entities
-        .price
-        .map(|p| p.to_cents_filter(thresholds.price_tolerance))
-        .unwrap_or((None, None));
-    CatalogFilter {
-        category: entities.category.clone(),
-        metal: entities.metal.clone(),
-        min_cents,
-        max_cents,
-        ready_to_ship_only: thresholds.ready_to_ship_only,
-        limit: thresholds
-            .default_result_limit
-            .min(thresholds.max_result_limit),
+/// What the concierge says about the things a message asked for that the shop does not sell.
+fn not_sold_notes(classification: Option<&Classification>, domain: &Domain) -> Vec<String> {
+    let Some(c) = classification else {
+        return Vec::new();
+    };
+    let mut notes: Vec<String> = Vec::new();
+    for u in &c.entities.unsupported {
+        if let Some(note) = domain.note(&u.id).filter(|n| !n.is_empty()) {
+            if !notes.iter().any(|n| n == note) {
+                notes.push(note.to_string());
+            }
+        }
     }
+    notes
 }
 
-/// Replies for the intents that need no lookup: (reply, next_step or "").
-pub fn small_talk(intent: &str) -> (&'static str, &'static str) {
+/// Replies for the intents that need no lookup: (reply, next step).
+pub fn small_talk(intent: &str) -> (&'static str, Option<&'static str>) {
     const HELP: &str =
         "I can help you find jewelry, track an order, or arrange a return or resize.";
-    match intent {
+    let (text, next) = match intent {
         "greeting" => ("Hi, welcome to Aurora! I can help you find jewelry, track an order, or arrange a return or resize.", ""),
         "thanks" => ("You're welcome! Would you rate this conversation?", "show_csat"),
         "goodbye" => ("Thanks for visiting Aurora. Would you rate this conversation before you go?", "show_csat"),
@@ -648,7 +835,8 @@ pub fn small_talk(intent: &str) -> (&'static str, &'static str) {
         "payment_billing" | "account_help" => ("A stylist can help with payments and accounts. Would you like me to connect you?", "offer_stylist"),
         "csat" | "feedback" => ("Thanks! How did we do today?", "show_csat"),
         _ => (HELP, ""),
-    }
+    };
+    (text, (!next.is_empty()).then_some(next))
 }
 
 fn capitalise(s: &str) -> String {

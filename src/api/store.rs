@@ -39,7 +39,9 @@
 //!             bump `version` whenever products change: it is part of the KV catalog cache key
 //! ```
 
-use super::models::{dollars, CatalogFilter, OrderItem, Product, Shipment, ShipmentEvent, Ticket};
+use super::models::{
+    dollars, CatalogFilter, OrderItem, PriceOrder, Product, Shipment, ShipmentEvent, Ticket,
+};
 use super::platform::{Database, Row, SqlValue, StorageError};
 use serde_json::Value;
 
@@ -110,25 +112,50 @@ fn product_from_row(row: &Row) -> Result<Product, StorageError> {
     })
 }
 
-/// Products matching `filter`, cheapest first.
+/// Products matching `filter` in its order, one more than its limit so the caller can tell
+/// whether another page exists. Lists travel as JSON arrays (`json_each`), so the statement is
+/// the same for any number of categories, metals and styles; a style matches the start of a word
+/// of the product name (`hoop` in "Hoop Earrings", `three stone` in "Three-Stone Ring").
 pub async fn search_products<D: Database>(
     db: &D,
     filter: &CatalogFilter,
 ) -> Result<Vec<Product>, StorageError> {
+    let json =
+        |values: &[String]| serde_json::to_string(values).unwrap_or_else(|_| "[]".to_string());
+    let styles: Vec<String> = filter
+        .styles
+        .iter()
+        .map(|s| s.replace('_', " ").to_lowercase())
+        .collect();
+    let (order, target) = match filter.order {
+        PriceOrder::Ascending => ("asc", None),
+        PriceOrder::Descending => ("desc", None),
+        PriceOrder::Nearest(cents) => ("near", Some(cents)),
+    };
     let rows = db
         .query(
             "SELECT sku, name, category, metal, price_cents, ready_to_ship, stock, image FROM products \
-             WHERE (?1 IS NULL OR category = ?1) AND (?2 IS NULL OR metal = ?2) \
-               AND (?3 IS NULL OR price_cents >= ?3) AND (?4 IS NULL OR price_cents <= ?4) \
-               AND (?5 = 0 OR (ready_to_ship = 1 AND stock > 0)) \
-             ORDER BY price_cents, sku LIMIT ?6",
+             WHERE (?1 = '[]' OR category IN (SELECT value FROM json_each(?1))) \
+               AND (?2 = '[]' OR metal IN (SELECT value FROM json_each(?2))) \
+               AND NOT EXISTS (SELECT 1 FROM json_each(?3) AS s \
+                 WHERE instr(' ' || lower(replace(products.name, '-', ' ')), ' ' || s.value) = 0) \
+               AND (?4 IS NULL OR price_cents >= ?4) AND (?5 IS NULL OR price_cents <= ?5) \
+               AND (?6 = 0 OR (ready_to_ship = 1 AND stock > 0)) \
+             ORDER BY CASE ?7 WHEN 'desc' THEN -price_cents \
+                              WHEN 'near' THEN abs(price_cents - ?8) \
+                              ELSE price_cents END, sku \
+             LIMIT ?9 OFFSET ?10",
             &[
-                filter.category.clone().into(),
-                filter.metal.clone().into(),
+                json(&filter.categories).into(),
+                json(&filter.metals).into(),
+                json(&styles).into(),
                 filter.min_cents.into(),
                 filter.max_cents.into(),
                 SqlValue::Integer(i64::from(filter.ready_to_ship_only)),
-                SqlValue::Integer(i64::from(filter.limit)),
+                order.into(),
+                target.into(),
+                SqlValue::Integer(i64::from(filter.limit) + 1),
+                SqlValue::Integer(i64::from(filter.offset)),
             ],
         )
         .await?;

@@ -253,7 +253,7 @@ impl Harness {
             kv: MemoryKv::default(),
             clock: TestClock(Cell::new(parse_iso(NOW).unwrap_or_default())),
             ids: CountingIds::default(),
-            engine: Engine::default(),
+            engine: crate::embedded::engine().clone(),
             config: Config {
                 tokens: AdminTokens {
                     support: Some("sup".into()),
@@ -444,7 +444,7 @@ fn catalog_filters_ready_to_ship_cheapest_first_and_serves_repeats_from_kv() {
         "made-to-order RG-3 is excluded, cheapest first"
     );
     assert_eq!(body["products"][0]["price"], json!(420.0));
-    let key = "catalog:v7:c=rings;m=rose_gold;min=-;max=60000;rts=1;n=6";
+    let key = "catalog:v7:c=rings;m=rose_gold;s=-;min=-;max=60000;o=asc;rts=1;n=6;at=0";
     assert_eq!(
         h.kv.entries.borrow().get(key).map(|(_, ttl)| *ttl),
         Some(300)
@@ -685,26 +685,23 @@ fn support_closes_a_ticket_and_csat_stats_add_up() {
 #[test]
 fn unmatched_turns_offer_a_stylist_and_analytics_counts_messages() {
     let h = Harness::new();
-    let say = |text: &str| {
-        h.post("/v1/messages", json!({"session_id": "s-1", "text": text}))
-            .json_body()
+    let say = |text: &str, context: Value| {
+        h.post(
+            "/v1/messages",
+            json!({"session_id": "s-1", "text": text, "context": context}),
+        )
+        .json_body()
     };
-    // The skeleton engine classifies everything as unknown; the threshold is 2 turns.
-    assert_eq!(say("blorp")["next_step"], Value::Null);
-    let second = say("blorp again");
+    // The skeleton engine classifies everything as unknown; the threshold is 2 turns. The count
+    // travels in the conversation's context, not in storage.
+    let first = say("blorp", Value::Null);
+    assert_eq!(first["next_step"], Value::Null);
+    assert_eq!(first["context"]["unmatched"], 1);
+    let second = say("blorp again", first["context"].clone());
     assert_eq!(second["next_step"], "offer_stylist");
     assert_eq!(second["intent"], "unknown");
-    let session =
-        h.kv.entries
-            .borrow()
-            .get("session:s-1")
-            .map(|(v, ttl)| (v.clone(), *ttl));
-    assert!(
-        session
-            .as_ref()
-            .is_some_and(|(v, ttl)| v.contains("\"unmatched_turns\":2") && *ttl == 1800),
-        "{session:?}"
-    );
+    assert_eq!(second["context"]["unmatched"], 2);
+    assert!(h.kv.entries.borrow().is_empty(), "no session state in KV");
     let mut analytics = ApiRequest::new("GET", "/v1/admin/analytics");
     analytics.authorization = Some("Bearer adm".into());
     let body = h.send(analytics).json_body();
@@ -780,7 +777,7 @@ fn data_points_use_route_templates_and_carry_no_personal_data() {
     );
     assert_eq!(
         (points[2].intent.as_str(), points[2].confidence),
-        ("unknown", 0.0)
+        ("greeting", 0.7981)
     );
     let all = points
         .iter()
@@ -858,36 +855,6 @@ fn discovery_message_returns_matching_ready_to_ship_products() {
     );
     assert_eq!(body["next_step"], "show_products");
     assert_eq!(body["rules_version"], h.engine.rules_version());
-}
-
-#[test]
-fn discovery_filter_applies_price_kinds_and_the_tolerance() {
-    use crate::engine::{Entities, PriceKind, PriceRange, Thresholds};
-    let thresholds = Thresholds::default();
-    let with_price = |min, max, kind| Entities {
-        price: Some(PriceRange { min, max, kind }),
-        category: Some("rings".into()),
-        ..Entities::default()
-    };
-    let under = super::shopper::discovery_filter(
-        &with_price(None, Some(500.0), PriceKind::Under),
-        &thresholds,
-    );
-    assert_eq!(
-        (under.min_cents, under.max_cents, under.category.as_deref()),
-        (None, Some(50_000), Some("rings"))
-    );
-    // ±15 % around $460 is $391..$529.
-    let approx = super::shopper::discovery_filter(
-        &with_price(Some(460.0), Some(460.0), PriceKind::Approx),
-        &thresholds,
-    );
-    assert_eq!(
-        (approx.min_cents, approx.max_cents),
-        (Some(39_100), Some(52_900))
-    );
-    assert!(approx.ready_to_ship_only);
-    assert_eq!(approx.limit, thresholds.default_result_limit);
 }
 
 #[test]
@@ -997,4 +964,361 @@ fn discovery_message_with_a_price_filters_by_it() {
         ),
         (Some(0), Some("offer_stylist"))
     );
+}
+
+/// A catalog for conversations: ten rose gold rings from $100 to $1,000, hoops and studs, and a
+/// few necklaces.
+fn conversation_harness() -> Harness {
+    let h = with_embedded_rules();
+    let mut sql = String::from("DELETE FROM products; INSERT INTO products VALUES ");
+    let mut rows = Vec::new();
+    for i in 1..=10 {
+        rows.push(format!(
+            "('RR-{i:02}', 'Rose Band {i}', 'rings', 'rose_gold', {}, 1, 3, '/img/rings.svg')",
+            i * 10_000
+        ));
+        rows.push(format!(
+            "('YR-{i:02}', 'Gold Band {i}', 'rings', 'yellow_gold', {}, 1, 3, '/img/rings.svg')",
+            i * 10_000 + 500
+        ));
+    }
+    for (sku, name, metal, cents) in [
+        ("ER-1", "Rose Hoop Earrings", "rose_gold", 25_000),
+        ("ER-2", "Gold Hoop Earrings", "yellow_gold", 35_000),
+        ("ER-3", "White Stud Earrings", "white_gold", 45_000),
+        ("ER-4", "Platinum Stud Earrings", "platinum", 95_000),
+        ("NK-1", "Rose Pendant Necklace", "rose_gold", 30_000),
+        ("NK-2", "Gold Chain Necklace", "yellow_gold", 60_000),
+    ] {
+        rows.push(format!(
+            "('{sku}', '{name}', '{}', '{metal}', {cents}, 1, 2, '/img/x.svg')",
+            if sku.starts_with("ER") {
+                "earrings"
+            } else {
+                "necklaces"
+            }
+        ));
+    }
+    sql.push_str(&rows.join(", "));
+    h.db.conn
+        .execute_batch(&sql)
+        .unwrap_or_else(|e| panic!("{e}"));
+    h
+}
+
+/// One conversation: each message sends back the previous reply's context.
+struct Chat<'h> {
+    h: &'h Harness,
+    session: &'static str,
+    context: Value,
+}
+
+impl<'h> Chat<'h> {
+    fn new(h: &'h Harness, session: &'static str) -> Self {
+        Chat {
+            h,
+            session,
+            context: Value::Null,
+        }
+    }
+
+    fn send(&mut self, body: Value) -> Value {
+        let mut body = body;
+        body["session_id"] = json!(self.session);
+        body["context"] = self.context.clone();
+        let response = self.h.post("/v1/messages", body);
+        assert_eq!(response.status, 200, "{}", response.body);
+        let reply = response.json_body();
+        self.context = reply["context"].clone();
+        reply
+    }
+
+    fn say(&mut self, text: &str) -> Value {
+        self.send(json!({ "text": text }))
+    }
+}
+
+fn skus(reply: &Value) -> Vec<String> {
+    reply["products"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["sku"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn prices(reply: &Value) -> Vec<f64> {
+    reply["products"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["price"].as_f64())
+        .collect()
+}
+
+#[test]
+fn follow_ups_replace_one_slot_at_a_time() {
+    let h = conversation_harness();
+    let mut chat = Chat::new(&h, "s-refine");
+    let first = chat.say("rings under $500");
+    assert_eq!(first["filters"]["categories"], json!(["rings"]));
+    assert_eq!(first["filters"]["price"]["max"], json!(500.0));
+    // Under a ceiling, what the budget buys comes first.
+    assert_eq!(
+        prices(&first),
+        [500.0, 405.0, 400.0, 305.0, 300.0, 205.0],
+        "{first}"
+    );
+    let rose = chat.say("in rose gold");
+    assert_eq!(rose["intent"], "product_discovery");
+    assert_eq!(rose["filters"]["metals"], json!(["rose_gold"]));
+    assert_eq!(
+        rose["filters"]["categories"],
+        json!(["rings"]),
+        "category kept"
+    );
+    assert_eq!(rose["filters"]["price"]["max"], json!(500.0), "price kept");
+    assert_eq!(skus(&rose), ["RR-05", "RR-04", "RR-03", "RR-02", "RR-01"]);
+    assert_eq!(
+        rose["reply"],
+        "Here are rose gold rings under $500 that are ready to ship."
+    );
+    let cheaper_cap = chat.say("under 300 instead");
+    assert_eq!(cheaper_cap["filters"]["price"]["max"], json!(300.0));
+    assert_eq!(cheaper_cap["filters"]["metals"], json!(["rose_gold"]));
+    assert_eq!(skus(&cheaper_cap), ["RR-03", "RR-02", "RR-01"]);
+    let necklaces = chat.say("what about necklaces");
+    assert_eq!(necklaces["filters"]["categories"], json!(["necklaces"]));
+    assert_eq!(skus(&necklaces), ["NK-1"], "rose gold necklaces under $300");
+}
+
+#[test]
+fn cheaper_and_more_expensive_move_past_what_was_shown() {
+    let h = conversation_harness();
+    let mut chat = Chat::new(&h, "s-price");
+    let first = chat.say("rose gold rings around $600");
+    assert_eq!(first["context"]["shown_cents"], json!([60000, 60000]));
+    let cheaper = chat.say("cheaper");
+    assert_eq!(cheaper["intent"], "cheaper");
+    assert_eq!(cheaper["filters"]["price"]["kind"], "under");
+    assert_eq!(cheaper["filters"]["price"]["max"], json!(599.0));
+    assert_eq!(prices(&cheaper)[0], 500.0, "{cheaper}");
+    assert!(prices(&cheaper).iter().all(|p| *p < 600.0));
+    let pricier = chat.say("something more expensive");
+    assert_eq!(pricier["intent"], "pricier");
+    assert_eq!(pricier["filters"]["price"]["kind"], "over");
+    let lowest_before = 100.0;
+    assert!(
+        prices(&pricier).iter().all(|p| *p > 500.0),
+        "above the dearest shown ({lowest_before}..500): {pricier}"
+    );
+    // Nothing cheaper than the cheapest: the conversation stays where it was.
+    let mut bottom = Chat::new(&h, "s-bottom");
+    bottom.say("rose gold rings under $150");
+    let before = bottom.context.clone();
+    let none = bottom.say("cheaper");
+    assert_eq!(
+        none["reply"],
+        "Those are the most affordable rose gold rings under $150 I have ready to ship."
+    );
+    assert_eq!(none.get("products"), None);
+    assert_eq!(none["context"]["search"], before["search"]);
+}
+
+#[test]
+fn show_me_more_pages_and_start_over_clears() {
+    let h = conversation_harness();
+    let mut chat = Chat::new(&h, "s-page");
+    let first = chat.say("rings");
+    assert_eq!(first["more"], true);
+    assert_eq!(first["page"], 1);
+    let page1 = skus(&first);
+    let second = chat.say("show me more");
+    assert_eq!(second["intent"], "more_results");
+    assert_eq!(second["page"], 2);
+    assert_eq!(second["reply"], "Here are more rings.");
+    let page2 = skus(&second);
+    assert_eq!(page2.len(), 6);
+    assert!(page2.iter().all(|s| !page1.contains(s)), "no repeats");
+    chat.say("more");
+    let last = chat.say("next");
+    assert_eq!(last["page"], 4);
+    assert_eq!(last["more"], false, "20 rings in pages of 6");
+    assert_eq!(skus(&last).len(), 2);
+    let beyond = chat.say("more please");
+    assert_eq!(
+        beyond["reply"],
+        "That's everything I have for rings right now."
+    );
+    assert_eq!(beyond["page"], 4, "stays on the last page");
+    let cleared = chat.say("start over");
+    assert_eq!(cleared["intent"], "start_over");
+    assert_eq!(
+        cleared["filters"],
+        json!({"categories": [], "metals": [], "styles": [], "price": null})
+    );
+    assert_eq!(cleared["page"], 0);
+    let nothing = chat.say("show me more");
+    assert!(
+        nothing["reply"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("Tell me what you're looking for")),
+        "{nothing}"
+    );
+}
+
+#[test]
+fn two_conversations_do_not_mix() {
+    let h = conversation_harness();
+    let mut a = Chat::new(&h, "s-a");
+    let mut b = Chat::new(&h, "s-a");
+    a.say("rose gold rings");
+    b.say("necklaces");
+    let a2 = a.say("under 300");
+    let b2 = b.say("under 300");
+    assert_eq!(a2["filters"]["categories"], json!(["rings"]));
+    assert_eq!(a2["filters"]["metals"], json!(["rose_gold"]));
+    assert_eq!(b2["filters"]["categories"], json!(["necklaces"]));
+    assert_eq!(b2["filters"]["metals"], json!([]));
+}
+
+#[test]
+fn a_removed_chip_clears_only_its_slot() {
+    let h = conversation_harness();
+    let mut chat = Chat::new(&h, "s-chip");
+    chat.say("rose gold hoops under $300");
+    let removed = chat.send(json!({"remove": "metals"}));
+    assert_eq!(removed["filters"]["metals"], json!([]));
+    assert_eq!(removed["filters"]["styles"], json!(["hoop"]));
+    assert_eq!(removed["filters"]["categories"], json!(["earrings"]));
+    assert_eq!(skus(&removed), ["ER-1"]);
+    let no_price = chat.send(json!({"remove": "price"}));
+    assert_eq!(skus(&no_price), ["ER-1", "ER-2"]);
+    let both = h.post(
+        "/v1/messages",
+        json!({"session_id": "s", "text": "hi", "remove": "price"}),
+    );
+    assert_eq!(
+        error_of(&both),
+        (422, "invalid_field".into(), json!("remove"))
+    );
+    let bad = h.post(
+        "/v1/messages",
+        json!({"session_id": "s", "remove": "colour"}),
+    );
+    assert_eq!(
+        error_of(&bad),
+        (422, "invalid_field".into(), json!("remove"))
+    );
+}
+
+#[test]
+fn things_not_sold_are_said_plainly_with_the_nearest_alternatives() {
+    let h = conversation_harness();
+    let mut chat = Chat::new(&h, "s-silver");
+    let silver = chat.say("sterling silver studs");
+    let reply = silver["reply"].as_str().unwrap_or_default();
+    assert!(reply.starts_with("We don't work in silver"), "{reply}");
+    assert!(
+        reply.contains("white gold or platinum stud earrings"),
+        "{reply}"
+    );
+    assert_eq!(silver["entities"]["unsupported"][0]["id"], "silver");
+    assert_eq!(skus(&silver), ["ER-3", "ER-4"]);
+    let anklet = Chat::new(&h, "s-anklet").say("anklets");
+    assert!(
+        anklet["reply"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("We don't make anklets.")),
+        "{anklet}"
+    );
+    assert_eq!(anklet.get("products"), None);
+}
+
+#[test]
+fn a_style_with_nothing_in_stock_falls_back_to_its_category() {
+    let h = conversation_harness();
+    let moon = Chat::new(&h, "s-moon").say("moon necklace");
+    assert_eq!(
+        moon["reply"],
+        "I don't have moon necklaces ready to ship right now; here are other necklaces."
+    );
+    assert_eq!(skus(&moon), ["NK-1", "NK-2"]);
+    assert_eq!(moon["filters"]["styles"], json!([]));
+    let hoops = Chat::new(&h, "s-hoops").say("hoops");
+    assert_eq!(skus(&hoops), ["ER-1", "ER-2"], "only hoops: {hoops}");
+}
+
+#[test]
+fn five_fast_messages_keep_every_refinement() {
+    let h = conversation_harness();
+    let mut chat = Chat::new(&h, "s-fast");
+    for text in [
+        "rings",
+        "in rose gold",
+        "under $800",
+        "over 200",
+        "show me more",
+    ] {
+        chat.say(text);
+    }
+    let search = &chat.context["search"];
+    assert_eq!(search["categories"], json!(["rings"]));
+    assert_eq!(search["metals"], json!(["rose_gold"]));
+    assert_eq!(search["price"]["kind"], "over", "the last price wins");
+    assert_eq!(chat.context["page"], 2);
+}
+
+#[test]
+fn a_malformed_context_is_a_422_at_its_path_and_changes_nothing() {
+    let h = conversation_harness();
+    for (context, path) in [
+        (json!("nope"), "context"),
+        (
+            json!({"v": 1, "search": {"metals": "rose_gold"}}),
+            "context.search.metals",
+        ),
+        (
+            json!({"v": 1, "search": {"metals": [7]}}),
+            "context.search.metals[0]",
+        ),
+        (
+            json!({"v": 1, "search": {"price": {"kind": "cheap", "max": 5}}}),
+            "context.search.price.kind",
+        ),
+        (
+            json!({"v": 1, "search": {"price": {"kind": "between", "min": 9, "max": 5}}}),
+            "context.search.price.min",
+        ),
+        (json!({"v": 1, "page": -1}), "context.page"),
+        (json!({"v": 1, "shown": ["RG 1"]}), "context.shown[0]"),
+        (
+            json!({"v": 1, "shown_cents": [5, 1]}),
+            "context.shown_cents",
+        ),
+        (json!({"v": 1, "extra": true}), "context.extra"),
+        (json!({"search": {}}), "context.v"),
+    ] {
+        let response = h.post(
+            "/v1/messages",
+            json!({"session_id": "s", "text": "rings", "context": context}),
+        );
+        let (status, _, field) = error_of(&response);
+        assert_eq!((status, field), (422, json!(path)), "{context}");
+    }
+    // Values the current rules do not know are dropped, not fatal.
+    let old = h
+        .post(
+            "/v1/messages",
+            json!({"session_id": "s", "text": "under 300", "context": {"v": 1, "search": {"categories": ["brooches", "rings"]}}}),
+        )
+        .json_body();
+    assert_eq!(old["filters"]["categories"], json!(["rings"]));
+    let other_version = h
+        .post(
+            "/v1/messages",
+            json!({"session_id": "s", "text": "under 300", "context": {"v": 99, "search": {"categories": ["rings"]}}}),
+        )
+        .json_body();
+    assert_eq!(other_version["filters"]["categories"], json!([]));
 }

@@ -4,6 +4,7 @@
 
 use super::error::ApiError;
 use super::http::{ApiRequest, Body, MAX_BODY_BYTES};
+use crate::engine::Domain;
 use serde_json::{Map, Value};
 
 /// Checks size, content type and JSON syntax and returns the top-level object.
@@ -70,15 +71,12 @@ pub fn check_id(field: &str, value: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Checks an order number: `AUR-` and six digits.
-pub fn check_order_number(field: &str, value: &str) -> Result<(), ApiError> {
-    let ok = value.len() == 10
-        && value.starts_with("AUR-")
-        && value[4..].bytes().all(|b| b.is_ascii_digit());
-    if !ok {
+/// Checks an order number against the rules' format (`AUR-` and six digits).
+pub fn check_order_number(field: &str, value: &str, domain: &Domain) -> Result<(), ApiError> {
+    if !domain.is_order_number(value) {
         return Err(ApiError::invalid(
             field,
-            format!("`{field}` must look like AUR-123456"),
+            format!("`{field}` must look like {}", domain.order_number.example),
         ));
     }
     Ok(())
@@ -143,6 +141,11 @@ impl Fields {
         } else {
             format!("{}.{name}", self.prefix)
         }
+    }
+
+    /// The value of `name`, unless absent or `null`.
+    pub fn raw(&self, name: &str) -> Option<&Value> {
+        self.present(name)
     }
 
     fn present(&self, name: &str) -> Option<&Value> {
@@ -238,6 +241,71 @@ impl Fields {
             ));
         }
         Ok(n)
+    }
+}
+
+impl Fields {
+    /// An optional nested object, wrapped like [`Fields::new`] with its path as prefix.
+    pub fn opt_object(&self, name: &str, known: &[&str]) -> Result<Option<Fields>, ApiError> {
+        let Some(value) = self.present(name) else {
+            return Ok(None);
+        };
+        let path = self.path(name);
+        let Value::Object(map) = value else {
+            return Err(ApiError::invalid(
+                &path,
+                format!("`{path}` must be an object"),
+            ));
+        };
+        Fields::nested(map.clone(), known, &path).map(Some)
+    }
+
+    /// An optional array of at most `max_items` strings of 1 to `max_len` characters each; each
+    /// bad element is reported at its index (`context.search.metals[2]`).
+    pub fn opt_strings(
+        &self,
+        name: &str,
+        max_items: usize,
+        max_len: usize,
+    ) -> Result<Vec<String>, ApiError> {
+        let Some(value) = self.present(name) else {
+            return Ok(Vec::new());
+        };
+        let path = self.path(name);
+        let Value::Array(items) = value else {
+            return Err(ApiError::invalid(
+                &path,
+                format!("`{path}` must be an array of strings"),
+            ));
+        };
+        if items.len() > max_items {
+            return Err(ApiError::invalid(
+                &path,
+                format!("`{path}` must have at most {max_items} items"),
+            ));
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let at = format!("{path}[{i}]");
+            match item.as_str() {
+                Some(s) if (1..=max_len).contains(&s.chars().count()) => out.push(s.to_string()),
+                _ => {
+                    return Err(ApiError::invalid(
+                        &at,
+                        format!("`{at}` must be a string of 1 to {max_len} characters"),
+                    ))
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// An optional whole number in `min..=max`.
+    pub fn opt_integer(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
+        if self.present(name).is_none() {
+            return Ok(None);
+        }
+        self.integer(name, min, max).map(Some)
     }
 }
 
@@ -376,8 +444,11 @@ mod tests {
         );
         assert!(normalise_email("email", "no-at-sign").is_err());
         assert!(normalise_email("email", "a@b").is_err());
-        assert!(check_order_number("order_number", "AUR-100123").is_ok());
-        assert!(check_order_number("order_number", "AUR-10012X").is_err());
+        let engine = crate::embedded::engine();
+        let domain = engine.domain();
+        assert!(check_order_number("order_number", "AUR-100123", domain).is_ok());
+        assert!(check_order_number("order_number", "AUR-10012X", domain).is_err());
+        assert!(check_order_number("order_number", "AUR-10012é", domain).is_err());
         assert!(check_id("session_id", "s-1_A").is_ok());
         assert!(check_id("session_id", "s 1").is_err());
     }

@@ -3,7 +3,7 @@
 //! the seed generator (`concierge domain`). Adding a category to `entities.toml` is then enough.
 
 use super::entities::EntityExtractor;
-use super::model::{Thresholds, Unsupported};
+use super::model::{Thresholds, UnsupportedKind};
 use serde::Serialize;
 
 /// A style and the category it implies.
@@ -11,6 +11,15 @@ use serde::Serialize;
 pub struct StyleInfo {
     pub id: String,
     pub implies: Option<String>,
+}
+
+/// Something the shop does not sell, what to offer instead and what to say about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnsupportedInfo {
+    pub id: String,
+    pub kind: UnsupportedKind,
+    pub instead: Vec<String>,
+    pub note: String,
 }
 
 /// How order numbers are written: `prefix` then `digits` digits (`AUR-123456`).
@@ -36,7 +45,7 @@ pub struct Domain {
     pub categories: Vec<String>,
     pub metals: Vec<String>,
     pub styles: Vec<StyleInfo>,
-    pub unsupported: Vec<Unsupported>,
+    pub unsupported: Vec<UnsupportedInfo>,
     pub order_number: OrderNumberFormat,
     pub ring_sizes: RingSizes,
 }
@@ -58,7 +67,15 @@ impl Domain {
                     implies: implies.map(str::to_string),
                 })
                 .collect(),
-            unsupported: entities.unsupported().to_vec(),
+            unsupported: entities
+                .unsupported()
+                .map(|(u, note)| UnsupportedInfo {
+                    id: u.id.clone(),
+                    kind: u.kind,
+                    instead: u.instead.clone(),
+                    note: note.to_string(),
+                })
+                .collect(),
             order_number: OrderNumberFormat {
                 prefix: prefix.to_string(),
                 digits,
@@ -85,6 +102,14 @@ impl Domain {
     /// Whether `id` is a declared style.
     pub fn is_style(&self, id: &str) -> bool {
         self.styles.iter().any(|s| s.id == id)
+    }
+
+    /// What to say about the unsupported value `id`.
+    pub fn note(&self, id: &str) -> Option<&str> {
+        self.unsupported
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.note.as_str())
     }
 
     /// Whether `value` is a canonical order number (`AUR-` and six digits).

@@ -65,6 +65,8 @@ pub struct EntityExtractor {
     styles: Vec<Style>,
     metals: Vec<String>,
     unsupported: Vec<Unsupported>,
+    /// What the concierge says about each unsupported value.
+    unsupported_notes: Vec<String>,
     order_patterns: Vec<Regex>,
     order_prefix: String,
     order_digits: usize,
@@ -162,6 +164,7 @@ impl Default for EntityExtractor {
             styles: Vec::new(),
             metals: Vec::new(),
             unsupported: Vec::new(),
+            unsupported_notes: Vec::new(),
             order_patterns: Vec::new(),
             order_prefix: String::new(),
             order_digits: 6,
@@ -250,6 +253,7 @@ impl EntityExtractor {
                 instead: u.instead.clone(),
             })
             .collect();
+        ex.unsupported_notes = spec.unsupported.iter().map(|u| u.note.clone()).collect();
         let mut add = |ex: &mut EntityExtractor, text: &str, phrase: VocabularyPhrase| {
             let words = phrase_words(normaliser, text);
             if words.is_empty() {
@@ -373,9 +377,11 @@ impl EntityExtractor {
         })
     }
 
-    /// What the shop does not sell.
-    pub fn unsupported(&self) -> &[Unsupported] {
-        &self.unsupported
+    /// What the shop does not sell, each with the note the concierge says about it.
+    pub fn unsupported(&self) -> impl Iterator<Item = (&Unsupported, &str)> {
+        self.unsupported
+            .iter()
+            .zip(self.unsupported_notes.iter().map(String::as_str))
     }
 
     /// The order-number prefix and digit count (`AUR-`, 6).

@@ -293,10 +293,13 @@ impl IntentMatcher {
 
         hits.clear();
         self.trie.find_all(resolved, hits);
-        for hit in hits.iter() {
+        for (i, hit) in hits.iter().enumerate() {
             let rule = self.phrase_rules[hit.phrase as usize];
             let intent = &self.intents[self.rules[rule].intent];
             if hit.edits > 0 && !intent.typo_tolerant {
+                continue;
+            }
+            if self.subsumed(hits, i) {
                 continue;
             }
             let factor = if hit.edits > 0 { TYPO_FACTOR } else { 1.0 };
@@ -358,6 +361,23 @@ impl IntentMatcher {
             fired,
             ranking,
         }
+    }
+
+    /// Whether phrase hit `i` lies inside a longer phrase hit of another intent: the specific
+    /// phrase speaks for those words ("more expensive" is a follow-up, not "expensive";
+    /// "talk to you later" is a goodbye, not "talk to"). Phrases of one intent still add up.
+    fn subsumed(&self, hits: &[PhraseHit], i: usize) -> bool {
+        let hit = &hits[i];
+        let intent = self.rules[self.phrase_rules[hit.phrase as usize]].intent;
+        hits.iter().any(|other| {
+            other.tokens.start <= hit.tokens.start
+                && other.tokens.end >= hit.tokens.end
+                && other.tokens.len() > hit.tokens.len()
+                && self.rules[self.phrase_rules[other.phrase as usize]].intent != intent
+                && (other.edits == 0
+                    || self.intents[self.rules[self.phrase_rules[other.phrase as usize]].intent]
+                        .typo_tolerant)
+        })
     }
 
     fn command_rule(&self, raw: &str) -> Option<usize> {

@@ -43,6 +43,7 @@ pub struct Engine {
     lexicon: Lexicon,
     intents: IntentMatcher,
     entities: EntityExtractor,
+    domain: Domain,
 }
 
 /// Why a rule set failed to compile; the loader turns these into file positions.
@@ -107,6 +108,7 @@ impl Engine {
             .ok();
         match (intents, entities) {
             (Some(intents), Some(entities)) if errors.is_empty() => Ok(Engine {
+                domain: Domain::of(&entities, &spec.thresholds),
                 rules_version: spec.rules_version.clone(),
                 content_hash: spec.content_hash.clone(),
                 thresholds: spec.thresholds.clone(),
@@ -330,8 +332,8 @@ impl Engine {
     /// The shop's domain as the rules declare it: categories, metals, styles, what is not sold,
     /// the order-number format and ring sizes. The API validates against it and `/v1/flags`
     /// hands it to the widget, so nothing downstream hard-codes it.
-    pub fn domain(&self) -> Domain {
-        Domain::of(&self.entities, &self.thresholds)
+    pub fn domain(&self) -> &Domain {
+        &self.domain
     }
 }
 
@@ -428,6 +430,7 @@ impl Default for Engine {
             normaliser: Normaliser::default(),
             lexicon: Lexicon::default(),
             intents: IntentMatcher::default(),
+            domain: Domain::of(&EntityExtractor::default(), &Thresholds::default()),
             entities: EntityExtractor::default(),
         }
     }
