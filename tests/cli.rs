@@ -379,3 +379,16 @@ fn diff_exits_3_when_a_salt_change_moves_users_but_not_for_a_percentage_change()
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn domain_prints_what_the_rules_declare() {
+    let o = concierge(&["domain"], None);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["categories"][0], "rings");
+    assert_eq!(v["order_number"]["prefix"], "AUR-");
+    assert_eq!(v["order_number"]["digits"], 6);
+    assert!(v["unsupported"]
+        .as_array()
+        .is_some_and(|u| u.iter().any(|x| x["id"] == "silver")));
+}

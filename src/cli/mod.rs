@@ -39,6 +39,9 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Show a user's rollout bucket and decision.
     Bucket(bucket::BucketArgs),
+    /// Print the shop's domain as the rules declare it (categories, metals, styles, what is not
+    /// sold, order-number format, ring sizes) as JSON; `scripts/gen-seed` reads it.
+    Domain,
     /// Show what changes between two rule directories on a corpus and on rollout.
     Diff(diff::DiffArgs),
     /// Latency, errors, intent mix and unmatched/escalation rates from Analytics Engine or a dev log.
@@ -73,6 +76,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Classify => classify::run(&cli.rules),
         Command::Explain(args) => explain::run(&cli.rules, args),
         Command::Bucket(args) => bucket::run(&cli.rules, args),
+        Command::Domain => domain(&cli.rules),
         Command::Diff(args) => diff::run(args),
         Command::Metrics(args) => return ExitCode::from(crate::ops::cli::run_metrics(args)),
         Command::Alerts(args) => {
@@ -94,6 +98,14 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::from(EXIT_ROLLOUT_MOVED)
         }
     }
+}
+
+fn domain(dir: &Path) -> Result<(), Failure> {
+    let (engine, _) = load_engine(dir)?;
+    let json =
+        serde_json::to_string_pretty(engine.domain()).map_err(|e| Failure::Usage(e.to_string()))?;
+    println!("{json}");
+    Ok(())
 }
 
 /// Loads and compiles a rules directory, mapping failures to exit codes. Failed examples do not
