@@ -58,7 +58,7 @@ fn slash_commands_win_outright() {
 
 #[test]
 fn nothing_matched_is_unknown_with_zero_confidence() {
-    let c = engine().classify("qwertyuiop zxcvb");
+    let c = engine().classify("and so on then");
     assert_eq!(c.intent, UNKNOWN_INTENT);
     assert_eq!(c.confidence, 0.0);
     assert!(c.matched.is_empty());
@@ -414,4 +414,24 @@ fn the_domain_comes_from_the_rules() {
         .any(|s| s.id == "hoop" && s.implies.as_deref() == Some("earrings")));
     assert!(d.unsupported.iter().any(|u| u.id == "silver"));
     assert_eq!((d.ring_sizes.min, d.ring_sizes.max), (3.0, 13.0));
+}
+
+#[test]
+fn a_short_message_of_unknown_words_is_a_product_search() {
+    for text in ["peridot", "fish oil", "need pillows", "alexandrite pendant"] {
+        let e = engine().explain(text);
+        assert_eq!(e.classification.intent, "product_discovery", "{text}");
+    }
+    let e = engine().explain("peridot");
+    assert!(e.hits.iter().any(
+        |h| h.rule == "product_discovery.evidence.unrecognised" && h.matched_text == "peridot"
+    ));
+    // Stopwords and longer sentences do not count.
+    assert_eq!(intent("and so on then"), UNKNOWN_INTENT);
+    assert_eq!(
+        intent("my neighbour says the weather will be lovely this weekend"),
+        UNKNOWN_INTENT
+    );
+    // Order-number prefixes are not unknown words.
+    assert_eq!(intent("AUR-100123"), "order_tracking");
 }

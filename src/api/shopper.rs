@@ -401,6 +401,11 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                                 )
                             }
                             (None, Refinement::NextPage) => format!("Here are more {what}."),
+                            (None, Refinement::Search) if conversation.search.is_empty() => {
+                                // Shopping words the rules do not know ("peridot"), or nothing
+                                // specific ("show me something nice").
+                                "I'm not sure we carry exactly that. Here are some of our pieces that are ready to ship; tell me a kind of piece, a metal or a budget and I'll narrow it down.".to_string()
+                            }
                             (None, _) => format!("Here are {what} that are ready to ship."),
                         };
                         reply.reply = lead;

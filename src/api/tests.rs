@@ -694,10 +694,10 @@ fn unmatched_turns_offer_a_stylist_and_analytics_counts_messages() {
     };
     // The skeleton engine classifies everything as unknown; the threshold is 2 turns. The count
     // travels in the conversation's context, not in storage.
-    let first = say("blorp", Value::Null);
+    let first = say("how about that", Value::Null);
     assert_eq!(first["next_step"], Value::Null);
     assert_eq!(first["context"]["unmatched"], 1);
-    let second = say("blorp again", first["context"].clone());
+    let second = say("and so on", first["context"].clone());
     assert_eq!(second["next_step"], "offer_stylist");
     assert_eq!(second["intent"], "unknown");
     assert_eq!(second["context"]["unmatched"], 2);

@@ -553,6 +553,7 @@ impl EntityExtractor {
             let phrase = &self.phrases[p.phrase];
             phrase.vocabulary == Vocabulary::Metal && !phrase.fallback
         });
+        // (implied category, token where the implying style ends)
         let mut implied: [Option<(usize, usize)>; 4] = [None; 4];
         let mut implied_n = 0;
         for pick in picks {
@@ -566,8 +567,15 @@ impl EntityExtractor {
                 Vocabulary::Style => {
                     push_unique(&mut entities.styles, &self.styles[phrase.value].id);
                     if let Some(category) = self.styles[phrase.value].implies {
+                        // English puts the head noun last: in "solitaire pendant" the piece is
+                        // a pendant, so a style right before another one implies nothing.
+                        if implied_n > 0
+                            && implied[implied_n - 1].is_some_and(|(_, end)| end == pick.tokens.0)
+                        {
+                            implied_n -= 1;
+                        }
                         if implied_n < implied.len() {
-                            implied[implied_n] = Some((category, phrase.value));
+                            implied[implied_n] = Some((category, pick.tokens.1));
                             implied_n += 1;
                         }
                     }

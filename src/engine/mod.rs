@@ -44,6 +44,8 @@ pub struct Engine {
     intents: IntentMatcher,
     entities: EntityExtractor,
     domain: Domain,
+    /// Normalised stopwords: never counted as unrecognised words.
+    stopwords: hash::FxHashSet<String>,
 }
 
 /// Why a rule set failed to compile; the loader turns these into file positions.
@@ -72,6 +74,9 @@ pub struct Explanation {
     /// One sentence on how the decision was made.
     pub reason: String,
 }
+
+/// Longest message (in words) whose unknown words count as [`EntityKind::Unrecognised`] evidence.
+pub const UNRECOGNISED_MAX_WORDS: usize = 5;
 
 /// Scratch buffers reused across classifications on one thread, so a message costs no
 /// allocations for its normalised text, tokens, resolved ids or phrase hits.
@@ -109,6 +114,12 @@ impl Engine {
         match (intents, entities) {
             (Some(intents), Some(entities)) if errors.is_empty() => Ok(Engine {
                 domain: Domain::of(&entities, &spec.thresholds),
+                stopwords: spec
+                    .language
+                    .stopwords
+                    .iter()
+                    .flat_map(|w| normalise::phrase_words(&normaliser, w))
+                    .collect(),
                 rules_version: spec.rules_version.clone(),
                 content_hash: spec.content_hash.clone(),
                 thresholds: spec.thresholds.clone(),
@@ -179,6 +190,9 @@ impl Engine {
                 evidence.push((f.kind, f.span.clone()));
             }
         }
+        if let Some(span) = self.unrecognised(message, resolved, found, masked) {
+            evidence.push((EntityKind::Unrecognised, span));
+        }
         if entities.category.is_some() && !evidence.iter().any(|(k, _)| *k == EntityKind::Category)
         {
             // Implied by a style: the style's words are the evidence.
@@ -228,6 +242,36 @@ impl Engine {
             out.reason = self.reason(&outcome, &classification);
         }
         classification
+    }
+
+    /// The first word the rules do not know, in a message of at most
+    /// [`UNRECOGNISED_MAX_WORDS`] words: not a rule word (or a typo of one), not a stopword, not
+    /// inside an entity or a masked span (`AUR-`, `14k gold`), letters only. A short message naming something unknown is most likely
+    /// a product search ("peridot", "fish oil", "pillows").
+    fn unrecognised(
+        &self,
+        message: &normalise::Normalised,
+        resolved: &[Option<lexicon::Resolved>],
+        found: &[entities::Found],
+        masked: &[std::ops::Range<usize>],
+    ) -> Option<std::ops::Range<usize>> {
+        if message.tokens.len() > UNRECOGNISED_MAX_WORDS {
+            return None;
+        }
+        (0..message.tokens.len()).find_map(|i| {
+            let word = message.word(i);
+            let token = &message.tokens[i];
+            let unknown = resolved.get(i).is_some_and(Option::is_none)
+                && word.len() >= 3
+                && word.chars().all(char::is_alphabetic)
+                && !self.stopwords.contains(word)
+                && !found
+                    .iter()
+                    .map(|f| &f.span)
+                    .chain(masked)
+                    .any(|span| token.orig.start >= span.start && token.orig.end <= span.end);
+            unknown.then(|| token.orig.clone())
+        })
     }
 
     fn describe_entities(
@@ -431,6 +475,7 @@ impl Default for Engine {
             lexicon: Lexicon::default(),
             intents: IntentMatcher::default(),
             domain: Domain::of(&EntityExtractor::default(), &Thresholds::default()),
+            stopwords: hash::FxHashSet::default(),
             entities: EntityExtractor::default(),
         }
     }

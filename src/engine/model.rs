@@ -56,11 +56,14 @@ pub enum EntityKind {
     OrderNumber,
     Email,
     RingSize,
+    /// Not an entity: words the rules do not know, in a short message ("peridot", "fish oil").
+    /// As evidence it makes an unknown noun phrase a product search.
+    Unrecognised,
 }
 
 impl EntityKind {
     /// Every kind, in the order they are reported.
-    pub const ALL: [EntityKind; 8] = [
+    pub const ALL: [EntityKind; 9] = [
         EntityKind::Category,
         EntityKind::Style,
         EntityKind::Metal,
@@ -69,6 +72,7 @@ impl EntityKind {
         EntityKind::OrderNumber,
         EntityKind::Email,
         EntityKind::RingSize,
+        EntityKind::Unrecognised,
     ];
 
     /// The name used in rule files and JSON (`order_number`).
@@ -82,6 +86,7 @@ impl EntityKind {
             EntityKind::OrderNumber => "order_number",
             EntityKind::Email => "email",
             EntityKind::RingSize => "ring_size",
+            EntityKind::Unrecognised => "unrecognised",
         }
     }
 
@@ -161,6 +166,7 @@ impl Entities {
             EntityKind::OrderNumber => self.order_number.is_some(),
             EntityKind::Email => self.email.is_some(),
             EntityKind::RingSize => self.ring_size.is_some(),
+            EntityKind::Unrecognised => false,
         }
     }
 }

@@ -104,6 +104,9 @@ pub struct LanguageSpec {
     pub aliases: Vec<(String, String)>,
     /// Real words that must never be typo-corrected into a rule word (`there` is not `where`).
     pub never_correct: Vec<String>,
+    /// Function words that carry no need ("the", "some", "please"): they never count as
+    /// unrecognised words.
+    pub stopwords: Vec<String>,
 }
 
 /// Everything the engine is compiled from.

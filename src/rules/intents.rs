@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use toml::de::DeTable;
 
 const TOP_KEYS: &[&str] = &["language", "intent"];
-const LANGUAGE_KEYS: &[&str] = &["aliases", "never_correct"];
+const LANGUAGE_KEYS: &[&str] = &["aliases", "never_correct", "stopwords"];
 const INTENT_KEYS: &[&str] = &[
     "id",
     "description",
@@ -75,6 +75,11 @@ pub fn read_intents(
         }
         language.never_correct = r
             .strings(lang, "never_correct")
+            .into_iter()
+            .map(At::into_inner)
+            .collect();
+        language.stopwords = r
+            .strings(lang, "stopwords")
             .into_iter()
             .map(At::into_inner)
             .collect();
