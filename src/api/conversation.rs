@@ -217,15 +217,18 @@ impl Conversation {
                 Step::Cleared
             }
             intents::DISCOVERY => {
-                let not_sold_only = !entities.unsupported.is_empty()
-                    && entities.category.is_none()
-                    && entities.metals.is_empty()
-                    && entities.styles.is_empty()
-                    && entities.price.is_none()
+                // "gold anklets": the kind of piece is not sold and nothing is offered instead,
+                // so searching other kinds of piece would answer a question nobody asked.
+                let not_sold_only = entities.categories.is_empty()
                     && entities
                         .unsupported
                         .iter()
-                        .all(|u| u.kind == UnsupportedKind::Category && u.instead.is_empty());
+                        .any(|u| u.kind == UnsupportedKind::Category)
+                    && entities
+                        .unsupported
+                        .iter()
+                        .filter(|u| u.kind == UnsupportedKind::Category)
+                        .all(|u| u.instead.is_empty());
                 if not_sold_only {
                     return Step::NotSold;
                 }

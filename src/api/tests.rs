@@ -1225,7 +1225,7 @@ fn things_not_sold_are_said_plainly_with_the_nearest_alternatives() {
     );
     assert_eq!(silver["entities"]["unsupported"][0]["id"], "silver");
     assert_eq!(skus(&silver), ["ER-3", "ER-4"]);
-    let anklet = Chat::new(&h, "s-anklet").say("anklets");
+    let anklet = Chat::new(&h, "s-anklet").say("a gold anklet");
     assert!(
         anklet["reply"]
             .as_str()
