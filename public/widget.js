@@ -356,8 +356,9 @@ legend{padding:0;margin-bottom:6px}
         h('button', { class: 'send', type: 'submit' }, icon(SEND), h('span', { class: 'sr' }, 'Send')));
       const chip = (text, fn) => h('button', { class: 'chip', type: 'button', onclick: fn }, text);
       // One search to start from, drawn from the shop's domain and steady for this session.
-      const pick = (list) => list[[...this.sessionId].reduce((n, c) => n + c.charCodeAt(0), 0) % list.length];
-      const idea = cats.length ? `${metals.length ? `${label(pick(metals))} ${pick(cats)}` : label(pick(cats))} under $500` : null;
+      const n = [...this.sessionId].reduce((sum, c) => sum + c.charCodeAt(0), 0);
+      const cat = cats[Math.floor(n / (metals.length || 1)) % cats.length];
+      const idea = cats.length ? `${metals.length ? `${label(metals[n % metals.length])} ${cat}` : label(cat)} under $500` : null;
       const chips = h('div', { class: 'chips', role: 'group', 'aria-label': 'Suggestions' },
         idea ? chip(idea, () => this.sendText(idea)) : null,
         chip('Track an order', () => this.openTracking()),
