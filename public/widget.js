@@ -1,7 +1,10 @@
 /*! Aurora Concierge widget: <aurora-concierge api="https://…" user-id="…"></aurora-concierge>.
  * A dependency-free custom element with its own shadow DOM. It asks GET /v1/flags first and renders
  * nothing unless the concierge is enabled for this shopper. Every creating POST carries an
- * Idempotency-Key made once per logical submission and reused on retries. API contract: docs/api.md. */
+ * Idempotency-Key made once per logical submission and reused on retries. Chat messages go out one
+ * at a time, each with the `context` of the previous reply (kept in sessionStorage beside the
+ * session id), so quick follow-ups refine the search in order. Categories, metals, ring sizes and
+ * the order-number format come from /v1/flags's `domain`, never from this file. API: docs/api.md. */
 (() => {
   'use strict';
   if (customElements.get('aurora-concierge')) return;
@@ -10,9 +13,9 @@
   const SCRIPT_ORIGIN = SCRIPT && SCRIPT.src ? new URL(SCRIPT.src, location.href).origin : location.origin;
   const COOKIE = 'aurora_uid';
   const SESSION_KEY = 'aurora_session';
+  const CONTEXT_KEY = 'aurora_context';
   const TIMEOUT_MS = 15000;
 
-  const METALS = { rose_gold: 'Rose gold', yellow_gold: 'Yellow gold', white_gold: 'White gold', platinum: 'Platinum' };
   const KINDS = { return: 'Return for a refund', resize: 'Resize a ring', exchange: 'Exchange for another piece' };
   const STAGES = ['processing', 'shipped', 'delivered'];
   const STATUS_TEXT = { processing: 'Processing', shipped: 'Shipped', delivered: 'Delivered', cancelled: 'Cancelled' };
@@ -32,7 +35,7 @@
     return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
   };
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-  const label = (id, map) => map[id] || String(id || '').replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+  const label = (id, map = {}) => map[id] || String(id || '').replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
   const fmtDate = (iso, f = day) => {
     const d = iso ? new Date(iso) : null;
     return d && !isNaN(d) ? f.format(d) : '';
@@ -43,6 +46,24 @@
     return t ? t[0].toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.') : '';
   };
   const price = (p) => money.format(p.price_cents != null ? p.price_cents / 100 : Number(p.price));
+  const usd = (v) => money.format(v).replace(/\.00$/, '');
+  /** A filter slot as a chip label: "Rose gold", "Rings or necklaces", "Under $500". */
+  const words = (ids, joint) => label(ids.join(joint).replace(/_/g, ' '));
+  const priceText = ({ min, max, kind }) => {
+    if (kind === 'approx' || kind === 'exact') return `Around ${usd(max != null ? max : min)}`;
+    if (min != null && max != null) return `Between ${usd(min)} and ${usd(max)}`;
+    return max != null ? `Under ${usd(max)}` : `Over ${usd(min)}`;
+  };
+  /** The search in effect as [slot, label] pairs, one removable chip per slot. */
+  const filterChips = (f) => {
+    const out = [];
+    if (!f) return out;
+    for (const [slot, joint] of [['categories', ' or '], ['metals', ' or '], ['styles', ' and ']]) {
+      if (Array.isArray(f[slot]) && f[slot].length) out.push([slot, words(f[slot], joint)]);
+    }
+    if (f.price && (f.price.min != null || f.price.max != null)) out.push(['price', priceText(f.price)]);
+    return out;
+  };
 
   let seq = 0;
   const nid = (p) => `ac-${p}-${++seq}`;
@@ -99,6 +120,22 @@
     }
   }
 
+  /** The conversation kept for this tab's session: {context, filters}, or {} when none. */
+  function loadConversation(session) {
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(CONTEXT_KEY) || 'null');
+      if (saved && saved.session === session && saved.context && typeof saved.context === 'object') return saved;
+    } catch { /* storage blocked or corrupt: start afresh */ }
+    return {};
+  }
+
+  function saveConversation(session, context, filters) {
+    try {
+      if (context) sessionStorage.setItem(CONTEXT_KEY, JSON.stringify({ session, context, filters }));
+      else sessionStorage.removeItem(CONTEXT_KEY);
+    } catch { /* storage blocked: the conversation lives in memory only */ }
+  }
+
   const STYLE = `
 :host{all:initial;position:fixed;right:20px;bottom:20px;z-index:2147483000;color:#231f20;
  font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
@@ -118,7 +155,7 @@ button{cursor:pointer}
  max-height:calc(100vh - 112px);display:flex;flex-direction:column;background:#fffdf9;border:1px solid #e4dccf;
  border-radius:18px;overflow:hidden;box-shadow:0 24px 64px rgba(28,26,39,.3)}
 @media (max-width:480px),(max-height:560px){.dialog{inset:0;width:auto;height:auto;max-width:none;max-height:none;border:0;border-radius:0}}
-@media (max-height:560px){.sub{display:none}header{padding:8px 12px 8px 16px;align-items:center}header svg{margin-top:0}.chips{padding:6px 12px}.composer{padding:6px 12px}}
+@media (max-height:560px){.sub{display:none}header{padding:8px 12px 8px 16px;align-items:center}header svg{margin-top:0}.chips,.filters{padding:6px 12px}.composer{padding:6px 12px}}
 header{display:flex;align-items:flex-start;gap:12px;padding:16px 16px 14px 20px;background:#1c1a27;color:#fff;border-bottom:2px solid #c9a24d}
 header svg{color:#e2c57a;flex:none;margin-top:4px}
 header div{flex:1;min-width:0}
@@ -147,9 +184,6 @@ header :focus-visible{outline-color:#f3d88f}
 .card{display:grid;grid-template-columns:76px 1fr;gap:12px;align-items:center;padding:10px;border:1px solid #e4dccf;border-radius:14px;background:#fff}
 .thumb{width:76px;height:76px;border-radius:10px;display:grid;place-items:center;background:linear-gradient(135deg,#f6f1e8,#e9e1d2)}
 .thumb img{width:60px;height:60px}
-.m-rose_gold .thumb{background:linear-gradient(135deg,#fbece6,#efc9bd)}
-.m-yellow_gold .thumb{background:linear-gradient(135deg,#fbf3dc,#ecd595)}
-.m-white_gold .thumb,.m-platinum .thumb{background:linear-gradient(135deg,#f5f6f8,#d9dde3)}
 .card h3{margin:0;font-size:16px;line-height:1.3}
 .meta{margin:2px 0 0;font-size:14px;color:#5c5457}
 .row{display:flex;flex-wrap:wrap;align-items:center;gap:6px 10px;margin-top:4px}
@@ -210,8 +244,16 @@ legend{padding:0;margin-bottom:6px}
 .chips{display:flex;gap:8px;padding:8px 16px;overflow-x:auto;border-top:1px solid #eee6da}
 .chip{flex:none;min-height:36px;padding:6px 14px;border-radius:999px;border:1px solid #b9ac97;background:#fff;color:#3d2f1e;font-size:14px}
 .chip:hover{background:#f3ede3}
+.filters{display:flex;align-items:baseline;gap:8px;padding:8px 16px;border-bottom:1px solid #eee6da;background:#fbf7f0}
+.filters>span{flex:none;font-size:13px;font-weight:600;color:#5c5457}
+.filters ul{display:flex;flex-wrap:wrap;gap:6px;margin:0;padding:2px;list-style:none}
+.fchip{flex:none;display:inline-flex;align-items:center;gap:2px;padding:2px 2px 2px 12px;border-radius:999px;border:1px solid #b9ac97;background:#fff;color:#3d2f1e;font-size:14px;font-weight:600}
+.fchip button{display:grid;place-items:center;width:28px;height:28px;padding:0;border:0;border-radius:50%;background:transparent;color:#5c4a2e}
+.fchip button:hover{background:#f3ede3}
+.fchip :focus-visible{outline-offset:0}
+.more{margin-top:10px}
 .composer{display:flex;gap:8px;padding:10px 12px 12px;border-top:1px solid #eee6da;background:#fff}
-.composer input{flex:1;border-radius:999px;padding:10px 16px}
+.composer input{flex:1;min-width:0;border-radius:999px;padding:10px 16px}
 .send{flex:none;display:grid;place-items:center;width:44px;height:44px;border-radius:50%;border:0;background:#1c1a27;color:#fff}
 .send:hover{background:#2d2a3d}
 `;
@@ -233,7 +275,12 @@ legend{padding:0;margin-bottom:6px}
         if (flags.data && flags.data.reason) this.setAttribute('reason', flags.data.reason);
         return;
       }
+      this.domain = flags.data.domain || {};
       this.sessionId = sessionId();
+      const saved = loadConversation(this.sessionId);
+      this.context = saved.context || null;
+      this.filters = saved.filters || null;
+      this.queue = [];
       this.order = null;
       this.ticket = null;
       this.render();
@@ -295,15 +342,25 @@ legend{padding:0;margin-bottom:6px}
       this.log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages', 'aria-busy': 'false' });
       this.typing = h('p', { class: 'typing', hidden: true }, h('span', { class: 'dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), 'The concierge is replying…');
       this.flow = h('div', { class: 'flow' });
+      const filtersId = nid('filters');
+      this.filterList = h('ul', { 'aria-labelledby': filtersId });
+      this.filterBar = h('div', { class: 'filters', hidden: true }, h('span', { id: filtersId }, 'Filters'), this.filterList);
       this.body = h('div', { class: 'body', tabindex: '0', role: 'region', 'aria-label': 'Conversation' }, this.log, this.typing, this.flow);
       const inputId = nid('text');
-      this.input = h('input', { id: inputId, type: 'text', name: 'text', maxlength: '2000', autocomplete: 'off', enterkeyhint: 'send', placeholder: 'Ask about rings, orders, returns…' });
+      const cats = (this.domain.categories || []).map((c) => c.replace(/_/g, ' '));
+      const metals = this.domain.metals || [];
+      this.input = h('input', { id: inputId, type: 'text', name: 'text', maxlength: '2000', autocomplete: 'off', enterkeyhint: 'send',
+        placeholder: `Ask about ${[...cats.slice(0, 1), 'orders', 'returns'].join(', ')}…` });
       this.composer = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.sendText(); } },
         h('label', { class: 'sr', for: inputId }, 'Message to the concierge'), this.input,
         h('button', { class: 'send', type: 'submit' }, icon(SEND), h('span', { class: 'sr' }, 'Send')));
       const chip = (text, fn) => h('button', { class: 'chip', type: 'button', onclick: fn }, text);
+      // One search to start from, drawn from the shop's domain and steady for this session.
+      const n = [...this.sessionId].reduce((sum, c) => sum + c.charCodeAt(0), 0);
+      const cat = cats[Math.floor(n / (metals.length || 1)) % cats.length];
+      const idea = cats.length ? `${metals.length ? `${label(metals[n % metals.length])} ${cat}` : label(cat)} under $500` : null;
       const chips = h('div', { class: 'chips', role: 'group', 'aria-label': 'Suggestions' },
-        chip('Rose gold rings under $500', () => this.sendText('Rose gold rings under $500')),
+        idea ? chip(idea, () => this.sendText(idea)) : null,
         chip('Track an order', () => this.openTracking()),
         chip('Returns & resizing', () => this.openReturn()),
         chip('Talk to a stylist', () => this.openStylist()));
@@ -312,9 +369,31 @@ legend{padding:0;margin-bottom:6px}
         h('header', null, icon(GEM, 24),
           h('div', null, h('h2', { id: titleId }, 'Aurora Concierge'), h('p', { class: 'sub' }, 'Fine jewelry advice, orders and aftercare')),
           h('button', { class: 'close', type: 'button', 'aria-label': 'Close concierge', onclick: () => this.close() }, icon(CLOSE))),
-        this.body, chips, this.composer);
+        this.filterBar, this.body, chips, this.composer);
       root.append(style, h('aside', { 'aria-label': 'Aurora Concierge' }, this.launcher, this.dialog));
       this.say('bot', 'Hello, I am the Aurora concierge. Ask me to find a piece, track an order, arrange a return or resize, or reach a stylist.');
+      this.renderFilters(this.filters);
+    }
+
+    /** The search in effect as removable chips; hidden when there is none. Focus on a chip survives. */
+    renderFilters(filters) {
+      const active = this.shadowRoot.activeElement;
+      const slot = active && this.filterBar.contains(active) ? active.dataset.slot : null;
+      const chips = filterChips(filters);
+      this.filterList.replaceChildren(...chips.map(([s, text]) => h('li', { class: 'fchip', 'data-slot': s }, h('span', null, text),
+        h('button', { type: 'button', 'data-slot': s, 'aria-label': `Remove filter: ${text}`, onclick: (e) => this.removeFilter(e.currentTarget, s, text) }, icon(CLOSE, 16)))));
+      this.filterBar.hidden = !chips.length;
+      if (slot) (this.filterList.querySelector(`button[data-slot="${slot}"]`) || this.filterList.querySelector('button') || this.input).focus();
+    }
+
+    /** A chip's ×: the chip goes at once (focus moves to its neighbour) and the removal is queued. */
+    removeFilter(button, slot, text) {
+      const li = button.closest('li');
+      const next = li.nextElementSibling || li.previousElementSibling;
+      li.remove();
+      this.filterBar.hidden = !this.filterList.children.length;
+      (next ? next.querySelector('button') : this.input).focus();
+      this.enqueue({ remove: slot }, `Remove filter: ${text}`);
     }
 
     open() {
@@ -376,28 +455,68 @@ legend{padding:0;margin-bottom:6px}
       if (on) this.scrollDown();
     }
 
-    async sendText(preset) {
+    /** Sends the typed (or suggested) text; the shopper can keep typing while replies are on their way. */
+    sendText(preset) {
       const text = (preset || this.input.value).trim();
-      if (!text || this.sending) return;
-      this.sending = true;
+      if (!text) return;
       if (!preset) this.input.value = '';
-      this.say('user', text);
+      this.enqueue({ text }, text);
+    }
+
+    /** Shows the shopper's message at once and queues it: messages go out one at a time, in order. */
+    enqueue(item, shown) {
+      this.say('user', shown);
+      this.queue.push(item);
       this.setBusy(true);
-      const res = await this.request('POST', '/v1/messages', { session_id: this.sessionId, user_id: this.userId, text });
-      this.setBusy(false);
-      this.sending = false;
-      if (!res.ok) {
-        this.say('bot', sentence(res.error.message), 'error');
-        return;
+      if (!this.pumping) this.pump();
+    }
+
+    /** Sends the queue, each message with the context of the reply before it, so no refinement is lost. */
+    async pump() {
+      this.pumping = true;
+      while (this.queue.length) {
+        const item = this.queue.shift();
+        let res = await this.request('POST', '/v1/messages', this.messageBody(item));
+        if (!res.ok && this.context && res.status === 422 && /^context\b/.test(res.error.field || '')) {
+          // A context the Worker no longer accepts: start the conversation afresh rather than fail.
+          this.remember(null, null);
+          res = await this.request('POST', '/v1/messages', this.messageBody(item));
+        }
+        if (!res.ok) {
+          this.say('bot', sentence(res.error.message), 'error');
+          continue;
+        }
+        this.remember(res.data.context, res.data.filters);
+        if (item.text) this.lastText = item.text;
+        this.answer(res.data);
       }
-      const m = res.data;
-      this.lastText = text;
+      this.pumping = false;
+      this.setBusy(false);
+    }
+
+    messageBody(item) {
+      const body = { session_id: this.sessionId, user_id: this.userId, ...item };
+      if (this.context) body.context = this.context;
+      return body;
+    }
+
+    /** Keeps the conversation's context (memory and sessionStorage) and shows its filters. */
+    remember(context, filters) {
+      this.context = context && typeof context === 'object' ? context : null;
+      this.filters = filters || null;
+      saveConversation(this.sessionId, this.context, this.filters);
+      this.renderFilters(this.filters);
+    }
+
+    /** One reply: its text, then what its next_step asks for. */
+    answer(m) {
+      if (this.moreButton) this.moreButton.remove();
       this.say('bot', m.reply || 'Here is what I found.');
       const ents = m.entities || {};
       switch (m.next_step) {
         case 'show_products':
           this.flow.replaceChildren();
-          this.showProducts(m.products || []);
+          this.showProducts(m.products || [], m.more);
           break;
         case 'ask_order_details':
           this.openTracking(ents);
@@ -416,27 +535,32 @@ legend{padding:0;margin-bottom:6px}
           if (this.ticket) this.openCsat(this.ticket);
           break;
         default:
-          if (m.products && m.products.length) this.showProducts(m.products);
+          if (m.products && m.products.length) this.showProducts(m.products, m.more);
       }
     }
 
-    showProducts(products) {
+    showProducts(products, more) {
       if (!products.length) {
         this.say('bot', 'Nothing ready to ship matches that just now. Try another metal or budget, or ask a stylist.');
         return;
       }
       const list = h('ul', { class: 'products', 'aria-label': `${products.length} matching pieces` }, products.map((p) => {
         const src = new URL(p.image || `/img/${p.category}.svg`, this.api + '/').href;
-        return h('li', { class: `card m-${p.metal}`, 'data-sku': p.sku },
+        return h('li', { class: 'card', 'data-sku': p.sku },
           h('div', { class: 'thumb' }, h('img', { src, alt: '', width: '60', height: '60', loading: 'lazy' })),
           h('div', null,
             h('h3', null, p.name),
-            h('p', { class: 'meta', 'data-metal': p.metal }, label(p.metal, METALS)),
+            h('p', { class: 'meta', 'data-metal': p.metal }, label(p.metal)),
             h('div', { class: 'row' },
               h('span', { class: 'price', 'data-price-cents': p.price_cents }, price(p)),
               p.ready_to_ship ? h('span', { class: 'badge' }, 'Ready to ship') : h('span', { class: 'badge wait' }, 'Made to order'))));
       }));
-      this.say('bot', list, 'rich');
+      this.moreButton = more ? h('button', { class: 'btn ghost more', type: 'button', onclick: (e) => {
+        e.currentTarget.remove();
+        this.input.focus();
+        this.enqueue({ text: 'show me more' }, 'Show me more');
+      } }, 'Show more') : null;
+      this.say('bot', h('div', null, list, this.moreButton), 'rich');
     }
 
     // ---- forms -------------------------------------------------------------------------------
@@ -445,6 +569,8 @@ legend{padding:0;margin-bottom:6px}
     showFlow(form) {
       this.flow.replaceChildren(form);
       this.scrollDown(form);
+      // A shopper still typing (or with messages queued) keeps the focus; the form waits below.
+      if (this.queue.length || (this.shadowRoot.activeElement === this.input && this.input.value)) return;
       const first = form.querySelector('input:not([type=hidden]):not(:disabled),select,textarea,button');
       if (first) first.focus();
     }
@@ -578,9 +704,29 @@ legend{padding:0;margin-bottom:6px}
       this.showErrors(form, [res.error]);
     }
 
+    /** The order-number field; its example follows the rules' format (`domain.order_number`). */
+    orderField(lead, value) {
+      const example = (this.domain.order_number || {}).example;
+      return this.field({ name: 'order_number', text: 'Order number', hint: example ? `${lead} ${example}.` : null, value,
+        attrs: { autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', placeholder: example } });
+    }
+
+    /** US ring sizes from `domain.ring_sizes` (min..max by step); a free field if the Worker gives none. */
+    ringSizeField() {
+      const r = this.domain.ring_sizes || {};
+      const [min, max, step] = [r.min, r.max, r.step].map(Number);
+      if (!(step > 0 && max >= min)) return this.field({ name: 'ring_size', text: 'New ring size (US)', attrs: { inputmode: 'decimal' } });
+      const sizes = [];
+      for (let i = 0, n = Math.round((max - min) / step); i <= n; i++) {
+        const size = String(Math.round((min + i * step) * 100) / 100);
+        sizes.push([size, `US ${size}`]);
+      }
+      return this.field({ name: 'ring_size', text: 'New ring size', type: 'select', options: [['', 'Choose a size'], ...sizes] });
+    }
+
     openTracking(ents = {}) {
       const form = this.makeForm('Track your order', [
-        this.field({ name: 'order_number', text: 'Order number', hint: 'From your confirmation email, for example AUR-100123.', value: ents.order_number || (this.order && this.order.order_number), attrs: { autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false' } }),
+        this.orderField('From your confirmation email, for example', ents.order_number || (this.order && this.order.order_number)),
         this.field({ name: 'email', text: 'Email used for the order', type: 'email', value: ents.email || (this.order && this.order.email), attrs: { autocomplete: 'email' } }),
       ], 'Track order', async (f) => {
         const v = this.required(f, { order_number: 'Enter your order number.', email: 'Enter the email address used for the order.' });
@@ -632,7 +778,7 @@ legend{padding:0;margin-bottom:6px}
       if (this.order && this.order.email && same) return this.showReturnForm();
       const form = this.makeForm('Returns, resizing and exchanges', [
         h('p', { class: 'hint' }, 'First, find your order so we can show what it is eligible for.'),
-        this.field({ name: 'order_number', text: 'Order number', hint: 'For example AUR-100123.', value: ents.order_number, attrs: { autocomplete: 'off', spellcheck: 'false' } }),
+        this.orderField('For example', ents.order_number),
         this.field({ name: 'email', text: 'Email used for the order', type: 'email', value: ents.email, attrs: { autocomplete: 'email' } }),
       ], 'Check eligibility', async (f) => {
         const v = this.required(f, { order_number: 'Enter your order number.', email: 'Enter the email address used for the order.' });
@@ -663,17 +809,16 @@ legend{padding:0;margin-bottom:6px}
         return this.showFlow(form);
       }
       const items = (data.items || []).map((it) => [it.sku, `${it.name}${it.category ? ` (${it.category.replace(/s$/, '')})` : ''}`]);
-      const sizes = [];
-      for (let s = 3; s <= 13; s += 0.5) sizes.push([String(s), `US ${s}`]);
-      const sizeField = this.field({ name: 'ring_size', text: 'New ring size', type: 'select', options: [['', 'Choose a size'], ...sizes] });
+      const sizeField = this.ringSizeField();
+      const sizeInput = sizeField.querySelector('select,input');
       sizeField.hidden = true;
       const kinds = this.radios('kind', 'What would you like to do?', Object.entries(KINDS).map(([k, t]) => [k, e[k] ? t : `${t} (not available)`, !e[k]]));
       kinds.addEventListener('change', () => {
         const resize = form.elements.kind.value === 'resize';
         sizeField.hidden = !resize;
-        sizeField.querySelector('select').disabled = !resize;
+        sizeInput.disabled = !resize;
       });
-      sizeField.querySelector('select').disabled = true;
+      sizeInput.disabled = true;
       const form = this.makeForm('Returns, resizing and exchanges', [summary,
         this.field({ name: 'sku', text: 'Item', type: 'select', options: items.length > 1 ? [['', 'Choose an item'], ...items] : items }),
         kinds, sizeField,

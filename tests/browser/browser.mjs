@@ -27,7 +27,9 @@ export async function openBrowser({ extraArgs = [], ...options } = {}) {
       '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', ...extraArgs],
     ...options,
   });
-  context.setDefaultTimeout(15_000);
+  // Generous: the machines are shared, and a page load behind a busy wrangler dev can take 15 s+.
+  context.setDefaultTimeout(30_000);
+  context.setDefaultNavigationTimeout(60_000);
   const page = context.pages()[0] || (await context.newPage());
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));

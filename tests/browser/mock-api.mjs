@@ -32,15 +32,27 @@ const order = {
 };
 
 const err = (code, message, field = null) => ({ error: { code, message, field } });
+const domain = {
+  categories: ['rings', 'necklaces', 'earrings', 'bracelets'], metals: ['yellow_gold', 'white_gold', 'rose_gold', 'platinum'],
+  styles: [{ id: 'hoop', implies: 'earrings' }, { id: 'diamond', implies: null }], unsupported: [],
+  order_number: { prefix: 'AUR-', digits: 6, example: 'AUR-123456' }, ring_sizes: { min: 3, max: 13, step: 0.5 },
+};
+const noFilters = { categories: [], metals: [], styles: [], price: null };
 let seq = 0;
 
 function answer(method, path, body) {
-  if (method === 'GET' && path === '/v1/flags') return [200, { enabled: !process.env.MOCK_KILL, bucket: 42, reason: 'in_rollout', rules_version: 'mock' }];
+  if (method === 'GET' && path === '/v1/flags') return [200, { enabled: !process.env.MOCK_KILL, bucket: 42, reason: 'in_rollout', rules_version: 'mock', domain }];
   if (method !== 'POST') return [404, err('not_found', 'No such route.')];
   if (path === '/v1/messages') {
+    // The conversation is canned: a search always shows the same filters; a chip's × clears them.
     const t = String(body.text || '').toLowerCase();
-    const base = { intent: 'unknown', confidence: 0.3, entities: {}, reply: 'Could you tell me a little more?', next_step: null, rules_version: 'mock' };
-    if (/ring|necklace|gold/.test(t)) return [200, { ...base, intent: 'product_discovery', reply: 'Here are rose gold rings under $500 that are ready to ship.', products, next_step: 'show_products' }];
+    const base = { intent: 'unknown', confidence: 0.3, entities: {}, reply: 'Could you tell me a little more?', next_step: null, rules_version: 'mock',
+      filters: (body.context && body.context.search) || noFilters, page: 0, context: body.context || { v: 1 } };
+    if (body.remove) return [200, { ...base, intent: 'product_discovery', reply: 'Here are pieces that are ready to ship.', products, more: false, next_step: 'show_products', filters: noFilters, context: { v: 1 } }];
+    if (/ring|necklace|gold|more/.test(t)) {
+      const search = { categories: ['rings'], metals: ['rose_gold'], styles: [], price: { min: null, max: 500, kind: 'under' } };
+      return [200, { ...base, intent: 'product_discovery', reply: 'Here are rose gold rings under $500 that are ready to ship.', products, more: true, next_step: 'show_products', filters: search, page: 1, context: { v: 1, search } }];
+    }
     if (/order|track/.test(t)) return [200, { ...base, intent: 'order_tracking', reply: 'I can look that up. What is your order number and email?', next_step: 'ask_order_details' }];
     if (/return|resiz|exchange/.test(t)) return [200, { ...base, intent: 'returns_resizing', reply: 'Returns and exchanges are free within 30 days of delivery; rings can be resized once.', next_step: 'return_form' }];
     if (/stylist|human|person/.test(t)) return [200, { ...base, intent: 'stylist_escalation', reply: 'A stylist would love to help.', next_step: 'offer_stylist' }];

@@ -23,11 +23,15 @@ after(async () => {
   if (worker) await worker.stop();
 });
 
-/** A fresh browser on the demo page with the widget shown; `run(ctx)` gets {page, widget, context}. */
-async function withWidget(options, run) {
+/**
+ * A fresh browser on the demo page with the widget shown; `run(ctx)` gets {page, widget, context}.
+ * `options.setup(page)` runs before the page loads (e.g. to route /v1/flags).
+ */
+async function withWidget({ setup, ...options }, run) {
   const browser = await openBrowser(options);
   try {
     await useShopper(browser.context, base, shopper);
+    if (setup) await setup(browser.page);
     const state = await openDemo(browser.page, base);
     assert.equal(state, 'ready', 'the widget shows for an enabled shopper');
     const widget = browser.page.locator('aurora-concierge');
@@ -38,8 +42,19 @@ async function withWidget(options, run) {
   }
 }
 
-/** Asserts axe finds nothing and saves a screenshot of the state. */
+/** Asserts axe finds nothing and saves a screenshot of the state (once smooth scrolling has stopped). */
 async function checkState(page, name) {
+  await page.evaluate(() => new Promise((done) => {
+    const body = document.querySelector('aurora-concierge')?.shadowRoot?.querySelector('.body');
+    let last = -1;
+    let still = 0;
+    const tick = () => {
+      still = body && body.scrollTop !== last ? 0 : still + 1;
+      last = body ? body.scrollTop : 0;
+      if (still >= 3) done(); else requestAnimationFrame(tick);
+    };
+    tick();
+  }));
   await screenshot(page, name);
   assert.deepEqual(await axeViolations(page), [], `axe violations in state "${name}"`);
 }
@@ -58,6 +73,64 @@ function eligibleOrderSql() {
   return `SELECT o.order_number, o.email, i.sku, i.name FROM orders o JOIN order_items i ON i.order_number = o.order_number
           WHERE o.status = 'delivered' AND o.delivered_at IS NOT NULL
           ORDER BY o.delivered_at DESC, o.order_number LIMIT 1`;
+}
+
+/** Evaluates `fn(host, arg)` in the page, where `host` is the <aurora-concierge> element. */
+function inWidget(page, fn, arg) {
+  return page.locator('aurora-concierge').evaluate(fn, arg);
+}
+
+/** The filter chips' labels, in order ([] when the filter bar is hidden). */
+function chipLabels(page) {
+  return inWidget(page, ({ shadowRoot: root }) => {
+    const bar = root.querySelector('.filters');
+    return bar && !bar.hidden ? [...bar.querySelectorAll('.fchip > span')].map((el) => el.textContent) : [];
+  });
+}
+
+/** Polls until the filter chips read `expected`; fails with what they read instead. */
+async function waitForChips(page, expected) {
+  const until = Date.now() + 30_000;
+  let got;
+  while (Date.now() < until) {
+    got = await chipLabels(page);
+    if (JSON.stringify(got) === JSON.stringify(expected)) return;
+    await page.waitForTimeout(50);
+  }
+  assert.deepEqual(got, expected, 'filter chips');
+}
+
+/** Waits until every queued message has its reply (the log is no longer busy). */
+async function waitIdle(page) {
+  await page.waitForFunction(() => {
+    const root = document.querySelector('aurora-concierge').shadowRoot;
+    return root.querySelector('[role=log]').getAttribute('aria-busy') === 'false' && root.querySelector('.typing').hidden;
+  }, null, { timeout: 60_000 });
+}
+
+/** The product cards of the newest list: [{sku, metal (text), cents}]. */
+function latestCards(page) {
+  return inWidget(page, ({ shadowRoot: root }) => {
+    const lists = root.querySelectorAll('.products');
+    const list = lists[lists.length - 1];
+    return list ? [...list.querySelectorAll('li')].map((li) => ({ sku: li.dataset.sku, metal: li.querySelector('.meta').dataset.metal, cents: Number(li.querySelector('.price').dataset.priceCents) })) : [];
+  });
+}
+
+/**
+ * Records every POST /v1/messages body the page sends and every reply it gets, in order;
+ * `replied(n)` polls until n replies have been read.
+ */
+function recordMessages(page) {
+  const sent = [];
+  const replies = [];
+  page.on('request', (req) => { if (req.url().endsWith('/v1/messages')) sent.push(JSON.parse(req.postData())); });
+  page.on('response', async (res) => { if (res.url().endsWith('/v1/messages')) replies.push(await res.json().catch(() => null)); });
+  const replied = async (n) => {
+    for (const until = Date.now() + 30_000; replies.length < n && Date.now() < until;) await page.waitForTimeout(25);
+    assert.ok(replies.length >= n, `${n} replies expected, ${replies.length} read`);
+  };
+  return { sent, replies, replied };
 }
 
 describe('concierge widget', () => {
@@ -97,7 +170,7 @@ describe('concierge widget', () => {
       const rows = await worker.d1(`SELECT sku, name, category, metal, price_cents, ready_to_ship FROM products
                                     WHERE sku IN (${shown.map((p) => sql(p.sku)).join(',')})`);
       const bySku = new Map(rows.map((r) => [r.sku, r]));
-      let previous = 0;
+      let previous = Infinity;
       for (const card of shown) {
         const row = bySku.get(card.sku);
         assert.ok(row, `${card.sku} is a catalog product`);
@@ -108,7 +181,7 @@ describe('concierge widget', () => {
         assert.equal(card.name, row.name);
         assert.equal(cents(card.price), row.price_cents, `${card.sku} shows its catalog price`);
         assert.ok(row.price_cents <= 50000, `${card.sku} costs at most $500 (${card.price})`);
-        assert.ok(row.price_cents >= previous, 'cheapest first');
+        assert.ok(row.price_cents <= previous, 'under a ceiling, dearest first (docs/api.md, "Results")');
         previous = row.price_cents;
         assert.equal(card.badge, 'Ready to ship');
         const img = await request(base, 'GET', new URL(card.img).pathname);
@@ -474,5 +547,217 @@ describe('concierge widget', () => {
         await checkState(page, `16-stylist-${name}`);
       });
     }
+  });
+
+  test('filters: chips show the search, a chip\'s × removes its slot, follow-ups update chips, "Show more" pages', async () => {
+    await withWidget({}, async ({ page, widget }) => {
+      const { sent, replies, replied } = recordMessages(page);
+      await openWidget(widget);
+      assert.equal(await widget.locator('.filters').isVisible(), false, 'no chips before any search');
+      await send(page, widget, 'rose gold rings under $500');
+      await waitForChips(page, ['Rings', 'Rose gold', 'Under $500']);
+      await waitIdle(page);
+      const first = await latestCards(page);
+      assert.ok(first.length > 0 && first.every((c) => c.metal === 'rose_gold'));
+      for (const name of ['Rings', 'Rose gold', 'Under $500']) {
+        assert.equal(await widget.getByRole('button', { name: `Remove filter: ${name}` }).count(), 1, `× of "${name}" is a named button`);
+      }
+      assert.equal(await widget.getByRole('list', { name: 'Filters' }).getByRole('listitem').count(), 3);
+      await checkState(page, '17-filter-chips');
+
+      // The metal chip's ×: sends {remove: "metals"} with the last context; the chip goes, products change.
+      await widget.getByRole('button', { name: 'Remove filter: Rose gold' }).click();
+      await waitForChips(page, ['Rings', 'Under $500']);
+      await waitIdle(page);
+      await replied(2);
+      const removal = sent[sent.length - 1];
+      assert.equal(removal.remove, 'metals');
+      assert.equal(removal.text, undefined);
+      assert.deepEqual(removal.context, replies[0].context, 'the removal carries the previous reply\'s context');
+      const active = await inWidget(page, ({ shadowRoot: root }) => root.activeElement && root.activeElement.getAttribute('aria-label'));
+      assert.match(String(active), /^Remove filter: /, 'focus moves to a neighbouring chip');
+      const second = await latestCards(page);
+      assert.notDeepEqual(second.map((c) => c.sku), first.map((c) => c.sku), 'the products change');
+      assert.ok(second.some((c) => c.metal !== 'rose_gold'), 'other metals are shown');
+      assert.ok(second.every((c) => c.cents <= 50000));
+      await checkState(page, '18-filter-removed');
+
+      // A follow-up adds a chip back, another updates one.
+      await send(page, widget, 'in white gold');
+      await waitForChips(page, ['Rings', 'White gold', 'Under $500']);
+      await waitIdle(page);
+      assert.ok((await latestCards(page)).every((c) => c.metal === 'white_gold'));
+      await send(page, widget, 'under $300 instead');
+      await waitForChips(page, ['Rings', 'White gold', 'Under $300']);
+      await waitIdle(page);
+      const cheap = await latestCards(page);
+      assert.ok(cheap.length > 0 && cheap.every((c) => c.metal === 'white_gold' && c.cents <= 30000));
+
+      // "Show more" when the reply says another page exists.
+      await widget.getByRole('button', { name: 'Remove filter: White gold' }).click();
+      await waitForChips(page, ['Rings', 'Under $300']);
+      await waitIdle(page);
+      await replied(5);
+      assert.equal(replies[replies.length - 1].more, true, 'rings under $300 take more than one page');
+      const pageOne = await latestCards(page);
+      await widget.getByRole('button', { name: 'Show more' }).click();
+      await waitIdle(page);
+      await replied(6);
+      assert.match(sent[sent.length - 1].text, /more/);
+      assert.equal(replies[replies.length - 1].page, 2);
+      const pageTwo = await latestCards(page);
+      assert.ok(pageTwo.length > 0 && pageTwo.every((c) => !pageOne.some((o) => o.sku === c.sku)), 'page 2 shows new pieces');
+      assert.ok(await widget.locator('.more').count() <= 1, 'one "Show more" at most, under the newest list');
+      await checkState(page, '19-filter-show-more');
+
+      // The last chip's × empties the bar, and focus goes back to the message field.
+      for (const name of ['Rings', 'Under $300']) {
+        await widget.getByRole('button', { name: `Remove filter: ${name}` }).click();
+        await waitIdle(page);
+      }
+      await waitForChips(page, []);
+      assert.equal(await widget.locator('.filters').isVisible(), false, 'the bar is hidden with no filters');
+      assert.equal(await inWidget(page, ({ shadowRoot: root }) => root.activeElement && root.activeElement.name), 'text');
+    });
+  });
+
+  test('fast typing: five messages sent while the first is in flight go out one at a time, each with the last context', async () => {
+    await withWidget({}, async ({ page, widget }) => {
+      const script = ['necklaces', 'in white gold', 'with diamonds', 'under $3000', 'what about earrings'];
+      const exchanges = [];
+      let inFlight = 0;
+      let most = 0;
+      let release;
+      const typed = new Promise((r) => { release = r; });
+      await page.route('**/v1/messages', async (route) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        const body = JSON.parse(route.request().postData());
+        if (exchanges.length === 0) await typed; // hold the first reply until every message is typed
+        const res = await route.fetch();
+        const reply = await res.json();
+        exchanges.push({ body, reply });
+        inFlight -= 1;
+        await route.fulfill({ response: res });
+      });
+      await openWidget(widget);
+      for (const text of script) await send(page, widget, text);
+      const shown = await inWidget(page, ({ shadowRoot: root }) => [...root.querySelectorAll('.msg.user p')].map((p) => p.textContent));
+      assert.deepEqual(shown, script, 'every queued message is shown at once');
+      assert.equal(exchanges.length, 0, 'no reply has arrived yet');
+      await checkState(page, '20-fast-typing-queued');
+      release();
+
+      await waitForChips(page, ['Earrings', 'White gold', 'Diamond', 'Under $3,000']);
+      await waitIdle(page);
+      assert.equal(most, 1, 'one message in flight at a time');
+      assert.deepEqual(exchanges.map((e) => e.body.text), script, 'sent in the order typed');
+      assert.equal(exchanges[0].body.context, undefined, 'a new conversation starts without context');
+      for (let i = 1; i < exchanges.length; i++) {
+        assert.deepEqual(exchanges[i].body.context, exchanges[i - 1].reply.context, `message ${i + 1} carries reply ${i}'s context`);
+      }
+      assert.deepEqual(exchanges[4].reply.filters, { categories: ['earrings'], metals: ['white_gold'], styles: ['diamond'], price: { min: null, max: 3000, kind: 'under' } });
+      const cards = await latestCards(page);
+      assert.deepEqual(cards.map((c) => c.sku), exchanges[4].reply.products.map((p) => p.sku));
+      assert.ok(cards.length > 0 && cards.every((c) => c.metal === 'white_gold' && c.cents <= 300000));
+      assert.equal(await widget.locator('.msg.bot:not(.rich)').count(), 1 + script.length, 'one reply per message, after the greeting');
+      await checkState(page, '21-fast-typing-done');
+    });
+  });
+
+  test('reload: the conversation (context and chips) survives a reload of the page', async () => {
+    await withWidget({}, async ({ page, widget }) => {
+      const { sent, replies, replied } = recordMessages(page);
+      await openWidget(widget);
+      await send(page, widget, 'rose gold rings');
+      await waitForChips(page, ['Rings', 'Rose gold']);
+      await waitIdle(page);
+      await replied(1);
+      const context = replies[0].context;
+      const stored = await page.evaluate(() => ({ session: sessionStorage.getItem('aurora_session'), saved: JSON.parse(sessionStorage.getItem('aurora_context')) }));
+      assert.equal(stored.saved.session, stored.session);
+      assert.deepEqual(stored.saved.context, context, 'the latest context is kept next to the session id');
+
+      assert.equal(await openDemo(page, base), 'ready');
+      await openWidget(widget);
+      await waitForChips(page, ['Rings', 'Rose gold']);
+      await send(page, widget, 'under $500');
+      await waitForChips(page, ['Rings', 'Rose gold', 'Under $500']);
+      await waitIdle(page);
+      const after = sent[sent.length - 1];
+      assert.equal(after.session_id, stored.session);
+      assert.deepEqual(after.context, context, 'the first message after the reload carries the kept context');
+      assert.ok((await latestCards(page)).every((c) => c.metal === 'rose_gold' && c.cents <= 50000));
+    });
+  });
+
+  test('domain: suggestions, the order-number example and the ring-size picker follow GET /v1/flags', async () => {
+    const [order] = await worker.d1(`SELECT o.order_number, o.email, i.sku FROM orders o JOIN order_items i ON i.order_number = o.order_number
+                                     WHERE o.status = 'delivered' AND i.category = 'rings' ORDER BY o.delivered_at DESC, o.order_number LIMIT 1`);
+    assert.ok(order, 'the seed has a delivered order with a ring');
+    const real = (await request(base, 'GET', `/v1/flags?user_id=${shopper}`)).body.domain;
+    const sizes = (d) => {
+      const out = [];
+      for (let i = 0; i <= Math.round((d.max - d.min) / d.step); i++) out.push(`US ${Math.round((d.min + i * d.step) * 100) / 100}`);
+      return out;
+    };
+    const resizeForm = async (widget) => {
+      await widget.getByRole('button', { name: 'Returns & resizing' }).click();
+      await widget.getByLabel('Order number').fill(order.order_number);
+      await widget.getByLabel('Email used for the order').fill(order.email);
+      await widget.getByRole('button', { name: 'Check eligibility' }).click();
+      await widget.locator('.eligibility').waitFor();
+      assert.match(await widget.locator('.eligibility').textContent(), /Resize: available/);
+      await widget.getByLabel('Resize a ring').check();
+      const picker = widget.getByLabel('New ring size');
+      await picker.waitFor();
+      return picker;
+    };
+
+    // The rules' own domain: the picker offers min..max by step, and a chosen size is stored.
+    await withWidget({}, async ({ page, widget }) => {
+      await openWidget(widget);
+      const idea = await widget.getByRole('group', { name: 'Suggestions' }).getByRole('button').first().textContent();
+      assert.match(idea, /^(.+) (.+) under \$500$/);
+      assert.ok(real.metals.some((m) => idea.toLowerCase().startsWith(m.replace(/_/g, ' '))), `"${idea}" names a metal of the domain`);
+      assert.ok(real.categories.some((c) => idea.endsWith(` ${c.replace(/_/g, ' ')} under $500`)), `"${idea}" names a category of the domain`);
+      await widget.getByRole('button', { name: 'Track an order' }).click();
+      assert.equal(await widget.getByLabel('Order number').getAttribute('placeholder'), real.order_number.example);
+      assert.match(await widget.locator('.flow .hint').first().textContent(), new RegExp(`${real.order_number.example}\\.$`));
+      await widget.getByRole('button', { name: 'Cancel' }).click();
+
+      const picker = await resizeForm(widget);
+      const options = (await picker.locator('option').allTextContents()).slice(1);
+      assert.deepEqual(options, sizes(real.ring_sizes));
+      const items = widget.getByLabel('Item');
+      if (await items.locator('option').count() > 1) await items.selectOption(order.sku);
+      const size = options[Math.floor(options.length / 2)].slice(3);
+      await picker.selectOption(size);
+      await widget.getByLabel('Reason').fill('A little too snug.');
+      await checkState(page, '22-resize-ring-sizes');
+      await widget.getByRole('button', { name: 'Submit request' }).click();
+      const done = widget.locator('[data-return-id]');
+      await done.waitFor();
+      const rows = await worker.d1(`SELECT kind, ring_size FROM return_requests WHERE return_id = ${sql(await done.getAttribute('data-return-id'))}`);
+      assert.deepEqual(rows, [{ kind: 'resize', ring_size: Number(size) }]);
+    });
+
+    // Another domain (as other rules would declare it) changes the widget with no code change.
+    const other = { ...real, categories: ['bangles'], metals: ['palladium'], ring_sizes: { min: 4, max: 6, step: 0.25 },
+      order_number: { prefix: 'ORD-', digits: 4, example: 'ORD-1234' } };
+    const setup = (page) => page.route((url) => url.pathname === '/v1/flags', async (route) => {
+      const res = await route.fetch();
+      await route.fulfill({ response: res, json: { ...(await res.json()), domain: other } });
+    });
+    await withWidget({ setup }, async ({ widget }) => {
+      await openWidget(widget);
+      assert.equal(await widget.getByRole('group', { name: 'Suggestions' }).getByRole('button').first().textContent(), 'Palladium bangles under $500');
+      assert.match(await widget.getByLabel('Message to the concierge').getAttribute('placeholder'), /bangles/);
+      await widget.getByRole('button', { name: 'Track an order' }).click();
+      assert.equal(await widget.getByLabel('Order number').getAttribute('placeholder'), 'ORD-1234');
+      await widget.getByRole('button', { name: 'Cancel' }).click();
+      const picker = await resizeForm(widget);
+      assert.deepEqual((await picker.locator('option').allTextContents()).slice(1), ['US 4', 'US 4.25', 'US 4.5', 'US 4.75', 'US 5', 'US 5.25', 'US 5.5', 'US 5.75', 'US 6']);
+    });
   });
 });

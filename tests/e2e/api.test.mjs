@@ -27,13 +27,13 @@ const post = (path, body, headers = {}) => call(base, 'POST', path, { body, head
 const get = (path, headers = {}) => call(base, 'GET', path, { headers: json(headers) });
 
 /** The product filter as SQL, the ground truth for catalog answers. */
-async function readyProducts({ category, metal, minCents, maxCents }) {
+async function readyProducts({ category, metal, minCents, maxCents, order = 'price_cents' }) {
   const where = ['ready_to_ship = 1'];
   if (category) where.push(`category = '${category}'`);
   if (metal) where.push(`metal = '${metal}'`);
   if (minCents !== undefined) where.push(`price_cents >= ${minCents}`);
   if (maxCents !== undefined) where.push(`price_cents <= ${maxCents}`);
-  return worker.d1(`SELECT sku, price_cents FROM products WHERE ${where.join(' AND ')} ORDER BY price_cents, sku`);
+  return worker.d1(`SELECT sku, price_cents FROM products WHERE ${where.join(' AND ')} ORDER BY ${order}, sku`);
 }
 
 function assertProductShape(p) {
@@ -127,7 +127,8 @@ describe('POST /v1/messages', () => {
     assert.equal(res.body.next_step, 'show_products');
     assert.equal(res.body.rules_version, res.headers.get('x-rules-version'));
     assert.ok(res.body.confidence > 0 && res.body.confidence <= 1);
-    const truth = await readyProducts({ category: 'rings', metal: 'rose_gold', maxCents: 50000 });
+    // Under a ceiling the dearest come first: what the budget buys (docs/api.md, "Results").
+    const truth = await readyProducts({ category: 'rings', metal: 'rose_gold', maxCents: 50000, order: '-price_cents' });
     assert.ok(res.body.products.length > 0);
     assert.deepEqual(res.body.products.map((p) => p.sku), truth.map((p) => p.sku).slice(0, res.body.products.length));
     for (const p of res.body.products) {
@@ -198,16 +199,18 @@ describe('POST /v1/messages', () => {
     assert.equal(res.body.next_step, 'offer_stylist');
   });
 
-  it('after the configured unmatched turns the reply offers a stylist (session state in KV)', async () => {
+  it('after the configured unmatched turns the reply offers a stylist (counted in the context)', async () => {
     const session = `s-unk-${Date.now()}`;
     const first = await post('/v1/messages', { session_id: session, text: 'qwzx plorb vrumf' });
     assert.equal(first.status, 200, first.text);
     assert.equal(first.body.intent, 'unknown');
     assert.notEqual(first.body.next_step, 'offer_stylist');
-    const second = await post('/v1/messages', { session_id: session, text: 'blarg snorf' });
+    const second = await post('/v1/messages', { session_id: session, text: 'blarg snorf', context: first.body.context });
     assert.equal(second.body.intent, 'unknown');
     assert.equal(second.body.next_step, 'offer_stylist');
-    // A different session starts from zero.
+    // A message without the context starts from zero, in the same session or another.
+    const again = await post('/v1/messages', { session_id: session, text: 'blarg snorf' });
+    assert.notEqual(again.body.next_step, 'offer_stylist');
     const other = await post('/v1/messages', { session_id: `${session}-b`, text: 'qwzx plorb vrumf' });
     assert.notEqual(other.body.next_step, 'offer_stylist');
   });

@@ -81,6 +81,12 @@ export async function kvDelete(persistDir, key) {
   await wrangler(['kv', 'key', 'delete', '--binding', 'CONCIERGE_KV', key, '--local', '--persist-to', persistDir]);
 }
 
+/** Every key name in the local CONCIERGE_KV namespace in `persistDir`. */
+export async function kvList(persistDir) {
+  const out = await wrangler(['kv', 'key', 'list', '--binding', 'CONCIERGE_KV', '--local', '--persist-to', persistDir]);
+  return JSON.parse(out.slice(out.indexOf('['))).map((k) => k.name);
+}
+
 const live = new Set();
 process.on('exit', () => {
   for (const pgid of live) {
@@ -100,7 +106,7 @@ function stripAnsi(text) {
  * logLevel (wrangler's; the default, log, shows the Worker's console.log lines and one line per
  * request), readyTimeoutMs.
  * Resolves once the Worker has answered its first request, to {url, port, persistDir, stop(),
- * logs(), d1(sql), kvPut(k, v), kvDelete(k), timings: {readyMs, firstAnswerMs}} where readyMs is
+ * logs(), d1(sql), kvPut(k, v), kvDelete(k), kvList(), timings: {readyMs, firstAnswerMs}} where readyMs is
  * spawn → "Ready on" and firstAnswerMs is "Ready on" → the first answer of GET /health.
  */
 export async function startWorker({ vars = {}, persistDir, fresh = true, seed = true, env = {}, config, logLevel = 'log', readyTimeoutMs = 300_000 } = {}) {
@@ -186,6 +192,7 @@ export async function startWorker({ vars = {}, persistDir, fresh = true, seed = 
     d1: (sql) => d1(dir, sql),
     kvPut: (k, v) => kvPut(dir, k, v),
     kvDelete: (k) => kvDelete(dir, k),
+    kvList: () => kvList(dir),
     timings: { readyMs: Math.round(readyAt - spawnedAt), firstAnswerMs: Math.round(answeredAt - readyAt) },
   };
 }
