@@ -379,7 +379,8 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                             }
                             _ => format!("That's everything I have for {was} right now."),
                         };
-                        reply.next_step = Some("offer_stylist");
+                        // Nothing to do but refine differently: no form pops up.
+                        reply.next_step = None;
                     }
                     (_, None) => {
                         reply.reply = format!(

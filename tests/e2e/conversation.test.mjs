@@ -166,7 +166,7 @@ describe('conversation: follow-ups refine one search', () => {
     r = await s.say('show me more');
     assert.ok(!r.products || r.products.length === 0, 'nothing past the last page');
     assert.match(r.reply, /everything/i);
-    assert.equal(r.next_step, 'offer_stylist');
+    assert.equal(r.next_step, null);
     assert.equal(r.more, undefined);
     assert.equal(r.page, pages, 'the page stays');
     assert.deepEqual(r.filters, { ...NONE, categories: ['rings'], metals: ['rose_gold'] });
@@ -185,7 +185,7 @@ describe('conversation: follow-ups refine one search', () => {
       r = await s.say('cheaper');
       if (!r.products) {
         assert.match(r.reply, /most affordable/i);
-        assert.equal(r.next_step, 'offer_stylist');
+        assert.equal(r.next_step, null);
         assert.equal(r.more, undefined);
         assert.deepEqual(r.filters, before, 'a fruitless "cheaper" leaves the search as it was');
         break;
@@ -213,7 +213,7 @@ describe('conversation: follow-ups refine one search', () => {
       r = await s.say('more expensive');
       if (!r.products) {
         assert.match(r.reply, /finest/i);
-        assert.equal(r.next_step, 'offer_stylist');
+        assert.equal(r.next_step, null);
         assert.deepEqual(r.filters, before);
         break;
       }
