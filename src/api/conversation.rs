@@ -201,9 +201,17 @@ impl Conversation {
         Ok(conversation)
     }
 
-    /// Updates the conversation for one classified message and says what to show.
-    pub fn follow(&mut self, intent: &str, entities: &Entities, domain: &Domain) -> Step {
-        self.unmatched = if intent == crate::engine::UNKNOWN_INTENT {
+    /// Updates the conversation for one classified message and says what to show. A message
+    /// understood only as "words we do not know" (`guessed`) still searches, but counts as not
+    /// understood toward offering a stylist.
+    pub fn follow(
+        &mut self,
+        intent: &str,
+        entities: &Entities,
+        domain: &Domain,
+        guessed: bool,
+    ) -> Step {
+        self.unmatched = if intent == crate::engine::UNKNOWN_INTENT || guessed {
             self.unmatched.saturating_add(1)
         } else {
             0

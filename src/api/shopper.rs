@@ -329,7 +329,8 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             (None, Some(slot)) => (None, conversation.remove(slot)),
             (Some(text), None) => {
                 let c = self.engine.classify(&text);
-                let step = conversation.follow(&c.intent, &c.entities, domain);
+                let step =
+                    conversation.follow(&c.intent, &c.entities, domain, c.only_unrecognised());
                 (Some(c), step)
             }
         };
@@ -402,6 +403,14 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                                 )
                             }
                             (None, Refinement::NextPage) => format!("Here are more {what}."),
+                            (None, Refinement::Search)
+                                if conversation.search.is_empty()
+                                    && conversation.unmatched
+                                        >= thresholds.unmatched_turns_before_stylist =>
+                            {
+                                reply.next_step = Some("offer_stylist");
+                                "I'm not sure we carry that. Would you like one of our stylists to help you find it?".to_string()
+                            }
                             (None, Refinement::Search) if conversation.search.is_empty() => {
                                 // Shopping words the rules do not know ("peridot"), or nothing
                                 // specific ("show me something nice").
@@ -410,7 +419,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                             (None, _) => format!("Here are {what} that are ready to ship."),
                         };
                         reply.reply = lead;
-                        reply.next_step = Some("show_products");
+                        reply.next_step = reply.next_step.or(Some("show_products"));
                         reply.more = Some(shown.more);
                         reply.products = Some(shown.products);
                     }

@@ -1434,3 +1434,21 @@ fn a_category_added_to_the_rules_works_end_to_end() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn unknown_words_search_but_count_as_not_understood() {
+    let h = conversation_harness();
+    let mut chat = Chat::new(&h, "s-guess");
+    let first = chat.say("qwzx plorb vrumf");
+    assert_eq!(first["intent"], "product_discovery");
+    assert_eq!(first["context"]["unmatched"], 1);
+    assert_eq!(first["next_step"], "show_products");
+    assert!(first["reply"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("I'm not sure we carry exactly that")));
+    let second = chat.say("blarg snorf");
+    assert_eq!(second["context"]["unmatched"], 2);
+    assert_eq!(second["next_step"], "offer_stylist", "{second}");
+    let understood = chat.say("rose gold rings");
+    assert_eq!(understood["context"]["unmatched"], 0);
+}

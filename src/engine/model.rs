@@ -184,6 +184,19 @@ pub struct Classification {
     pub rules_version: String,
 }
 
+impl Classification {
+    /// Whether the intent won only on words the rules do not know (`unrecognised` evidence):
+    /// a guess that a short unknown phrase is a product search, not an understood message.
+    pub fn only_unrecognised(&self) -> bool {
+        let own = |m: &&String| {
+            m.strip_prefix(self.intent.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+        };
+        let mut rules = self.matched.iter().filter(own).peekable();
+        rules.peek().is_some() && rules.all(|m| m.ends_with(".evidence.unrecognised"))
+    }
+}
+
 /// A warn/critical pair for a metric where higher is worse (latency, error rate).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AlertLevels {

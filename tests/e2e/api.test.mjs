@@ -201,12 +201,18 @@ describe('POST /v1/messages', () => {
 
   it('after the configured unmatched turns the reply offers a stylist (counted in the context)', async () => {
     const session = `s-unk-${Date.now()}`;
+    // Words the rules do not know are taken for a product search, but count as not understood.
     const first = await post('/v1/messages', { session_id: session, text: 'qwzx plorb vrumf' });
     assert.equal(first.status, 200, first.text);
-    assert.equal(first.body.intent, 'unknown');
+    assert.equal(first.body.context.unmatched, 1);
     assert.notEqual(first.body.next_step, 'offer_stylist');
-    const second = await post('/v1/messages', { session_id: session, text: 'blarg snorf', context: first.body.context });
+    const second = await post('/v1/messages', {
+      session_id: session,
+      text: 'and so on and so forth, as they say',
+      context: first.body.context,
+    });
     assert.equal(second.body.intent, 'unknown');
+    assert.equal(second.body.context.unmatched, 2);
     assert.equal(second.body.next_step, 'offer_stylist');
     // A message without the context starts from zero, in the same session or another.
     const again = await post('/v1/messages', { session_id: session, text: 'blarg snorf' });
