@@ -15,6 +15,7 @@ use super::error::ApiError;
 use super::http::{ApiRequest, ApiResponse, Body};
 use super::platform::{Database, KeyValue, MetricsSink, StorageError};
 use super::router::{self, Route};
+use super::shopper::MessageInput;
 use super::turnstile::Turnstile;
 use super::validate::{self, Fields};
 use super::{Api, Observation};
@@ -49,9 +50,9 @@ impl ConversationStore {
     }
 }
 
-/// The session whose store answers this request: a `POST /v1/messages` whose body is a JSON
-/// object with a well-formed `session_id`. Anything else, bad input included, is answered by the
-/// Worker itself, so a 4xx never costs a Durable Object request.
+/// The session whose store answers this request: a `POST /v1/messages` whose own fields are
+/// valid ([`MessageInput`]; the `context` is the store's business). Anything else, bad input
+/// included, is answered by the Worker itself, so a 4xx never costs a Durable Object request.
 pub fn session_of(request: &ApiRequest) -> Option<String> {
     if !matches!(
         router::route(&request.method, &request.path),
@@ -59,10 +60,10 @@ pub fn session_of(request: &ApiRequest) -> Option<String> {
     ) {
         return None;
     }
-    let object = validate::json_object(request).ok()?;
-    let id = object.get("session_id")?.as_str()?;
-    validate::check_id("session_id", id).ok()?;
-    Some(id.to_string())
+    let fields = Fields::new(validate::json_object(request).ok()?, MessageInput::FIELDS).ok()?;
+    MessageInput::parse(&fields)
+        .ok()
+        .map(|input| input.session_id)
 }
 
 /// A session's conversation as its store keeps it: the `context` JSON of the last reply.
@@ -233,7 +234,7 @@ mod tests {
     }
 
     #[test]
-    fn only_a_well_formed_message_goes_to_a_session() {
+    fn only_a_valid_message_goes_to_a_session() {
         assert_eq!(
             session_of(&message(r#"{"session_id": "s-1", "text": "rings"}"#)).as_deref(),
             Some("s-1")
@@ -243,9 +244,18 @@ mod tests {
             .with_json(r#"{"session_id": "s_2", "text": "x"}"#);
         request.content_type = Some("application/json; charset=utf-8".into());
         assert_eq!(session_of(&request).as_deref(), Some("s_2"));
+        // A chip removal is a message too; a context, even a malformed one, is the store's business.
+        let removal = message(r#"{"session_id": "s-3", "remove": "price", "context": "nope"}"#);
+        assert_eq!(session_of(&removal).as_deref(), Some("s-3"));
 
         for request in [
             message(r#"{"text": "rings"}"#),
+            message(r#"{"session_id": "s-1"}"#),
+            message(r#"{"session_id": "s-1", "text": "x", "remove": "price"}"#),
+            message(r#"{"session_id": "s-1", "remove": "colour"}"#),
+            message(r#"{"session_id": "s-1", "text": "x", "user_id": "u 1"}"#),
+            message(r#"{"session_id": "s-1", "text": "x", "colour": "red"}"#),
+            message(r#"{"session_id": "s-1", "text": ""}"#),
             message(r#"{"session_id": 7, "text": "rings"}"#),
             message(r#"{"session_id": "has space", "text": "rings"}"#),
             message(&format!(r#"{{"session_id": "{}"}}"#, "s".repeat(65))),
