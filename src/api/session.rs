@@ -109,7 +109,7 @@ pub fn expiry(stored: Option<&StoredConversation>, now_ms: i64) -> Expiry {
 /// shown SKUs than a lowered `max_result_limit` allows) would otherwise be a 422 at a `context`
 /// path the client never sent, on every message of the session: it starts afresh instead.
 fn usable_context(stored: &str, engine: &Engine) -> Option<Value> {
-    let context: Value = serde_json::from_str(stored).ok()?;
+    let context: Value = serde_json::from_slice(stored.as_bytes()).ok()?;
     let mut object = Map::new();
     object.insert("context".into(), context.clone());
     let fields = Fields::new(object, &["context"]).ok()?;
@@ -117,8 +117,9 @@ fn usable_context(stored: &str, engine: &Engine) -> Option<Value> {
     Some(context)
 }
 
-/// `body` with its `context` replaced by `context` (or removed when `None`). A body that is not
-/// a JSON object is left as it is for the handler to reject.
+/// `body` with its `context` replaced by `context`, or by `null` (no context: a new
+/// conversation) when `None`. A body that is not a JSON object is left as it is for the handler
+/// to reject.
 fn with_context(body: &Body, context: Option<Value>) -> Body {
     let Body::Bytes(bytes) = body else {
         return body.clone();
@@ -126,10 +127,7 @@ fn with_context(body: &Body, context: Option<Value>) -> Body {
     let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(bytes) else {
         return body.clone();
     };
-    object.remove("context");
-    if let Some(context) = context {
-        object.insert("context".into(), context);
-    }
+    object.insert("context".into(), context.unwrap_or(Value::Null));
     Body::Bytes(Value::Object(object).to_string().into_bytes())
 }
 
@@ -138,8 +136,11 @@ fn reply_context(response: &ApiResponse) -> Option<String> {
     if response.status != 200 {
         return None;
     }
-    match response.json_body().get("context") {
-        Some(context @ Value::Object(_)) => Some(context.to_string()),
+    match serde_json::from_slice::<Value>(response.body.as_bytes()) {
+        Ok(Value::Object(reply)) => match reply.get("context") {
+            Some(context @ Value::Object(_)) => Some(context.to_string()),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -282,7 +283,7 @@ mod tests {
         assert_eq!(body["context"], stored);
         assert_eq!(body["text"], "x");
         let body = body_json(&with_context(&sent.body, None));
-        assert!(body.get("context").is_none(), "{body}");
+        assert_eq!(body["context"], Value::Null, "{body}");
         assert_eq!(body["session_id"], "s");
     }
 

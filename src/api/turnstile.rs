@@ -7,7 +7,6 @@
 //! Plain `std` with no runtime: it works in the Worker and under any executor in native tests.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
@@ -24,10 +23,11 @@ struct Queue {
     next: u64,
     /// The ticket whose turn it is.
     serving: u64,
-    /// Wakers of the tickets waiting for their turn.
-    waiting: BTreeMap<u64, Waker>,
+    /// Wakers of the tickets waiting for their turn (a handful at most: plain vectors keep
+    /// the wasm small).
+    waiting: Vec<(u64, Waker)>,
     /// Tickets given up before their turn came (their futures were dropped): skipped.
-    abandoned: BTreeSet<u64>,
+    abandoned: Vec<u64>,
 }
 
 impl Queue {
@@ -37,12 +37,18 @@ impl Queue {
             return;
         }
         self.serving += 1;
-        while self.abandoned.remove(&self.serving) {
+        while let Some(at) = self.abandoned.iter().position(|t| *t == self.serving) {
+            self.abandoned.swap_remove(at);
             self.serving += 1;
         }
-        if let Some(waker) = self.waiting.remove(&self.serving) {
+        if let Some((_, waker)) = self.take_waker(self.serving) {
             waker.wake();
         }
+    }
+
+    fn take_waker(&mut self, ticket: u64) -> Option<(u64, Waker)> {
+        let at = self.waiting.iter().position(|(t, _)| *t == ticket)?;
+        Some(self.waiting.swap_remove(at))
     }
 }
 
@@ -81,12 +87,15 @@ impl<'a> Future for Entering<'a> {
         let (turnstile, ticket) = (self.turnstile, self.ticket);
         let mut queue = turnstile.queue.borrow_mut();
         if queue.serving == ticket {
-            queue.waiting.remove(&ticket);
+            queue.take_waker(ticket);
             drop(queue);
             self.entered = true;
             return Poll::Ready(Pass { turnstile, ticket });
         }
-        queue.waiting.insert(ticket, cx.waker().clone());
+        match queue.waiting.iter_mut().find(|(t, _)| *t == ticket) {
+            Some((_, waker)) => waker.clone_from(cx.waker()),
+            None => queue.waiting.push((ticket, cx.waker().clone())),
+        }
         Poll::Pending
     }
 }
@@ -97,12 +106,12 @@ impl Drop for Entering<'_> {
             return;
         }
         let mut queue = self.turnstile.queue.borrow_mut();
-        queue.waiting.remove(&self.ticket);
+        queue.take_waker(self.ticket);
         if queue.serving == self.ticket {
             // Its turn had come but it never took it: pass the turn on.
             queue.advance_past(self.ticket);
         } else {
-            queue.abandoned.insert(self.ticket);
+            queue.abandoned.push(self.ticket);
         }
     }
 }
