@@ -1,5 +1,5 @@
 //! The `durable_object` conversation store (`CONVERSATION_STORE=durable_object`, see
-//! docs/conversation.md): the Worker hands each well-formed `POST /v1/messages` to the Durable
+//! docs/conversation.md): the Worker hands each valid `POST /v1/messages` to the Durable
 //! Object named by its `session_id`, which answers it with [`Api::serve_session`] over its own
 //! SQLite storage: one row, the last reply's `context`. An alarm deletes it a day after the
 //! session's last message.
