@@ -108,8 +108,8 @@ function parseWrk(text) {
   };
 }
 
-function wrk(url, script) {
-  const args = ['-t', THREADS, '-c', CONNECTIONS, '-d', DURATION, '--timeout', '5s', '--latency'];
+function wrk(url, script, { threads = THREADS } = {}) {
+  const args = ['-t', String(threads), '-c', CONNECTIONS, '-d', DURATION, '--timeout', '5s', '--latency'];
   if (script) args.push('-s', script);
   args.push(url);
   const text = execFileSync('wrk', args, { encoding: 'utf8', timeout: 120_000 });
@@ -117,6 +117,190 @@ function wrk(url, script) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The conversation every benchmark shopper has, one message at a time (docs/conversation.md). */
+const CONVERSATION = ['rings', 'in rose gold', 'under 500', 'show me more'];
+
+/**
+ * A wrk script in which each connection is one shopper having CONVERSATION over and over, each
+ * round under a new session id. wrk gives a script no handle on the connection, only on its
+ * thread, so it runs one connection per thread (-t = -c) and keeps the conversation in the
+ * thread's Lua state. Every reply's `context` is cut out of the body in both modes (same client
+ * work); `sendContext` sends it back with the next message (the `context` store), otherwise the
+ * messages carry none (the `durable_object` store). Each shopper has its own client address.
+ */
+function luaConversation(name, sendContext) {
+  const path = join(OUT, `${name}.lua`);
+  writeFileSync(path, `
+local threads = 0
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
+
+local texts = {${CONVERSATION.map((t) => JSON.stringify(t)).join(', ')}}
+local send_context = ${sendContext ? 'true' : 'false'}
+local turn = 0
+local round = 0
+local context = nil
+
+function init(args)
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["CF-Connecting-IP"] = "198.18." .. math.floor(id / 250) .. "." .. (id % 250 + 1)
+end
+
+request = function()
+  local i = turn % #texts
+  if i == 0 then
+    round = round + 1
+    context = nil
+  end
+  turn = turn + 1
+  local body = '{"session_id":"s-bench-' .. id .. '-' .. round .. '","text":"' .. texts[i + 1] .. '"'
+  if send_context and context then
+    body = body .. ',"context":' .. context
+  end
+  return wrk.format(nil, nil, nil, body .. "}")
+end
+
+-- The reply's "context" object (it holds no strings with braces, so counting braces finds its end).
+local function context_of(body)
+  local at = string.find(body, '"context":{', 1, true)
+  if not at then return nil end
+  local from = at + 10
+  local depth = 0
+  for i = from, #body do
+    local c = string.byte(body, i)
+    if c == 123 then
+      depth = depth + 1
+    elseif c == 125 then
+      depth = depth - 1
+      if depth == 0 then return string.sub(body, from, i) end
+    end
+  end
+  return nil
+end
+
+response = function(status, headers, body)
+  context = context_of(body)
+end
+`);
+  return path;
+}
+
+/** The conversation once through `url`, sending back each context when `sendContext`: the filters it ends with. */
+async function converse(url, session, sendContext) {
+  let context;
+  let last;
+  for (const text of CONVERSATION) {
+    const body = { session_id: session, text, ...(sendContext && context ? { context } : {}) };
+    const res = await request(url, 'POST', '/v1/messages', { body });
+    if (res.status !== 200) throw new Error(`"${text}" → ${res.status}: ${res.text}`);
+    context = res.body.context;
+    last = res.body;
+  }
+  const f = last.filters;
+  const kept = f.categories.includes('rings') && f.metals.includes('rose_gold') && f.price?.max === 500;
+  if (!kept) throw new Error(`the conversation lost a refinement: ${JSON.stringify(f)}`);
+  return f;
+}
+
+/**
+ * The two conversation stores side by side: a Worker per store (same release build, same seeded
+ * data, RATE_LIMIT_SCALE 1000), wrk runs interleaved A B A B, one shopper per connection.
+ */
+async function compareStores(config) {
+  const rounds = Number(process.env.ROUNDS ?? 2);
+  const stores = [
+    { store: 'context', sendContext: true },
+    { store: 'durable_object', sendContext: false },
+  ];
+  const workers = [];
+  try {
+    for (const s of stores) {
+      const dir = mkdtempSync(join(tmpdir(), `aurora-bench-${s.store}-`));
+      await migrateAndSeed(dir);
+      const vars = { CONVERSATION_STORE: s.store, RATE_LIMIT_SCALE: '1000' };
+      const worker = await startWorker({ persistDir: dir, fresh: false, config, vars, logLevel: 'info', readyTimeoutMs: 120_000 });
+      workers.push({ ...s, dir, worker, script: luaConversation(`conversation_${s.store}`, s.sendContext), runs: [] });
+    }
+    for (const w of workers) {
+      // Warm-up and a check that the store really keeps the conversation: in this mode the
+      // messages carry a context only when the store is `context`.
+      for (let i = 0; i < 5; i += 1) await converse(w.worker.url, `s-bench-warm-${i}`, w.sendContext);
+    }
+    // One shopper alone (no wrk): where the time of each turn goes, first message included.
+    const alone = Number(process.env.ALONE_CONVERSATIONS ?? 20);
+    for (let i = 0; i < alone; i += 1) {
+      for (const w of workers) {
+        w.turns ??= CONVERSATION.map(() => []);
+        let context;
+        for (const [turn, text] of CONVERSATION.entries()) {
+          const body = { session_id: `s-bench-alone-${i}`, text, ...(w.sendContext && context ? { context } : {}) };
+          const t0 = performance.now();
+          const res = await request(w.worker.url, 'POST', '/v1/messages', { body });
+          w.turns[turn].push(performance.now() - t0);
+          if (res.status !== 200) throw new Error(`"${text}" → ${res.status}: ${res.text}`);
+          context = res.body.context;
+        }
+      }
+    }
+    for (let round = 0; round < rounds; round += 1) {
+      for (const w of workers) {
+        log(`wrk conversation, store ${w.store}, round ${round + 1}/${rounds}`);
+        const r = wrk(`${w.worker.url}/v1/messages`, w.script, { threads: CONNECTIONS });
+        w.runs.push(r);
+        writeFileSync(join(OUT, `conversation_${w.store}_${round + 1}.wrk.txt`), r.raw);
+      }
+    }
+  } finally {
+    for (const w of workers) {
+      await w.worker.stop();
+      rmSync(w.dir, { recursive: true, force: true });
+    }
+  }
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const summary = workers.map((w) => ({
+    store: w.store,
+    runs: w.runs.map(({ raw, ...r }) => r),
+    rps: mean(w.runs.map((r) => r.rps)),
+    p50_ms: mean(w.runs.map((r) => r.p50_ms)),
+    p99_ms: mean(w.runs.map((r) => r.p99_ms)),
+    alone_median_ms_per_turn: w.turns.map((ms) => Number(median(ms).toFixed(2))),
+  }));
+  const [ctx, durable] = summary;
+  return {
+    wrk: `wrk -t${CONNECTIONS} -c${CONNECTIONS} -d${DURATION} --latency -s <conversation script> (one shopper per connection; 127.0.0.1)`,
+    conversation: CONVERSATION,
+    rounds,
+    alone_conversations: Number(process.env.ALONE_CONVERSATIONS ?? 20),
+    stores: summary,
+    ratio_durable_object_to_context: {
+      rps: Number((durable.rps / ctx.rps).toFixed(3)),
+      p50: Number((durable.p50_ms / ctx.p50_ms).toFixed(3)),
+      p99: Number((durable.p99_ms / ctx.p99_ms).toFixed(3)),
+    },
+  };
+}
+
+function printStores(result) {
+  const pad = (s, n) => String(s).padEnd(n);
+  const lines = [
+    `conversation stores (${result.conversation.map((t) => `"${t}"`).join(' → ')}; runs interleaved ${result.stores.map((s) => s.store).join(' / ')} × ${result.rounds})`,
+    `${pad('store', 16)}${pad('run', 5)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}non-2xx`,
+  ];
+  for (const s of result.stores) {
+    s.runs.forEach((r, i) => lines.push(`${pad(s.store, 16)}${pad(i + 1, 5)}${pad(r.rps.toFixed(0), 10)}${pad(r.p50_ms?.toFixed(2), 9)}${pad(r.p99_ms?.toFixed(2), 9)}${r.non_2xx}`));
+    lines.push(`${pad(s.store, 16)}${pad('mean', 5)}${pad(s.rps.toFixed(0), 10)}${pad(s.p50_ms.toFixed(2), 9)}${pad(s.p99_ms.toFixed(2), 9)}`);
+  }
+  const r = result.ratio_durable_object_to_context;
+  lines.push(`durable_object / context: req/s ${(r.rps * 100).toFixed(0)}%, p50 ${r.p50.toFixed(2)}×, p99 ${r.p99.toFixed(2)}×`);
+  lines.push(`(${result.wrk})`);
+  lines.push('', `one shopper alone, median ms per turn (${result.conversation.map((t) => `"${t}"`).join(', ')}; ${result.alone_conversations} conversations each, before the wrk runs):`);
+  for (const s of result.stores) lines.push(`${pad(s.store, 16)}${s.alone_median_ms_per_turn.map((ms) => pad(ms.toFixed(1), 8)).join('')}`);
+  return lines.join('\n');
+}
 
 async function main() {
   if (!process.env.SKIP_BUILD) buildRelease();
@@ -128,6 +312,27 @@ async function main() {
   const wasmGzip = gzipSync(wasm, { level: 9 }).length;
 
   const config = prebuiltConfig(buildDir);
+  const only = process.env.ONLY ?? 'all';
+  if (!['all', 'routes', 'conversation'].includes(only)) throw new Error(`ONLY is all, routes or conversation, not \`${only}\``);
+  const wasmLine = `release wasm: build/${wasmFile} ${(wasm.length / 1024).toFixed(0)} KiB, gzip -9 ${(wasmGzip / 1024).toFixed(0)} KiB`;
+  if (only === 'conversation') {
+    const stores = await compareStores(config);
+    const summary = {
+      when: new Date().toISOString(),
+      load_average_1m_before_after: [loadBefore, Number(loadavg()[0].toFixed(2))],
+      cpus: cpus().length,
+      wasm: { file: `build/${wasmFile}`, bytes: wasm.length, gzip_bytes: wasmGzip },
+      conversation_stores: stores,
+    };
+    writeFileSync(join(OUT, 'result-conversation.json'), JSON.stringify(summary, null, 2) + '\n');
+    console.log([printStores(stores), '', wasmLine,
+      `(load average ${summary.load_average_1m_before_after.join(' → ')} on ${summary.cpus} CPUs; full result in .state/bench/result-conversation.json)`].join('\n'));
+    if (stores.stores.some((st) => st.runs.some((r) => r.non_2xx > 0))) {
+      console.error('bench: some responses were not 2xx; the figures above are not comparable');
+      process.exitCode = 1;
+    }
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'aurora-bench-'));
   await migrateAndSeed(dir);
   const vars = { RATE_LIMIT_SCALE: '1000000' };
@@ -174,6 +379,7 @@ async function main() {
     }
   }
   rmSync(dir, { recursive: true, force: true });
+  const stores = only === 'all' ? await compareStores(config) : null;
 
   const health = results[0].rps || 1;
   const summary = {
@@ -192,6 +398,7 @@ async function main() {
       messages_vs_health: { goal: 0.8, measured: Number((results[1].rps / health).toFixed(3)) },
       discovery_vs_health: { goal: 0.6, measured: Number((results[2].rps / health).toFixed(3)) },
     },
+    conversation_stores: stores,
   };
   writeFileSync(join(OUT, 'result.json'), JSON.stringify(summary, null, 2) + '\n');
   for (const r of results) writeFileSync(join(OUT, `${r.route.replace(/\W+/g, '_')}.wrk.txt`), r.raw);
@@ -201,14 +408,15 @@ async function main() {
     `${pad('route', 42)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('vs /health', 11)}non-2xx`,
     ...summary.routes.map((r) => `${pad(r.route, 42)}${pad(r.rps.toFixed(0), 10)}${pad(r.p50_ms?.toFixed(2), 9)}${pad(r.p99_ms?.toFixed(2), 9)}${pad((r.ratio_to_health * 100).toFixed(0) + '%', 11)}${r.non_2xx}`),
     '',
-    `release wasm: ${summary.wasm.file} ${(wasm.length / 1024).toFixed(0)} KiB, gzip -9 ${(wasmGzip / 1024).toFixed(0)} KiB`,
+    wasmLine,
     `fresh isolate → first answer (GET /health after "Ready"): median ${summary.cold_start.median_first_health_ms} ms over ${COLD_RUNS} restarts`,
     `then first POST /v1/messages (discovery, cold KV): median ${summary.cold_start.median_first_message_after_health_ms} ms`,
     `goals: messages ${(summary.goals.messages_vs_health.measured * 100).toFixed(0)}% of /health (≥ 80%), discovery ${(summary.goals.discovery_vs_health.measured * 100).toFixed(0)}% (≥ 60%)`,
     `(${summary.wrk}; load average ${summary.load_average_1m_before_after.join(' → ')} on ${summary.cpus} CPUs; full result in .state/bench/result.json)`,
   ];
+  if (stores) lines.push('', printStores(stores));
   console.log(lines.join('\n'));
-  if (summary.routes.some((r) => r.non_2xx > 0)) {
+  if (summary.routes.some((r) => r.non_2xx > 0) || stores?.stores.some((st) => st.runs.some((r) => r.non_2xx > 0))) {
     console.error('bench: some responses were not 2xx; the figures above are not comparable');
     process.exitCode = 1;
   }

@@ -13,9 +13,11 @@ pub mod models;
 pub mod platform;
 pub mod ratelimit;
 pub mod router;
+pub mod session;
 pub mod shopper;
 pub mod store;
 pub mod time;
+pub mod turnstile;
 pub mod validate;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -29,6 +31,7 @@ use http::{ApiRequest, ApiResponse};
 use platform::{Clock, Database, IdSource, KeyValue, MetricsSink};
 use ratelimit::{LimitClass, RateDecision, RateLimiter};
 use router::Route;
+use session::ConversationStore;
 use std::cell::RefCell;
 use store::MessageLogEntry;
 
@@ -56,6 +59,8 @@ pub struct Config {
     pub message_log_batch: usize,
     /// …or once the oldest has waited this long.
     pub message_log_max_age_ms: i64,
+    /// `CONVERSATION_STORE`: where a conversation's state lives between messages.
+    pub conversation_store: ConversationStore,
 }
 
 impl Default for Config {
@@ -69,6 +74,7 @@ impl Default for Config {
             analytics_bound: false,
             message_log_batch: 25,
             message_log_max_age_ms: 5_000,
+            conversation_store: ConversationStore::Context,
         }
     }
 }
@@ -123,8 +129,35 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
     pub async fn serve(&self, request: &ApiRequest, sink: &dyn MetricsSink) -> ApiResponse {
         let started = self.clock.now_ms();
         let mut observation = Observation::default();
-        let result = self.dispatch(request, &mut observation).await;
+        let result = match self.admit(request) {
+            Ok(()) => self.dispatch(request, &mut observation).await,
+            Err(error) => {
+                observation.route = router::route(&request.method, &request.path)
+                    .map_or(router::UNMATCHED_TEMPLATE, |r| r.template());
+                Err(error)
+            }
+        };
         self.finish(request, result, observation, started, sink)
+    }
+
+    /// Counts the request against its route's per-client rate limit: a 429 `rate_limited` once
+    /// the client has spent it. [`Api::serve`] calls it first; with the `durable_object`
+    /// conversation store the Worker calls it before handing a message to the session's Durable
+    /// Object, which answers with [`Api::serve_session`] and does not count it again.
+    pub fn admit(&self, request: &ApiRequest) -> Result<(), ApiError> {
+        let method = if request.method == "HEAD" {
+            "GET"
+        } else {
+            request.method.as_str()
+        };
+        // Unknown routes and preflights spend nothing; dispatch answers them.
+        let class = match router::route(method, &request.path) {
+            Ok(Route::Messages) => LimitClass::Messages,
+            Ok(Route::OrderLookup) => LimitClass::Lookups,
+            Ok(Route::Returns | Route::Escalations | Route::Csat) => LimitClass::Creates,
+            _ => return Ok(()),
+        };
+        self.check_rate(class, &request.client_ip)
     }
 
     /// Answers with `error` without dispatching (the Worker's coarse rate-limit guard).
@@ -192,6 +225,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         response
     }
 
+    /// Routes the request to its handler (the rate limit was counted by [`Api::admit`]).
     async fn dispatch(
         &self,
         request: &ApiRequest,
@@ -211,15 +245,6 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 request.own_origin.as_deref(),
             );
             return Ok(cors::preflight(methods, origin));
-        }
-        let class = match route {
-            Route::Messages => Some(LimitClass::Messages),
-            Route::OrderLookup => Some(LimitClass::Lookups),
-            Route::Returns | Route::Escalations | Route::Csat => Some(LimitClass::Creates),
-            _ => None,
-        };
-        if let Some(class) = class {
-            self.check_rate(class, &request.client_ip)?;
         }
         match &route {
             Route::Health => self.health().await,

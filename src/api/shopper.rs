@@ -24,6 +24,69 @@ const KV_MIN_TTL: u64 = 60;
 /// Same message for an unknown order and a wrong email, so order numbers cannot be probed.
 const ORDER_NOT_FOUND: &str = "no order matches that order number and email";
 
+/// The fields of a `POST /v1/messages` body other than the conversation's `context`, validated.
+/// The Worker checks them before handing a message to a session's store, so bad input is a
+/// 4xx that costs no store request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageInput {
+    pub session_id: String,
+    pub user_id: Option<String>,
+    pub said: Said,
+}
+
+/// What the shopper did: typed a message or removed a filter chip.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Said {
+    Text(String),
+    Remove(Slot),
+}
+
+impl MessageInput {
+    /// Every field a message body may carry.
+    pub const FIELDS: &'static [&'static str] =
+        &["session_id", "user_id", "text", "context", "remove"];
+
+    /// Validates the message's own fields (exactly one of `text` and `remove`).
+    pub fn parse(f: &Fields) -> Result<MessageInput, ApiError> {
+        let session_id = f.string("session_id", 1, 64)?;
+        check_id("session_id", &session_id)?;
+        let user_id = f.opt_string("user_id", 1, 64)?;
+        if let Some(user_id) = &user_id {
+            check_id("user_id", user_id)?;
+        }
+        let text = f.opt_string("text", 1, 2000)?;
+        let remove = match f.opt_string("remove", 1, 16)? {
+            None => None,
+            Some(name) => Some(Slot::from_name(&name).ok_or_else(|| {
+                ApiError::invalid(
+                    "remove",
+                    format!("`remove` must be one of {}", Slot::NAMES.join(", ")),
+                )
+            })?),
+        };
+        let said = match (text, remove) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid(
+                    "remove",
+                    "send either `text` or `remove`, not both",
+                ))
+            }
+            (None, None) => {
+                return Err(ApiError::MissingField {
+                    field: "text".into(),
+                })
+            }
+            (None, Some(slot)) => Said::Remove(slot),
+            (Some(text), None) => Said::Text(text),
+        };
+        Ok(MessageInput {
+            session_id,
+            user_id,
+            said,
+        })
+    }
+}
+
 /// A validated creating request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateInput {
@@ -279,26 +342,8 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         request: &ApiRequest,
         observation: &mut Observation,
     ) -> Result<ApiResponse, ApiError> {
-        let f = Fields::new(
-            validate::json_object(request)?,
-            &["session_id", "user_id", "text", "context", "remove"],
-        )?;
-        let session_id = f.string("session_id", 1, 64)?;
-        check_id("session_id", &session_id)?;
-        let user_id = f.opt_string("user_id", 1, 64)?;
-        if let Some(user_id) = &user_id {
-            check_id("user_id", user_id)?;
-        }
-        let text = f.opt_string("text", 1, 2000)?;
-        let remove = match f.opt_string("remove", 1, 16)? {
-            None => None,
-            Some(name) => Some(Slot::from_name(&name).ok_or_else(|| {
-                ApiError::invalid(
-                    "remove",
-                    format!("`remove` must be one of {}", Slot::NAMES.join(", ")),
-                )
-            })?),
-        };
+        let f = Fields::new(validate::json_object(request)?, MessageInput::FIELDS)?;
+        let input = MessageInput::parse(&f)?;
         let thresholds = self.engine.thresholds();
         let domain = self.engine.domain();
         let mut conversation = Conversation::from_request(&f, domain, thresholds)?;
@@ -306,7 +351,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         observation.cohort = if self
             .engine
             .rollout()
-            .decide(user_id.as_deref(), None)
+            .decide(input.user_id.as_deref(), None)
             .enabled
         {
             "enabled"
@@ -314,20 +359,9 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             "disabled"
         };
 
-        let (classification, step) = match (text, remove) {
-            (Some(_), Some(_)) => {
-                return Err(ApiError::invalid(
-                    "remove",
-                    "send either `text` or `remove`, not both",
-                ))
-            }
-            (None, None) => {
-                return Err(ApiError::MissingField {
-                    field: "text".into(),
-                })
-            }
-            (None, Some(slot)) => (None, conversation.remove(slot)),
-            (Some(text), None) => {
+        let (classification, step) = match input.said {
+            Said::Remove(slot) => (None, conversation.remove(slot)),
+            Said::Text(text) => {
                 let c = self.engine.classify(&text);
                 let step =
                     conversation.follow(&c.intent, &c.entities, domain, c.only_unrecognised());

@@ -2,11 +2,14 @@
 //! vector for the metrics sink, a settable clock and counting ids.
 
 use super::auth::AdminTokens;
+use super::error::ApiError;
 use super::http::{ApiRequest, ApiResponse, Body, MAX_BODY_BYTES};
 use super::platform::{
     Clock, Database, IdSource, KeyValue, MetricsSink, Row, SqlValue, StorageError,
 };
+use super::session::{SessionStorage, StoredConversation, IDLE_TTL_MS};
 use super::time::parse_iso;
+use super::turnstile::Turnstile;
 use super::{Api, Config, IsolateState};
 use crate::engine::Engine;
 use crate::metrics::DataPoint;
@@ -1451,4 +1454,273 @@ fn unknown_words_search_but_count_as_not_understood() {
     assert_eq!(second["next_step"], "offer_stylist", "{second}");
     let understood = chat.say("rose gold rings");
     assert_eq!(understood["context"]["unmatched"], 0);
+}
+
+// ---- The `durable_object` conversation store: `Api::serve_session` over one session's storage.
+
+/// One session's storage in memory; either operation can be made to fail.
+#[derive(Default)]
+struct MemorySession {
+    stored: RefCell<Option<StoredConversation>>,
+    saves: Cell<u32>,
+    fail_load: Cell<bool>,
+    fail_save: Cell<bool>,
+}
+
+impl SessionStorage for MemorySession {
+    fn load(&self) -> Result<Option<StoredConversation>, StorageError> {
+        if self.fail_load.get() {
+            return Err(StorageError::Database("SQLITE_IOERR: simulated".into()));
+        }
+        Ok(self.stored.borrow().clone())
+    }
+
+    fn save(&self, conversation: &StoredConversation) -> Result<(), StorageError> {
+        if self.fail_save.get() {
+            return Err(StorageError::Database("SQLITE_FULL: simulated".into()));
+        }
+        self.saves.set(self.saves.get() + 1);
+        *self.stored.borrow_mut() = Some(conversation.clone());
+        Ok(())
+    }
+}
+
+impl MemorySession {
+    fn context(&self) -> Value {
+        self.stored
+            .borrow()
+            .as_ref()
+            .and_then(|s| serde_json::from_str(&s.context).ok())
+            .unwrap_or(Value::Null)
+    }
+}
+
+/// A message body for one session, answered through its store (no `context` sent).
+async fn session_message(
+    h: &Harness,
+    gate: &Turnstile,
+    store: &MemorySession,
+    body: Value,
+) -> ApiResponse {
+    let request = ApiRequest::new("POST", "/v1/messages").with_json(&body.to_string());
+    h.api().serve_session(gate, store, &request, &h.sink).await
+}
+
+fn say_in_session(h: &Harness, gate: &Turnstile, store: &MemorySession, text: &str) -> Value {
+    let response = block_on(session_message(
+        h,
+        gate,
+        store,
+        json!({"session_id": "s-do", "text": text}),
+    ));
+    assert_eq!(response.status, 200, "{text}: {}", response.body);
+    response.json_body()
+}
+
+#[test]
+fn a_session_store_keeps_the_conversation_the_client_does_not_send() {
+    let h = conversation_harness();
+    let (gate, store) = (Turnstile::default(), MemorySession::default());
+    say_in_session(&h, &gate, &store, "rings under $500");
+    let rose = say_in_session(&h, &gate, &store, "in rose gold");
+    assert_eq!(rose["filters"]["categories"], json!(["rings"]), "{rose}");
+    assert_eq!(rose["filters"]["price"]["max"], json!(500.0));
+    assert_eq!(skus(&rose), ["RR-05", "RR-04", "RR-03", "RR-02", "RR-01"]);
+    let capped = say_in_session(&h, &gate, &store, "under 300 instead");
+    assert_eq!(capped["filters"]["metals"], json!(["rose_gold"]));
+    assert_eq!(skus(&capped), ["RR-03", "RR-02", "RR-01"]);
+    // The store holds exactly what the last reply carried.
+    assert_eq!(store.context(), capped["context"]);
+    assert_eq!(store.saves.get(), 3);
+}
+
+#[test]
+fn a_context_sent_to_a_session_store_is_ignored() {
+    let h = conversation_harness();
+    let (gate, store) = (Turnstile::default(), MemorySession::default());
+    say_in_session(&h, &gate, &store, "rose gold rings");
+    for sent in [
+        json!({"v": 1, "search": {"categories": ["necklaces"], "metals": ["yellow_gold"]}}),
+        json!("nope"),
+    ] {
+        let reply = block_on(session_message(
+            &h,
+            &gate,
+            &store,
+            json!({"session_id": "s-do", "text": "under 300", "context": sent}),
+        ));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let reply = reply.json_body();
+        assert_eq!(reply["filters"]["categories"], json!(["rings"]), "{reply}");
+        assert_eq!(reply["filters"]["metals"], json!(["rose_gold"]));
+    }
+}
+
+#[test]
+fn bad_input_to_a_session_store_is_its_4xx_and_stores_nothing() {
+    let h = conversation_harness();
+    let (gate, store) = (Turnstile::default(), MemorySession::default());
+    say_in_session(&h, &gate, &store, "rose gold rings");
+    let before = store.stored.borrow().clone();
+    for (body, status, field) in [
+        (json!({"session_id": "s-do"}), 422, json!("text")),
+        (
+            json!({"session_id": "s-do", "text": "x", "remove": "price"}),
+            422,
+            json!("remove"),
+        ),
+        (
+            json!({"session_id": "s-do", "text": "x", "colour": "red"}),
+            422,
+            json!("colour"),
+        ),
+    ] {
+        let response = block_on(session_message(&h, &gate, &store, body));
+        let (got_status, _, got_field) = error_of(&response);
+        assert_eq!(
+            (got_status, got_field),
+            (status, field),
+            "{}",
+            response.body
+        );
+    }
+    assert_eq!(*store.stored.borrow(), before);
+    assert_eq!(store.saves.get(), 1);
+}
+
+#[test]
+fn a_failing_session_store_is_a_500_internal_without_details() {
+    let h = conversation_harness();
+    let (gate, store) = (Turnstile::default(), MemorySession::default());
+    for fail in [&store.fail_load, &store.fail_save] {
+        fail.set(true);
+        let response = block_on(session_message(
+            &h,
+            &gate,
+            &store,
+            json!({"session_id": "s-do", "text": "rings"}),
+        ));
+        let (status, code, _) = error_of(&response);
+        assert_eq!((status, code.as_str()), (500, "internal"));
+        assert!(!response.body.contains("SQLITE"), "{}", response.body);
+        assert_eq!(
+            response.header("x-rules-version"),
+            Some(h.engine.rules_version())
+        );
+        fail.set(false);
+    }
+    let details = h.sink.1.borrow();
+    assert!(details[0].contains("SQLITE_IOERR"), "{details:?}");
+    assert!(details[1].contains("SQLITE_FULL"), "{details:?}");
+    assert_eq!(
+        h.sink.0.borrow().last().map(|p| p.route.clone()),
+        Some("POST /v1/messages".to_string())
+    );
+    // The store works again once storage does.
+    assert_eq!(say_in_session(&h, &gate, &store, "rings")["page"], 1);
+}
+
+#[test]
+fn a_session_idle_for_a_day_starts_afresh() {
+    let h = conversation_harness();
+    let (gate, store) = (Turnstile::default(), MemorySession::default());
+    say_in_session(&h, &gate, &store, "rose gold rings");
+    h.clock.0.set(h.clock.0.get() + IDLE_TTL_MS - 1);
+    let kept = say_in_session(&h, &gate, &store, "under 300");
+    assert_eq!(kept["filters"]["categories"], json!(["rings"]));
+    h.clock.0.set(h.clock.0.get() + IDLE_TTL_MS);
+    let fresh = say_in_session(&h, &gate, &store, "under 300");
+    assert_eq!(fresh["filters"]["categories"], json!([]), "{fresh}");
+}
+
+#[test]
+fn a_session_store_does_not_spend_the_rate_limit_the_worker_already_counted() {
+    let mut h = conversation_harness();
+    h.config.rate_limit_scale = 1;
+    let per_minute = h.engine.thresholds().rate_limits.messages_per_minute;
+    let (gate, store) = (Turnstile::default(), MemorySession::default());
+    for _ in 0..=per_minute {
+        say_in_session(&h, &gate, &store, "rings");
+    }
+    let request = ApiRequest::new("POST", "/v1/messages").with_json("{}");
+    for _ in 0..per_minute {
+        assert_eq!(h.api().admit(&request), Ok(()));
+    }
+    assert!(matches!(
+        h.api().admit(&request),
+        Err(ApiError::RateLimited { .. })
+    ));
+}
+
+/// Refinements of one slot each, so every order of applying them ends in the same search.
+const BACK_TO_BACK: [&str; 5] = [
+    "rings",
+    "in rose gold",
+    "under 500",
+    "show me more",
+    "under 450 instead",
+];
+
+/// Sends [`BACK_TO_BACK`] to one store all at once (polled round-robin, each D1 query yielding
+/// once as on D1), each request passing its own gate when `shared_gate` is false.
+fn back_to_back(shared_gate: bool) -> (Vec<Value>, Value) {
+    let mut h = conversation_harness();
+    h.db.yield_once = true;
+    let store = MemorySession::default();
+    let shared = Turnstile::default();
+    let own: Vec<Turnstile> = BACK_TO_BACK.iter().map(|_| Turnstile::default()).collect();
+    let replies = block_on_all(
+        BACK_TO_BACK
+            .iter()
+            .zip(&own)
+            .map(|(text, own)| {
+                let gate = if shared_gate { &shared } else { own };
+                session_message(
+                    &h,
+                    gate,
+                    &store,
+                    json!({"session_id": "s-fast", "text": text}),
+                )
+            })
+            .collect(),
+    );
+    let replies = replies.iter().map(ApiResponse::json_body).collect();
+    (replies, store.context())
+}
+
+#[test]
+fn back_to_back_messages_of_one_session_keep_every_refinement() {
+    // One at a time, as a patient shopper would send them.
+    let h = conversation_harness();
+    let (gate, store) = (Turnstile::default(), MemorySession::default());
+    let sequential: Vec<Value> = BACK_TO_BACK
+        .iter()
+        .map(|text| say_in_session(&h, &gate, &store, text))
+        .collect();
+    let last = &sequential[4];
+    assert_eq!(last["filters"]["categories"], json!(["rings"]));
+    assert_eq!(last["filters"]["metals"], json!(["rose_gold"]));
+    assert_eq!(last["filters"]["price"]["max"], json!(450.0));
+
+    // All at once through the session's gate: served in arrival order, one at a time, so the
+    // replies and the stored conversation are exactly those of the patient shopper.
+    let (replies, stored) = back_to_back(true);
+    for (fast, slow) in replies.iter().zip(&sequential) {
+        assert_eq!(fast["filters"], slow["filters"]);
+        assert_eq!(fast["page"], slow["page"]);
+        assert_eq!(skus(fast), skus(slow));
+    }
+    assert_eq!(stored, store.context());
+}
+
+#[test]
+fn without_the_gate_back_to_back_messages_lose_refinements() {
+    // Why the gate exists: a Durable Object lets a second request in while the first awaits D1,
+    // both read the same stored conversation, and the last write wins.
+    let (_, stored) = back_to_back(false);
+    let search = &stored["search"];
+    assert!(
+        search["categories"] != json!(["rings"]) || search["metals"] != json!(["rose_gold"]),
+        "expected a lost refinement without the gate: {stored}"
+    );
 }

@@ -1,11 +1,15 @@
 //! The Cloudflare glue (wasm only): the `fetch` entry turns a `worker::Request` into an
 //! [`ApiRequest`], runs the platform-free API over the D1, KV and Analytics Engine adapters in
-//! [`bindings`], and turns the [`ApiResponse`] back into a `worker::Response`.
+//! [`bindings`], and turns the [`ApiResponse`] back into a `worker::Response`. With
+//! `CONVERSATION_STORE=durable_object`, messages go to their session's Durable Object
+//! ([`conversations`]) instead.
 
 mod bindings;
+mod conversations;
 
 use crate::api::auth::AdminTokens;
 use crate::api::http::{ApiRequest, ApiResponse, Body, MAX_BODY_BYTES};
+use crate::api::session::{self, ConversationStore};
 use crate::api::{Api, Config, IsolateState};
 use bindings::{AnalyticsSink, D1Store, JsClock, KvStore, RandomIds};
 use worker::{event, Context, Env, Headers, Request, Response, Result};
@@ -49,6 +53,15 @@ fn load_config(env: &Env) -> Config {
         .get_binding::<worker::WorkerVersionMetadata>("CF_VERSION_METADATA")
         .map(|m| m.id())
         .unwrap_or_default();
+    let store = var(env, "CONVERSATION_STORE", "context");
+    let conversation_store = ConversationStore::from_name(&store).unwrap_or_else(|| {
+        // Fall back to the store that needs no binding rather than fail every message.
+        worker::console_error!(
+            "CONVERSATION_STORE `{store}` is not one of {}; using `context`",
+            ConversationStore::NAMES.join(", ")
+        );
+        ConversationStore::Context
+    });
     Config {
         tokens: AdminTokens {
             support: secret(env, "SUPPORT_TOKEN"),
@@ -64,12 +77,17 @@ fn load_config(env: &Env) -> Config {
         catalog_version_cache_ms: seconds("CATALOG_VERSION_CACHE_SECONDS"),
         worker_version,
         analytics_bound: env.analytics_engine("ANALYTICS").is_ok(),
+        conversation_store,
         ..Config::default()
     }
 }
 
 fn config(env: &Env) -> &'static Config {
     CONFIG.with(|cell| *cell.get_or_init(|| Box::leak(Box::new(load_config(env)))))
+}
+
+fn isolate_state() -> &'static IsolateState {
+    STATE.with(|s| *s)
 }
 
 /// `request.cf.colo` without panicking when the property is absent (as it can be locally).
@@ -191,7 +209,7 @@ async fn handle(mut request: Request, env: &Env) -> Result<Response> {
         }
     }
     let config = config(env);
-    let state = STATE.with(|s| *s);
+    let state = isolate_state();
     let api_request = to_api_request(&mut request).await?;
     let db = D1Store(env.d1("DB").ok());
     let kv = KvStore(env.kv("CONCIERGE_KV").ok());
@@ -205,12 +223,31 @@ async fn handle(mut request: Request, env: &Env) -> Result<Response> {
         config,
         state,
     };
+    let session = match config.conversation_store {
+        ConversationStore::DurableObject => session::session_of(&api_request),
+        ConversationStore::Context => None,
+    };
     let response = if coarse_limit_exceeded(env, config, &api_request).await {
         api.serve_error(
             &api_request,
             crate::api::error::ApiError::RateLimited { retry_after: 60 },
             &sink,
         )
+    } else if let Some(session) = session {
+        // The rate limit is counted here, so a flood never reaches (or bills) the object.
+        if let Err(error) = api.admit(&api_request) {
+            api.serve_error(&api_request, error, &sink)
+        } else {
+            let url = request.url()?.to_string();
+            match conversations::ask(env, &session, &url, &api_request).await {
+                Ok(response) => return Ok(response),
+                Err(error) => api.serve_error(
+                    &api_request,
+                    crate::api::error::ApiError::Internal(format!("conversation store: {error}")),
+                    &sink,
+                ),
+            }
+        }
     } else {
         api.serve(&api_request, &sink).await
     };
