@@ -24,6 +24,8 @@ use serde_json::{Map, Value};
 pub const CONTEXT_VERSION: i64 = 1;
 /// Most values a filter slot holds.
 const MAX_SLOT_VALUES: usize = 8;
+/// Most SKUs a context may list as shown (the result limit is lower).
+const MAX_SHOWN: usize = 100;
 /// Deepest page a conversation can ask for.
 const MAX_PAGE: i64 = 100;
 /// Largest price anywhere in a context, in dollars.
@@ -183,8 +185,9 @@ impl Conversation {
             };
         }
         conversation.page = ctx.opt_integer("page", 0, MAX_PAGE)?.unwrap_or(0) as u32;
-        let max_shown = thresholds.max_result_limit as usize;
-        conversation.shown = ctx.opt_strings("shown", max_shown, 32)?;
+        // Up to MAX_SHOWN in any context, so one issued before `max_result_limit` was lowered
+        // still reads; only the current limit's worth is kept.
+        conversation.shown = ctx.opt_strings("shown", MAX_SHOWN, 32)?;
         if let Some(bad) = conversation
             .shown
             .iter()
@@ -196,6 +199,9 @@ impl Conversation {
                 format!("`{path}` must be a SKU (letters, digits and `-`)"),
             ));
         }
+        conversation
+            .shown
+            .truncate(thresholds.max_result_limit as usize);
         conversation.shown_cents = shown_cents_from(&ctx)?;
         conversation.unmatched = ctx.opt_integer("unmatched", 0, 1000)?.unwrap_or(0) as u32;
         Ok(conversation)
