@@ -53,7 +53,7 @@ fn slash_commands_win_outright() {
     assert!(c
         .matched
         .iter()
-        .any(|m| m == "order_tracking.command./track"));
+        .any(|m| &**m == "order_tracking.command./track"));
 }
 
 #[test]
@@ -62,7 +62,7 @@ fn nothing_matched_is_unknown_with_zero_confidence() {
     assert_eq!(c.intent, UNKNOWN_INTENT);
     assert_eq!(c.confidence, 0.0);
     assert!(c.matched.is_empty());
-    assert_eq!(c.rules_version, engine().rules_version());
+    assert_eq!(&*c.rules_version, engine().rules_version());
 }
 
 #[test]

@@ -87,7 +87,7 @@ struct CompiledIntent {
 
 #[derive(Debug, Clone)]
 struct Rule {
-    id: String,
+    id: std::sync::Arc<str>,
     intent: usize,
     kind: RuleKind,
     weight: f64,
@@ -225,7 +225,7 @@ impl IntentMatcher {
 
     fn push_rule(&mut self, id: String, intent: usize, kind: RuleKind, weight: f64) -> usize {
         self.rules.push(Rule {
-            id,
+            id: id.into(),
             intent,
             kind,
             weight,
@@ -248,9 +248,11 @@ impl IntentMatcher {
         self.intents.get(idx).map_or("", |i| i.id.as_str())
     }
 
-    /// The id of rule `idx`.
-    pub fn rule_id(&self, idx: usize) -> &str {
-        self.rules.get(idx).map_or("", |r| r.id.as_str())
+    /// The id of rule `idx` (shared, so handing it out copies nothing).
+    pub fn rule_id(&self, idx: usize) -> std::sync::Arc<str> {
+        self.rules
+            .get(idx)
+            .map_or_else(|| std::sync::Arc::from(""), |r| r.id.clone())
     }
 
     /// Ids of all intents.
@@ -413,7 +415,7 @@ impl IntentMatcher {
                     let start = raw.len() - raw.trim_start().len();
                     let end = start + raw.split_whitespace().next().map_or(0, str::len);
                     out.push(RuleHit {
-                        rule: rule.id.clone(),
+                        rule: rule.id.to_string(),
                         intent,
                         kind: rule.kind,
                         span: start..end,
@@ -442,7 +444,7 @@ impl IntentMatcher {
                         .collect();
                     let factor = if hit.edits > 0 { TYPO_FACTOR } else { 1.0 };
                     out.push(RuleHit {
-                        rule: rule.id.clone(),
+                        rule: rule.id.to_string(),
                         intent,
                         kind: rule.kind,
                         matched_text: raw.get(span.clone()).unwrap_or("").to_string(),
@@ -475,7 +477,7 @@ impl IntentMatcher {
                         1.0
                     };
                     out.push(RuleHit {
-                        rule: rule.id.clone(),
+                        rule: rule.id.to_string(),
                         intent,
                         kind: rule.kind,
                         matched_text: raw.get(span.clone()).unwrap_or("").to_string(),
@@ -497,7 +499,7 @@ impl IntentMatcher {
                         .map_or(0..0, |m| m.range());
                     let span = message.orig_span(message.tokens_in(norm_span));
                     out.push(RuleHit {
-                        rule: rule.id.clone(),
+                        rule: rule.id.to_string(),
                         intent,
                         kind: rule.kind,
                         matched_text: raw.get(span.clone()).unwrap_or("").to_string(),

@@ -35,7 +35,7 @@ use serde::Serialize;
 /// The compiled rule set. Built once (per process, per Worker isolate) and shared.
 #[derive(Debug, Clone)]
 pub struct Engine {
-    rules_version: String,
+    rules_version: std::sync::Arc<str>,
     content_hash: String,
     thresholds: Thresholds,
     rollout: Rollout,
@@ -120,7 +120,7 @@ impl Engine {
                     .iter()
                     .flat_map(|w| normalise::phrase_words(&normaliser, w))
                     .collect(),
-                rules_version: spec.rules_version.clone(),
+                rules_version: spec.rules_version.as_str().into(),
                 content_hash: spec.content_hash.clone(),
                 thresholds: spec.thresholds.clone(),
                 rollout: Rollout::new(spec.rollout.clone()),
@@ -222,7 +222,7 @@ impl Engine {
             matched: outcome
                 .fired
                 .iter()
-                .map(|&r| self.intents.rule_id(r).to_string())
+                .map(|&r| self.intents.rule_id(r))
                 .collect(),
             rules_version: self.rules_version.clone(),
         };

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The id of the fallback intent for messages that match nothing confidently.
 pub const UNKNOWN_INTENT: &str = "unknown";
@@ -179,16 +180,17 @@ pub struct Classification {
     /// 0.0..=1.0; below `Thresholds::min_confidence` the intent is `unknown`.
     pub confidence: f64,
     pub entities: Entities,
-    /// Ids of every rule that fired (e.g. `order_tracking.phrase.where is my order`).
-    pub matched: Vec<String>,
-    pub rules_version: String,
+    /// Ids of every rule that fired (e.g. `order_tracking.phrase.where is my order`); shared
+    /// with the compiled rules, so a classification copies no rule id.
+    pub matched: Vec<Arc<str>>,
+    pub rules_version: Arc<str>,
 }
 
 impl Classification {
     /// Whether the intent won only on words the rules do not know (`unrecognised` evidence):
     /// a guess that a short unknown phrase is a product search, not an understood message.
     pub fn only_unrecognised(&self) -> bool {
-        let own = |m: &&String| {
+        let own = |m: &&Arc<str>| {
             m.strip_prefix(self.intent.as_str())
                 .is_some_and(|rest| rest.starts_with('.'))
         };
