@@ -615,8 +615,8 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
     }
 }
 
-/// The catalog filter for a discovery message: its category, metal and price (approximate prices
-/// widened by the tolerance), ready-to-ship and result limit from the thresholds.
+/// The catalog filter for a discovery message: its category, metal and price (exact and
+/// approximate prices widened by the tolerance), ready-to-ship and result limit from the thresholds.
 pub fn discovery_filter(entities: &Entities, thresholds: &Thresholds) -> CatalogFilter {
     let (min_cents, max_cents) = entities
         .price

@@ -19,8 +19,9 @@ pub enum PriceKind {
     Approx,
 }
 
-/// A price constraint in US dollars. An exact amount has `min == max`; `approx` keeps the stated
-/// amount in both bounds (the tolerance is applied when it becomes a catalog filter).
+/// A price constraint in US dollars. `exact` and `approx` keep the stated amount in both bounds
+/// (the tolerance is applied when it becomes a catalog filter); a two-part range ("at least 200
+/// but no more than 500") is `between`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PriceRange {
     pub min: Option<f64>,
@@ -29,10 +30,12 @@ pub struct PriceRange {
 }
 
 impl PriceRange {
-    /// The catalog filter in whole cents, with `approx` widened by `tolerance` (0.15 = ±15 %).
+    /// The catalog filter in whole cents. `exact` and `approx` are widened by `tolerance`
+    /// (0.15 = ±15 %): a shopper who names one price wants pieces near it, and few pieces cost
+    /// exactly that. Bounds and ranges are kept as stated.
     pub fn to_cents_filter(&self, tolerance: f64) -> (Option<i64>, Option<i64>) {
         let (min, max) = match self.kind {
-            PriceKind::Approx => (
+            PriceKind::Exact | PriceKind::Approx => (
                 self.min.map(|v| v * (1.0 - tolerance)),
                 self.max.map(|v| v * (1.0 + tolerance)),
             ),
@@ -321,5 +324,32 @@ impl Default for PriceVocabulary {
                 .into_iter()
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_and_approx_prices_search_a_band_bounds_do_not() {
+        let range = |kind, min, max| PriceRange { min, max, kind };
+        let v = Some(500.0);
+        assert_eq!(
+            range(PriceKind::Exact, v, v).to_cents_filter(0.15),
+            (Some(42_500), Some(57_500))
+        );
+        assert_eq!(
+            range(PriceKind::Approx, v, v).to_cents_filter(0.15),
+            (Some(42_500), Some(57_500))
+        );
+        assert_eq!(
+            range(PriceKind::Under, None, v).to_cents_filter(0.15),
+            (None, Some(50_000))
+        );
+        assert_eq!(
+            range(PriceKind::Between, Some(200.0), v).to_cents_filter(0.15),
+            (Some(20_000), Some(50_000))
+        );
     }
 }
