@@ -304,6 +304,9 @@ impl Default for PriceVocabulary {
         PriceVocabulary {
             under: words(&[
                 "under",
+                "<",
+                "<=",
+                "≤",
                 "below",
                 "beneath",
                 "less than",
@@ -326,6 +329,9 @@ impl Default for PriceVocabulary {
             ]),
             over: words(&[
                 "over",
+                ">",
+                ">=",
+                "≥",
                 "above",
                 "beyond",
                 "more than",
@@ -520,6 +526,7 @@ impl Default for PriceVocabulary {
                 "range",
                 "price range",
                 "ballpark",
+                "mark",
             ]),
         }
     }

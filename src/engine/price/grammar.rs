@@ -2,7 +2,7 @@
 //! and a postfix. See the module documentation of `engine::price` for what each part accepts.
 
 use super::lexicon::{Roles, WordClass};
-use super::numbers::{cents_number, number_words, NumberWord, MAX_INT_DIGITS};
+use super::numbers::{and_a_half, cents_number, number_words, NumberWord, MAX_INT_DIGITS};
 use super::tokens::{Kind, Token, Tokens};
 use super::PriceParser;
 use crate::engine::model::{PriceKind, PriceRange};
@@ -16,8 +16,8 @@ const MIN_BARE_PRICE: f64 = 10.0;
 const MIN_BARE_RANGE_TOP: f64 = 50.0;
 /// Words allowed between a negation and its bound: "don't *want to spend* more than".
 const MAX_NEG_FILLERS: usize = 4;
-/// Words allowed between a budget word and its amount: "budget *is* 1500".
-const MAX_BUDGET_FILLERS: usize = 4;
+/// Words allowed between a budget word and its amount: "budget *for the ring is* 1500".
+const MAX_BUDGET_FILLERS: usize = 5;
 
 /// A bound, approximation or range word before an amount.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -298,8 +298,10 @@ impl PriceParser {
             .match_at(&self.lex, toks, tok, None, |_, _, _| true)?;
         let mut next = toks.after(last)?;
         for _ in 0..MAX_BUDGET_FILLERS {
-            let filler = self.lex.is(Some(next), WordClass::BUDGET_FILLER)
-                || matches!(next.kind, Kind::Sym(':' | '=' | '\''));
+            // A bound word is never skipped: "budget about 900" is approximate.
+            let filler = !next.roles.any(Roles::CUE)
+                && (self.lex.is(Some(next), WordClass::BUDGET_FILLER)
+                    || matches!(next.kind, Kind::Sym(':' | '=' | '\'')));
             if !filler {
                 break;
             }
@@ -398,15 +400,17 @@ impl PriceParser {
             if ctx.blocked && !left.currency && !left.multiplier {
                 return None;
             }
-            // A multiplier or currency on the right covers a bare left side: "2-3k", "10-20 dollars".
+            // A multiplier or scale on the right covers a bare left side: "2-3k", "2 to 3
+            // thousand dollars"; a currency covers it too: "10-20 dollars".
             if !left.multiplier
-                && right.multiplier
+                && right.factor > 1.0
                 && !left.currency
                 && left.value * right.factor <= right.value
             {
                 left.value *= right.factor;
             }
-            if !right.currency && self.is_unit_like(after_right) {
+            // "2-3k steps" counts; "$300-600 rings" prices rings.
+            if !right.currency && !left.currency && self.is_unit_like(after_right) {
                 return Some(Err(NotAPrice));
             }
             // Two karat-like sides ("10k-20k") still read as money together.
@@ -647,14 +651,21 @@ impl PriceParser {
                 factor_applied = factor;
                 multiplier = true;
                 last = m_last;
+                // "two grand and a half".
+                if let Some(half) = and_a_half(&self.lex, toks, m_last) {
+                    value += factor / 2.0;
+                    last = half;
+                }
             } else if numeral.is_some() {
                 match self.lex.number_word(next) {
                     Some(NumberWord::Hundred) => {
                         value *= 100.0;
+                        factor_applied = 100.0;
                         last = next;
                     }
                     Some(NumberWord::Scale(s)) => {
                         value *= s;
+                        factor_applied = s;
                         last = next;
                     }
                     _ => {}
@@ -697,9 +708,15 @@ impl PriceParser {
         in_range: bool,
     ) -> Option<Amount> {
         let next = toks.after(article)?;
-        if let Some((factor, m_last, _)) = self.multiplier(toks, article, next) {
+        if let Some((factor, mut m_last, _)) = self.multiplier(toks, article, next) {
+            // "a grand and a half".
+            let mut value = factor;
+            if let Some(half) = and_a_half(&self.lex, toks, m_last) {
+                value += factor / 2.0;
+                m_last = half;
+            }
             let mut amount = Amount {
-                value: factor,
+                value,
                 first,
                 currency,
                 multiplier: true,
@@ -781,7 +798,7 @@ impl PriceParser {
     }
 
     /// `[and] NN cents`, `[and] fifty cents` after a dollar amount ending with `last`; or, at the
-    /// end of a clause and outside a range, a bare `[and] NN` ("$20 43", "twenty dollars and 43").
+    /// end of a clause and outside a range, bare cents ("$20 43", "twenty dollars and 43").
     fn cents_tail(&self, toks: &Tokens, last: Token, in_range: bool) -> Option<(f64, Token)> {
         let mut tok = toks.after(last)?;
         let with_and = self.lex.is(Some(tok), WordClass::AND);
@@ -793,7 +810,10 @@ impl PriceParser {
         if let Some(c_last) = after.and_then(|next| self.cents_word(toks, cents_last, next)) {
             return Some((cents, c_last));
         }
-        (!in_range && ends_clause(after)).then_some((cents, cents_last))
+        // Bare cents: two digits ("$20 43"), or any small number after `and` ("US$3 and
+        // fourteen"), never "the 500 dollar one".
+        let two_digits = matches!(tok.kind, Kind::Num(n) if n.int_digits == 2);
+        (!in_range && (with_and || two_digits) && ends_clause(after)).then_some((cents, cents_last))
     }
 }
 

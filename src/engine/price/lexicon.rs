@@ -159,6 +159,12 @@ const NEG_FILLERS: &[&str] = &[
     "cost",
     "is",
     "are",
+    "a",
+    "single",
+    "penny",
+    "cent",
+    "dime",
+    "dollar",
 ];
 /// Words that may also stand after a verb negation ("don't", "can't", "won't"): "don't *want*
 /// to spend more than", "won't *be* over".
@@ -189,7 +195,6 @@ const BUDGET_FILLERS: &[&str] = &[
     "total",
     "overall",
     "set",
-    "roughly",
     "probably",
     "maybe",
     "really",
@@ -202,6 +207,29 @@ const BUDGET_FILLERS: &[&str] = &[
     "each",
     "piece",
     "gift",
+    "ring",
+    "rings",
+    "necklace",
+    "necklaces",
+    "earrings",
+    "bracelet",
+    "bracelets",
+    "pendant",
+    "studs",
+    "hoops",
+    "chain",
+    "band",
+    "bands",
+    "one",
+    "engagement",
+    "wedding",
+    "anniversary",
+    "her",
+    "him",
+    "them",
+    "these",
+    "that",
+    "present",
 ];
 /// Words that join two bounds into one expression: "over 200 *and* under 500".
 const CONNECTORS: &[&str] = &[
@@ -217,15 +245,15 @@ const CONNECTORS: &[&str] = &[
     "ideally",
     "or",
 ];
-/// Words between a bound noun and its amount: "my max *is* 500", "minimum *would be* 200".
-const COPULAS: &[&str] = &["is", "was", "be", "would", "will", "s"];
+/// Words between a bound word and its amount: "my max *is* 500", "around *the* $700 mark".
+const COPULAS: &[&str] = &["is", "was", "be", "would", "will", "s", "the"];
 /// Words between an amount and a budget word after it: "$500 *is my* budget".
 const POSSESSIVES: &[&str] = &["is", "as", "my", "our", "the", "your", "total"];
 /// Postfix phrases that read as addition when a word follows: "$500 plus tax".
 pub(super) const POSTFIX_NEEDS_END: &[&str] = &["plus"];
-/// Negations that take only the short filler list: "no" and "not" ("no I want something over
-/// 500" is not a cap).
-pub(super) const WEAK_NEGATIONS: &[&str] = &["no", "not"];
+/// Negations that take only the short filler list: "no" ("no, I want something over 500" is
+/// not a cap, while "not looking to spend more than 600" is).
+pub(super) const WEAK_NEGATIONS: &[&str] = &["no"];
 
 /// One known word.
 #[derive(Debug, Clone)]

@@ -269,6 +269,19 @@ pub(super) fn number_words(
                 state = Last::Tens;
                 true
             }
+            // "hundred bucks", "thousand dollars": one of them.
+            Some(NumberWord::Hundred) if state == Last::Start => {
+                group = 100.0;
+                group_has_hundred = true;
+                state = Last::Hundred;
+                true
+            }
+            Some(NumberWord::Scale(s)) if state == Last::Start => {
+                total = s;
+                smallest_scale = s;
+                state = Last::Scale;
+                true
+            }
             Some(NumberWord::Hundred)
                 if matches!(
                     state,
@@ -351,8 +364,14 @@ pub(super) fn number_words(
     Some((total + group, last_tok?, loose))
 }
 
-/// `and a half` at `and`: the last token (`half`).
-fn and_a_half(lex: &Lexicon, toks: &Tokens, and: Token) -> Option<Token> {
+/// `and a half` after `tok` (or at `tok` when it is `and`): the last token (`half`).
+pub(super) fn and_a_half(lex: &Lexicon, toks: &Tokens, tok: Token) -> Option<Token> {
+    let and = if lex.is(Some(tok), WordClass::AND) {
+        tok
+    } else {
+        toks.after(tok)
+            .filter(|t| lex.is(Some(*t), WordClass::AND))?
+    };
     let a = toks.after(and)?;
     let half = toks.after(a)?;
     (lex.number_word(a) == Some(NumberWord::Article)
