@@ -194,10 +194,10 @@ impl PriceParser {
         }
         Some(Found {
             range: single(kind, left.value),
-            start: first.start,
-            end: last.end,
-            first: first.idx,
-            last: last.idx,
+            start: first.start as usize,
+            end: last.end as usize,
+            first: first.index(),
+            last: last.index(),
         })
     }
 
@@ -331,8 +331,8 @@ impl PriceParser {
             };
             if let Some(found) = self.range(toks, left, ctx) {
                 return found.map(|mut f| {
-                    f.start = lead.first.start;
-                    f.first = lead.first.idx;
+                    f.start = lead.first.start as usize;
+                    f.first = lead.first.index();
                     Some(f)
                 });
             }
@@ -361,10 +361,10 @@ impl PriceParser {
         }
         Ok(Some(Found {
             range: single(kind, left.value),
-            start: lead.first.start,
-            end: last.end,
-            first: lead.first.idx,
-            last: last.idx,
+            start: lead.first.start as usize,
+            end: last.end as usize,
+            first: lead.first.index(),
+            last: last.index(),
         }))
     }
 
@@ -452,10 +452,10 @@ impl PriceParser {
                 max: Some(hi),
                 kind: PriceKind::Between,
             },
-            start: left.first.start,
-            end: last.end,
-            first: left.first.idx,
-            last: last.idx,
+            start: left.first.start as usize,
+            end: last.end as usize,
+            first: left.first.index(),
+            last: last.index(),
         }))
     }
 
@@ -545,7 +545,7 @@ impl PriceParser {
     }
 
     /// A currency phrase at `tok`: its last token.
-    fn currency_at(&self, toks: &Tokens, tok: Token, before: Option<usize>) -> Option<Token> {
+    fn currency_at(&self, toks: &Tokens, tok: Token, before: Option<u32>) -> Option<Token> {
         if !tok.roles.any(Roles::CURRENCY) {
             return None;
         }

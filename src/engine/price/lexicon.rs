@@ -513,7 +513,7 @@ impl Lexicon {
         toks: &Tokens,
         phrase: &Phrase,
         first: Token,
-        before: Option<usize>,
+        before: Option<u32>,
     ) -> Option<Token> {
         if phrase.adjacent.first() == Some(&true) && before.is_some_and(|end| end != first.start) {
             return None;
@@ -644,7 +644,7 @@ impl<T: Copy> PhraseSet<T> {
         lex: &Lexicon,
         toks: &Tokens,
         first: Token,
-        before: Option<usize>,
+        before: Option<u32>,
         accept: impl Fn(&Phrase, T, Token) -> bool,
     ) -> Option<(Token, &Phrase, T)> {
         self.starting_at(first).iter().find_map(|(p, t)| {

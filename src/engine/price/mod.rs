@@ -360,6 +360,9 @@ impl PriceParser {
                     None => break,
                 },
             };
+            let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(end)) else {
+                break;
+            };
             toks.push(Token {
                 kind,
                 start,

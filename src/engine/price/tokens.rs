@@ -24,14 +24,17 @@ pub(super) enum Kind {
     Sym(char),
 }
 
-/// One token of a message.
+/// One token of a message. Offsets are `u32` to keep tokens small (the grammar copies them
+/// around); the tokenizer stops before a message of 4 GiB could overflow them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Token {
     pub kind: Kind,
-    pub start: usize,
-    pub end: usize,
+    /// Byte offset of the first character.
+    pub start: u32,
+    /// Byte offset just past the last character.
+    pub end: u32,
     /// Position in the message's token list.
-    pub idx: usize,
+    pub idx: u32,
     /// Which phrases the token can open, from the lexicon.
     pub roles: Roles,
 }
@@ -55,6 +58,12 @@ impl Token {
     #[inline]
     pub fn touches(&self, before: Token) -> bool {
         self.start == before.end
+    }
+
+    /// Position in the message's token list, as an index.
+    #[inline]
+    pub fn index(&self) -> usize {
+        self.idx as usize
     }
 }
 
@@ -96,17 +105,17 @@ impl Tokens {
     /// The token after `tok`.
     #[inline]
     pub fn after(&self, tok: Token) -> Option<Token> {
-        self.get(tok.idx + 1)
+        self.get(tok.index() + 1)
     }
 
     /// The token before `tok`.
     #[inline]
     pub fn before(&self, tok: Token) -> Option<Token> {
-        tok.idx.checked_sub(1).and_then(|i| self.get(i))
+        tok.index().checked_sub(1).and_then(|i| self.get(i))
     }
 
     pub fn push(&mut self, mut tok: Token) {
-        tok.idx = self.len;
+        tok.idx = self.len as u32;
         if self.len < STACK_TOKENS {
             self.stack[self.len] = tok;
         } else {
