@@ -19,6 +19,18 @@ const MAX_NEG_FILLERS: usize = 4;
 /// Words allowed between a budget word and its amount: "budget *for the ring is* 1500".
 const MAX_BUDGET_FILLERS: usize = 5;
 
+/// What a multiplier can also mean, which decides whether it marks money on its own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum MultiplierKind {
+    /// `grand`, `lakh`, `mil`: always money.
+    Word,
+    /// `k`: also karat (`14k gold`, a lone `18k`).
+    Karat,
+    /// Another single letter (`m`, `b`): money only with a currency or a bound (`$1m`,
+    /// `under 5m`), never alone (`5m chain`).
+    Letter,
+}
+
 /// A bound, approximation or range word before an amount.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Cue {
@@ -81,8 +93,9 @@ struct Amount {
     first: Token,
     currency: bool,
     multiplier: bool,
-    /// A lone `14k`-style karat value: bare unless a bound word or currency mark vouches for it.
-    karat_like: bool,
+    /// A lone `14k`-style karat value or a one-letter multiplier (`5m`): bare unless a bound
+    /// word or currency mark vouches for it.
+    needs_vouch: bool,
     /// The token that ended the amount, for looking past it.
     last: Token,
     /// A 4-digit integer written without grouping that reads as a year.
@@ -96,7 +109,7 @@ struct Amount {
 impl Amount {
     /// Marked as money on its own (currency or multiplier that is not a karat value).
     fn cued(&self) -> bool {
-        self.currency || (self.multiplier && !self.karat_like)
+        self.currency || (self.multiplier && !self.needs_vouch)
     }
 }
 
@@ -224,7 +237,7 @@ impl PriceParser {
                     // "my max is 500", "minimum would be 200".
                     for _ in 0..2 {
                         let copula = self.lex.is(Some(tok), WordClass::COPULA)
-                            || matches!(tok.kind, Kind::Sym(':' | '=' | '\''));
+                            || matches!(tok.kind, Kind::Sym(':' | '=' | '\'' | '.'));
                         if !copula {
                             break;
                         }
@@ -613,7 +626,7 @@ impl PriceParser {
             _ => return Ok(None),
         };
         let mut multiplier = false;
-        let mut karat_like = false;
+        let mut needs_vouch = false;
         let mut factor_applied = 1.0;
         let integer = numeral.map_or(value.fract() == 0.0, |n| n.integer);
         // Cents on their own: "50 cents", "99¢", "ten pennies".
@@ -627,7 +640,7 @@ impl PriceParser {
                     first,
                     currency: true,
                     multiplier: false,
-                    karat_like: false,
+                    needs_vouch: false,
                     last: c_last,
                     year_like: false,
                     factor: 1.0,
@@ -637,15 +650,19 @@ impl PriceParser {
         }
         // Multiplier: "2k", "1.5k", "2 grand", or a scale word after digits: "5 hundred".
         if let Some(next) = toks.after(last) {
-            if let Some((factor, m_last, karat_k)) = self.multiplier(toks, last, next) {
-                if karat_k {
-                    if self.karat_follows(toks, m_last) {
-                        return Err(Reject::Karat);
+            if let Some((factor, m_last, kind)) = self.multiplier(toks, last, next) {
+                match kind {
+                    MultiplierKind::Karat => {
+                        if self.karat_follows(toks, m_last) {
+                            return Err(Reject::Karat);
+                        }
+                        needs_vouch = !currency
+                            && integer
+                            && value.fract() == 0.0
+                            && KARAT_VALUES.contains(&(value as u32));
                     }
-                    karat_like = !currency
-                        && integer
-                        && value.fract() == 0.0
-                        && KARAT_VALUES.contains(&(value as u32));
+                    MultiplierKind::Letter => needs_vouch = !currency,
+                    MultiplierKind::Word => {}
                 }
                 value *= factor;
                 factor_applied = factor;
@@ -690,7 +707,7 @@ impl PriceParser {
             first,
             currency,
             multiplier,
-            karat_like,
+            needs_vouch,
             last,
             year_like,
             factor: factor_applied,
@@ -720,7 +737,7 @@ impl PriceParser {
                 first,
                 currency,
                 multiplier: true,
-                karat_like: false,
+                needs_vouch: false,
                 last: m_last,
                 year_like: false,
                 factor,
@@ -752,7 +769,7 @@ impl PriceParser {
             first,
             currency: true,
             multiplier: false,
-            karat_like: false,
+            needs_vouch: false,
             last,
             year_like: false,
             factor: 1.0,
@@ -760,14 +777,19 @@ impl PriceParser {
         })
     }
 
-    /// A multiplier phrase at `next` after a number ending with `last`: (factor, last token, is `k`).
-    fn multiplier(&self, toks: &Tokens, last: Token, next: Token) -> Option<(f64, Token, bool)> {
+    /// A multiplier phrase at `next` after a number ending with `last`: (factor, last token, kind).
+    fn multiplier(
+        &self,
+        toks: &Tokens,
+        last: Token,
+        next: Token,
+    ) -> Option<(f64, Token, MultiplierKind)> {
         if !next.roles.any(Roles::MULTIPLIER) {
             return None;
         }
         self.multipliers
             .match_at(&self.lex, toks, next, Some(last.end), |_, _, _| true)
-            .map(|(t, _, (factor, karat_k))| (factor, t, karat_k))
+            .map(|(t, _, (factor, kind))| (factor, t, kind))
     }
 
     /// A karat word after a `k`-number: `14k gold`, `18k-white`.
@@ -810,9 +832,12 @@ impl PriceParser {
         if let Some(c_last) = after.and_then(|next| self.cents_word(toks, cents_last, next)) {
             return Some((cents, c_last));
         }
-        // Bare cents: two digits ("$20 43"), or any small number after `and` ("US$3 and
-        // fourteen"), never "the 500 dollar one".
-        let two_digits = matches!(tok.kind, Kind::Num(n) if n.int_digits == 2);
+        // Bare cents: two digits ("$20 43", "a buck fifty"), or any small number after `and`
+        // ("US$3 and fourteen").
+        let two_digits = match tok.kind {
+            Kind::Num(n) => n.int_digits == 2,
+            _ => cents >= 10.0, // "a buck fifty", not "the 500 dollar one"
+        };
         (!in_range && (with_and || two_digits) && ends_clause(after)).then_some((cents, cents_last))
     }
 }

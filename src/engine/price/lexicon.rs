@@ -246,7 +246,7 @@ const CONNECTORS: &[&str] = &[
     "or",
 ];
 /// Words between a bound word and its amount: "my max *is* 500", "around *the* $700 mark".
-const COPULAS: &[&str] = &["is", "was", "be", "would", "will", "s", "the"];
+const COPULAS: &[&str] = &["is", "was", "be", "would", "will", "s", "the", "like"];
 /// Words between an amount and a budget word after it: "$500 *is my* budget".
 const POSSESSIVES: &[&str] = &["is", "as", "my", "our", "the", "your", "total"];
 /// Postfix phrases that read as addition when a word follows: "$500 plus tax".

@@ -71,7 +71,7 @@ mod tokens;
 pub use numbers::NUMBER_WORDS;
 
 use super::model::{PriceKind, PriceRange, PriceVocabulary};
-use grammar::{Cue, Found};
+use grammar::{Cue, Found, MultiplierKind};
 use lexicon::{Lexicon, PhraseSet, Roles, WordClass, WEAK_NEGATIONS};
 use std::ops::Range;
 use tokens::{next_raw, normalise_sym, number_kind, Kind, RawKind, Token, Tokens};
@@ -114,8 +114,8 @@ pub struct PriceParser {
     joiners: PhraseSet<bool>,
     currency: PhraseSet<()>,
     cents: PhraseSet<()>,
-    /// Multipliers with their factor, and whether each is `k` (which can also mean karat).
-    multipliers: PhraseSet<(f64, bool)>,
+    /// Multipliers with their factor and what else they can mean.
+    multipliers: PhraseSet<(f64, MultiplierKind)>,
     postfix: PhraseSet<PriceKind>,
 }
 
@@ -195,8 +195,15 @@ impl PriceParser {
             .iter()
             .filter(|(_, f)| f.is_finite() && **f > 0.0)
             .filter_map(|(text, f)| {
-                let karat_k = text.trim().eq_ignore_ascii_case("k");
-                lex.compile(text, true).map(|p| (p, (*f, karat_k)))
+                let word = text.trim();
+                let kind = if word.eq_ignore_ascii_case("k") {
+                    MultiplierKind::Karat
+                } else if word.chars().count() == 1 {
+                    MultiplierKind::Letter
+                } else {
+                    MultiplierKind::Word
+                };
+                lex.compile(text, true).map(|p| (p, (*f, kind)))
             })
             .collect();
         let multipliers = PhraseSet::new(&lex, multiplier_phrases);

@@ -41,6 +41,7 @@ pub const NUMBER_WORDS: &[&str] = &[
     "million",
     "billion",
     "couple",
+    "few",
 ];
 
 /// Digits before the decimal point beyond which a numeral is an identifier, not an amount.
@@ -62,8 +63,8 @@ pub(super) enum NumberWord {
     Article,
     /// "half", in "one and a half"
     Half,
-    /// "couple", in "a couple hundred": two, loosely.
-    Couple,
+    /// "couple" (2), "few" (3), in "a couple hundred", "a few grand": loosely.
+    Loose(u32),
 }
 
 impl NumberWord {
@@ -104,7 +105,8 @@ impl NumberWord {
             "billion" => return Some(NumberWord::Scale(1e9)),
             "a" | "an" => return Some(NumberWord::Article),
             "half" => return Some(NumberWord::Half),
-            "couple" => return Some(NumberWord::Couple),
+            "couple" => return Some(NumberWord::Loose(2)),
+            "few" => return Some(NumberWord::Loose(3)),
             _ => return None,
         };
         Some(match value {
@@ -246,8 +248,8 @@ pub(super) fn number_words(
                 group = 1.0;
                 true
             }
-            Some(NumberWord::Couple) if matches!(state, Last::Start | Last::Article) => {
-                group = 2.0;
+            Some(NumberWord::Loose(v)) if matches!(state, Last::Start | Last::Article) => {
+                group = f64::from(v);
                 loose = true;
                 state = Last::Unit;
                 true
