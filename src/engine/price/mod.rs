@@ -10,48 +10,57 @@
 //!
 //! # Grammar
 //! ```text
+//! price      := expression [gap expression]    two opposite bounds within 8 tokens: between
 //! expression := lead-in (range | amount postfix?)     after a bound or budget word
 //!             | range postfix?                         a marked or round range
 //!             | amount (postfix | budget-word)?        a marked amount, or a vouched bare one
-//! lead-in    := [negation filler*] [budget filler*] [bound [budget]]   (a bound or a budget)
-//! range      := amount joiner amount                   ("and" joins only after "between")
-//! amount     := [currency] number [multiplier] [currency] [cents]
+//! lead-in    := [negation filler{0,4}] [budget filler{0,5}] [bound copula{0,2} [budget]]
+//!               (holding a bound or a budget word; "is", "the", "like", ":" are copulas)
+//! range      := amount joiner amount [range-noun]     ("and" joins only after "between")
+//! amount     := [currency] number [multiplier ["and a half"]] [currency] [cents]
 //! number     := digits | number words | "a" multiplier | "a" currency-word
-//! message    := ... expression ... [connectors | other words] ... expression ...
+//! gap        := connectors (one span) | any other tokens (a second span)
 //! ```
 //!
 //! # Meaning
 //! - **Amounts** need a mark: a currency word or sign before or after, with or without a space
 //!   (`$500`, `$ 900`, `900$`, `900 $`, `USD1200`, `1200 USD`, `US$1200`, `$1200 USD`,
-//!   `500 bucks`, `a buck`, `fifteen hundred dollars`), or a multiplier (`2k`, `$1.5k`,
-//!   `two grand`, `a grand`, `one and a half grand`, `5 lakh`). Cents: `50 cents`, `99¢`,
-//!   `$20 and 43c`, `20 dollars 43 cents`, and a bare `$20 43` at the end of a clause.
+//!   `500 bucks`, `a buck`, `fifteen hundred dollars`, `hundred bucks`), or a multiplier (`2k`,
+//!   `$1.5k`, `two grand`, `a grand`, `one and a half grand`, `5 lakh`; a one-letter multiplier
+//!   other than `k` only with a currency or a bound: `$1m`). `a couple hundred`, `a few grand`
+//!   are loose: `approx`. Cents: `50 cents`, `99¢`, `ten pennies`, `$20 and 43c`,
+//!   `20 dollars 43 cents`, and bare cents at the end of a clause (`$20 43`, `a buck fifty`,
+//!   `US$3 and fourteen`).
 //!   Other currencies (`€`, `£`, `EUR`, `GBP`, `yen`, `rupees`, ...) count as marks too and
 //!   keep the amount as stated: the shop prices in US dollars and converting is not the
 //!   parser's job, while dropping the amount would lose the shopper's intent.
-//! - **Bounds** before an amount (`under`, `less than`, `max`, `sub`, `tops`; `over`, `at least`,
-//!   `from`, `upwards of`; `around`, `about`, `~`; `exactly`) or after it (`or less`, `max`,
+//! - **Bounds** before an amount (`under`, `<`, `less than`, `max`, `sub`, `tops`; `over`, `>`,
+//!   `at least`, `from`, `upwards of`; `around`, `about`, `~`; `exactly`; a bound noun may take
+//!   a copula: `my max is 500`, `around the $700 mark`) or after it (`or less`, `max`,
 //!   `tops`, `or cheaper`; `or more`, `and up`, `+`, `plus` at the end of a clause; `or so`, `ish`,
 //!   `give or take`, `range`). A bound vouches for a bare amount (`under 500`, `300 max`).
 //! - **Negations** turn the next bound around: `nothing over $600`, `no greater than 900$`,
 //!   `not above`, `never over`, `can't go over 300`, `don't want to spend more than 400` are
 //!   upper bounds; `not less than 200`, `no lower than 200` lower ones. A few filler words may
-//!   stand between (`to`, `go`, `spend`, `priced`; after a verb negation also `want`, `looking`,
-//!   `it`, ...); `no` and `not` take only the short list, so "no I want something over 500"
-//!   stays a lower bound. Approximations and ranges ignore a negation.
+//!   stand between (`to`, `go`, `spend`, `priced`, `a penny`; after any negation but `no` also
+//!   `want`, `looking`, `it`, ...), so "no I want something over 500" stays a lower bound.
+//!   Approximations and ranges ignore a negation.
 //! - **Budgets** are ceilings: `budget 1500`, `budget of $1500`, `my budget is 1500`,
-//!   `$500 budget`, `on a 300 budget`, `$400 to spend`, `want to spend 400`, `500 is my max` are
-//!   `under`; a bound after the budget word wins (`my budget is around 2k` is `approx`,
+//!   `$500 budget`, `on a 300 budget`, `$400 to spend`, `want to spend 400`, `500 is my max`,
+//!   `our budget for the ring is 4000` are `under`; a bound after the budget word wins (`my budget is around 2k` is `approx`,
 //!   `budget between 1 and 2k` is `between` 1000-2000, `spend at least 300` is `over`).
 //! - **Ranges** are `between`: `between 200 and 400`, `from 200 to 400`, `$200-$400`, `2-3k`,
 //!   `200 to 400 dollars`, `200–400`, `200~400`, `in the 200-400 range`. Two bare sides need a
 //!   lead-in, a range noun after them, or must be round and rising (`rings 200-400`: multiples
 //!   of 5, top at least 50, not years, not glued to more digits as in `555-1234`).
-//!   A multiplier on the right carries over to a smaller bare left side (`2-3k`).
+//!   A multiplier or scale word on the right carries over to a smaller bare left side (`2-3k`,
+//!   `2 to 3 thousand dollars`).
 //! - **Two-part ranges**: an upper and a lower bound near each other (`at least 200 but no more
 //!   than 500`, `over 200 and under 500`, `min 200 max 400`, `more than $200 less than $500`)
 //!   form one `between`. [`PriceMatch`] spans the whole expression when only connectors (`and`,
-//!   `but`, `,`, ...) stand between the parts, and reports the second part separately otherwise.
+//!   `but`, `,`, ...) stand between the parts, and reports the second part separately otherwise
+//!   (`over $200 in rose gold, and under $500`). Contradictory bounds (`under 200 or over 500`)
+//!   keep the first.
 //!
 //! # Not prices
 //! A bare number with no mark and no bound is never a price (`gold necklace 300`, `925`,
@@ -82,6 +91,7 @@ const SECOND_PART_WINDOW: usize = 8;
 /// A price found in a message, with the byte spans of every word that states it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PriceMatch {
+    /// What the shopper means: kind and bounds in the stated currency's units.
     pub range: PriceRange,
     /// Byte offset of the first character of the expression (negation, budget and bound words
     /// included), or of its first part when the parts are apart.
