@@ -291,6 +291,14 @@ pub(super) fn word_key(word: &[u8]) -> Option<WordKey> {
     Some(key)
 }
 
+/// The bit of `word`'s shape (length, first and last letter, case-folded) in `Lexicon::shapes`.
+#[inline]
+fn shape_bit(word: &[u8]) -> Option<usize> {
+    let (&first, &last) = (word.first()?, word.last()?);
+    (word.len() <= MAX_WORD)
+        .then(|| (word.len() * 32 + usize::from(first & 31)) * 32 + usize::from(last & 31))
+}
+
 #[inline]
 fn key_slot(key: &WordKey, mask: usize) -> usize {
     let h = (key[0] ^ key[1].rotate_left(21) ^ key[2].rotate_left(42))
@@ -308,6 +316,9 @@ pub(super) struct Lexicon {
     keys: Vec<WordKey>,
     /// Length of the longest word; longer words skip the lookup.
     max_word: usize,
+    /// One bit per (length, first letter, last letter) of a known word: most message words
+    /// fail this test and skip hashing.
+    shapes: Vec<u64>,
     /// Symbols that open phrases (`~`, `-`, `$`, `+`, `€`) with their roles.
     sym_roles: Vec<(char, Roles)>,
 }
@@ -390,11 +401,20 @@ impl Lexicon {
             table[slot] = i as u16;
             keys.push(key);
         }
+        let mut shapes = vec![0u64; (MAX_WORD + 1) * 32 * 32 / 64];
+        for w in &words {
+            if let Some(bit) = shape_bit(w.as_bytes()) {
+                if let Some(slot) = shapes.get_mut(bit / 64) {
+                    *slot |= 1 << (bit % 64);
+                }
+            }
+        }
         Lexicon {
             lexemes,
             table,
             keys,
             max_word,
+            shapes,
             sym_roles: vec![('$', Roles::CURRENCY), ('¢', Roles::CENTS)],
         }
     }
@@ -402,6 +422,14 @@ impl Lexicon {
     /// The lexicon index of a word, ASCII-case-insensitively.
     pub fn lookup(&self, word: &[u8]) -> Option<u16> {
         if word.len() > self.max_word {
+            return None;
+        }
+        let bit = shape_bit(word)?;
+        if self
+            .shapes
+            .get(bit / 64)
+            .is_none_or(|s| s & (1 << (bit % 64)) == 0)
+        {
             return None;
         }
         let key = word_key(word)?;
