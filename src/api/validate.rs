@@ -21,7 +21,11 @@ pub fn json_object(request: &ApiRequest) -> Result<Map<String, Value>, ApiError>
         }
         Body::Bytes(b) => b,
     };
-    if !request.content_type.as_deref().is_some_and(is_json_media_type) {
+    if !request
+        .content_type
+        .as_deref()
+        .is_some_and(is_json_media_type)
+    {
         return Err(ApiError::UnsupportedMediaType);
     }
     let value: Value = serde_json::from_slice(bytes)
