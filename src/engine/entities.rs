@@ -77,44 +77,12 @@ pub struct EntityExtractor {
     not_price: Option<Regex>,
     price: PriceParser,
     /// Normalised words without which no price can be stated (number words, multipliers,
-    /// currency words): a message with none of them and no digit skips the price parser.
+    /// currency words): a message with none of them, no digit and no money sign skips the
+    /// price parser.
     price_words: FxHashSet<String>,
+    /// Signs that mark money on their own (`$`, `¢`, `€`).
+    price_symbols: Vec<char>,
 }
-
-/// Number words of the price grammar; with the vocabulary's words they gate the price parser.
-const NUMBER_WORDS: &[&str] = &[
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-    "thirty",
-    "forty",
-    "fifty",
-    "sixty",
-    "seventy",
-    "eighty",
-    "ninety",
-    "hundred",
-    "thousand",
-    "million",
-];
 
 /// One entity as `explain` shows it: kind, canonical value, where and the words that named it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -174,6 +142,7 @@ impl Default for EntityExtractor {
             not_price: None,
             price: PriceParser::new(&Default::default()),
             price_words: FxHashSet::default(),
+            price_symbols: Vec::new(),
         }
     }
 }
@@ -308,16 +277,11 @@ impl EntityExtractor {
                 }),
             }
         }
-        let vocab = &spec.prices;
-        for word in NUMBER_WORDS
-            .iter()
-            .map(|w| (*w).to_string())
-            .chain(vocab.multipliers.keys().cloned())
-            .chain(vocab.currency_words.iter().cloned())
-            .chain(vocab.cents_words.iter().cloned())
-        {
+        // Words and signs without which no price can be stated: the parser's own list.
+        for word in ex.price.gate_words().collect::<Vec<_>>() {
             ex.price_words.extend(phrase_words(normaliser, &word));
         }
+        ex.price_symbols = ex.price.gate_symbols().collect();
         ex.order_patterns = compile_all("order_number", &spec.order_number_patterns, &mut errors);
         if !spec.email_pattern.is_empty() {
             ex.email = compile_all(
@@ -468,7 +432,7 @@ impl EntityExtractor {
         }
 
         let price_possible = has_digit
-            || raw.contains(['$', '¢'])
+            || raw.contains(&self.price_symbols[..])
             || (0..message.tokens.len()).any(|i| self.price_words.contains(message.word(i)));
         let price = if !price_possible {
             None
@@ -488,11 +452,14 @@ impl EntityExtractor {
             }
         };
         if let Some(price) = price {
-            found.push(Found {
-                kind: EntityKind::Price,
-                span: price.start..price.end,
-                value: 0,
-            });
+            // Both parts of "over $200 in rose gold, and under $500" are the price.
+            for span in price.spans() {
+                found.push(Found {
+                    kind: EntityKind::Price,
+                    span,
+                    value: 0,
+                });
+            }
             entities.price = Some(price.range);
         }
         found.sort_by_key(|f| (f.span.start, f.span.end));

@@ -20,8 +20,9 @@ pub enum PriceKind {
     Approx,
 }
 
-/// A price constraint in US dollars. An exact amount has `min == max`; `approx` keeps the stated
-/// amount in both bounds (the tolerance is applied when it becomes a catalog filter).
+/// A price constraint in US dollars. `exact` and `approx` keep the stated amount in both bounds
+/// (the tolerance is applied when it becomes a catalog filter); a two-part range ("at least 200
+/// but no more than 500") is `between`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PriceRange {
     pub min: Option<f64>,
@@ -30,10 +31,12 @@ pub struct PriceRange {
 }
 
 impl PriceRange {
-    /// The catalog filter in whole cents, with `approx` widened by `tolerance` (0.15 = ±15 %).
+    /// The catalog filter in whole cents. `exact` and `approx` are widened by `tolerance`
+    /// (0.15 = ±15 %): a shopper who names one price wants pieces near it, and few pieces cost
+    /// exactly that. Bounds and ranges are kept as stated.
     pub fn to_cents_filter(&self, tolerance: f64) -> (Option<i64>, Option<i64>) {
         let (min, max) = match self.kind {
-            PriceKind::Approx => (
+            PriceKind::Exact | PriceKind::Approx => (
                 self.min.map(|v| v * (1.0 - tolerance)),
                 self.max.map(|v| v * (1.0 + tolerance)),
             ),
@@ -385,70 +388,310 @@ impl Default for RolloutSpec {
 }
 
 /// Words of the price grammar, from the `[prices]` table of the entities rule file.
-/// Numbers, number words ("five hundred") and `$`/`¢` signs are built into the parser.
+/// Numbers, number words ("five hundred"), `$`/`¢` and the context words that veto a price
+/// (`size`, `order`, units, karat words) are built into the parser; see `engine::price`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PriceVocabulary {
-    /// Upper bounds: "under", "below", "less than", "no more than", "up to", "at most", "max".
+    /// Upper bounds before an amount: "under", "less than", "up to", "at most", "max", "sub".
     pub under: Vec<String>,
-    /// Lower bounds: "over", "above", "more than", "at least", "no less than", "from".
+    /// Lower bounds before an amount: "over", "more than", "greater than", "at least", "from".
     pub over: Vec<String>,
-    /// Approximations: "around", "about", "roughly", "~".
+    /// Approximations before an amount: "around", "about", "roughly", "~".
     pub approx: Vec<String>,
+    /// Words that pin an amount: "exactly", "precisely".
+    pub exact: Vec<String>,
     /// Range openers: "between".
     pub between: Vec<String>,
-    /// Range joiners: "and", "to", "-".
+    /// Range joiners: "and" (after `between` only), "to", "-", "~".
     pub range_joiners: Vec<String>,
-    /// Words that mark an amount as dollars: "dollars", "bucks", "usd", "us$".
+    /// Currency marks before or after an amount: "dollars", "bucks", "usd", "us$", "€", "eur".
+    /// Every currency counts as a price mark; the amount is kept as stated.
     pub currency_words: Vec<String>,
-    /// Words that mark cents: "cents", "c".
+    /// Words that mark cents: "cents", "c", "pennies".
     pub cents_words: Vec<String>,
     /// Suffix multipliers: "k" = 1000, "grand" = 1000.
     pub multipliers: BTreeMap<String, f64>,
+    /// Words that turn the next bound around: "nothing over $600" and "can't go over 300" are
+    /// upper bounds, "not less than 200" a lower one.
+    pub negations: Vec<String>,
+    /// Budget words: before an amount ("budget 1500", "my budget is 1500", "want to spend 400")
+    /// or after it ("$500 budget", "$400 to spend"). A budget without a bound word is a ceiling.
+    pub budget_words: Vec<String>,
+    /// Upper bounds after an amount: "or less", "max", "tops".
+    pub postfix_under: Vec<String>,
+    /// Lower bounds after an amount: "or more", "and up", "+", "plus".
+    pub postfix_over: Vec<String>,
+    /// Approximations after an amount: "or so", "ish", "give or take", "range".
+    pub postfix_approx: Vec<String>,
 }
 
 impl Default for PriceVocabulary {
+    /// The vocabulary `rules/entities.toml` ships; keep the two in step.
     fn default() -> Self {
         let words = |ws: &[&str]| ws.iter().map(|w| (*w).to_string()).collect::<Vec<_>>();
         PriceVocabulary {
             under: words(&[
                 "under",
+                "<",
+                "<=",
+                "≤",
                 "below",
+                "beneath",
                 "less than",
+                "less then",
+                "lower than",
+                "cheaper than",
+                "less expensive than",
                 "no more than",
+                "not more than",
                 "up to",
                 "at most",
+                "at the most",
                 "max",
                 "maximum",
-                "cheaper than",
+                "max of",
+                "maximum of",
+                "tops",
+                "sub",
+                "sub-",
                 "within",
             ]),
             over: words(&[
                 "over",
+                ">",
+                ">=",
+                "≥",
                 "above",
+                "beyond",
                 "more than",
+                "more then",
+                "greater than",
+                "higher than",
+                "pricier than",
+                "more expensive than",
                 "at least",
                 "no less than",
+                "not less than",
                 "from",
+                "starting at",
+                "starting from",
                 "min",
                 "minimum",
-                "starting at",
+                "min of",
+                "minimum of",
+                "upwards of",
+                "north of",
+                "in excess of",
+                "exceed",
+                "exceeding",
             ]),
             approx: words(&[
                 "around",
                 "about",
                 "roughly",
                 "approximately",
+                "approx",
                 "~",
                 "close to",
                 "near",
+                "nearly",
+                "almost",
+                "circa",
+                "something like",
+                "in the region of",
+                "ballpark",
             ]),
+            exact: words(&["exactly", "precisely"]),
             between: words(&["between"]),
-            range_joiners: words(&["and", "to", "-", "through"]),
-            currency_words: words(&["dollars", "dollar", "bucks", "buck", "usd", "us$"]),
-            cents_words: words(&["cents", "cent", "c"]),
-            multipliers: [("k".to_string(), 1000.0), ("grand".to_string(), 1000.0)]
-                .into_iter()
-                .collect(),
+            range_joiners: words(&["and", "to", "-", "~", "through", "thru"]),
+            currency_words: words(&[
+                "dollars",
+                "dollar",
+                "bucks",
+                "buck",
+                "usd",
+                "us$",
+                "us dollars",
+                "american dollars",
+                "canadian dollars",
+                "australian dollars",
+                "€",
+                "eur",
+                "euro",
+                "euros",
+                "£",
+                "gbp",
+                "pound",
+                "pounds",
+                "quid",
+                "cad",
+                "c$",
+                "ca$",
+                "aud",
+                "a$",
+                "au$",
+                "nzd",
+                "nz$",
+                "hk$",
+                "chf",
+                "cny",
+                "yuan",
+                "¥",
+                "jpy",
+                "yen",
+                "₹",
+                "inr",
+                "rs",
+                "rs.",
+                "rupee",
+                "rupees",
+                "hkd",
+                "sgd",
+                "mxn",
+                "aed",
+            ]),
+            cents_words: words(&["cents", "cent", "c", "penny", "pennies", "pence"]),
+            multipliers: [
+                ("k", 1e3),
+                ("grand", 1e3),
+                ("mil", 1e6),
+                ("m", 1e6),
+                ("bn", 1e9),
+                ("lakh", 1e5),
+                ("lakhs", 1e5),
+                ("crore", 1e7),
+                ("crores", 1e7),
+            ]
+            .into_iter()
+            .map(|(w, f)| (w.to_string(), f))
+            .collect(),
+            negations: words(&[
+                "not",
+                "no",
+                "nothing",
+                "none",
+                "never",
+                "without",
+                "cannot",
+                "can't",
+                "cant",
+                "don't",
+                "dont",
+                "won't",
+                "wont",
+                "doesn't",
+                "doesnt",
+                "didn't",
+                "didnt",
+                "shouldn't",
+                "shouldnt",
+                "wouldn't",
+                "wouldnt",
+                "isn't",
+                "isnt",
+                "mustn't",
+            ]),
+            budget_words: words(&[
+                "budget",
+                "budget cap",
+                "budget limit",
+                "spending limit",
+                "spending cap",
+                "price limit",
+                "price cap",
+                "price range",
+                "limit",
+                "spend",
+                "spending",
+                "to spend",
+                "afford",
+            ]),
+            postfix_under: words(&[
+                "or less",
+                "or under",
+                "and under",
+                "or below",
+                "and below",
+                "or lower",
+                "or cheaper",
+                "and less",
+                "max",
+                "maximum",
+                "tops",
+                "at most",
+                "at the most",
+                "at the very most",
+                "is my max",
+                "is my maximum",
+                "is my limit",
+                "is the max",
+                "is the limit",
+                "is the most",
+            ]),
+            postfix_over: words(&[
+                "or more",
+                "and up",
+                "and above",
+                "or above",
+                "and over",
+                "or over",
+                "or higher",
+                "and higher",
+                "or greater",
+                "and upwards",
+                "or upwards",
+                "upwards",
+                "and beyond",
+                "min",
+                "minimum",
+                "at least",
+                "at minimum",
+                "+",
+                "plus",
+            ]),
+            postfix_approx: words(&[
+                "or so",
+                "ish",
+                "-ish",
+                "give or take",
+                "more or less",
+                "or thereabouts",
+                "roughly",
+                "approx",
+                "approximately",
+                "range",
+                "price range",
+                "ballpark",
+                "mark",
+            ]),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_and_approx_prices_search_a_band_bounds_do_not() {
+        let range = |kind, min, max| PriceRange { min, max, kind };
+        let v = Some(500.0);
+        assert_eq!(
+            range(PriceKind::Exact, v, v).to_cents_filter(0.15),
+            (Some(42_500), Some(57_500))
+        );
+        assert_eq!(
+            range(PriceKind::Approx, v, v).to_cents_filter(0.15),
+            (Some(42_500), Some(57_500))
+        );
+        assert_eq!(
+            range(PriceKind::Under, None, v).to_cents_filter(0.15),
+            (None, Some(50_000))
+        );
+        assert_eq!(
+            range(PriceKind::Between, Some(200.0), v).to_cents_filter(0.15),
+            (Some(20_000), Some(50_000))
+        );
     }
 }

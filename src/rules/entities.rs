@@ -46,11 +46,17 @@ const PRICE_KEYS: &[&str] = &[
     "under",
     "over",
     "approx",
+    "exact",
     "between",
     "range_joiners",
     "currency_words",
     "cents_words",
     "multipliers",
+    "negations",
+    "budget_words",
+    "postfix_under",
+    "postfix_over",
+    "postfix_approx",
 ];
 const PRICE_EXAMPLE_KEYS: &[&str] = &["text", "min", "max", "kind"];
 
@@ -424,10 +430,16 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
             ("under", &mut v.under),
             ("over", &mut v.over),
             ("approx", &mut v.approx),
+            ("exact", &mut v.exact),
             ("between", &mut v.between),
             ("range_joiners", &mut v.range_joiners),
             ("currency_words", &mut v.currency_words),
             ("cents_words", &mut v.cents_words),
+            ("negations", &mut v.negations),
+            ("budget_words", &mut v.budget_words),
+            ("postfix_under", &mut v.postfix_under),
+            ("postfix_over", &mut v.postfix_over),
+            ("postfix_approx", &mut v.postfix_approx),
         ] {
             if t.get(key).is_some() {
                 *slot = r.strings(t, key).into_iter().map(At::into_inner).collect();
