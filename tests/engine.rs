@@ -435,3 +435,18 @@ fn a_short_message_of_unknown_words_is_a_product_search() {
     // Order-number prefixes are not unknown words.
     assert_eq!(intent("AUR-100123"), "order_tracking");
 }
+
+#[test]
+fn money_signs_alone_wake_the_price_parser() {
+    let price = |t: &str| engine().classify(t).entities.price.map(|p| (p.max, p.kind));
+    use aurora_concierge::engine::PriceKind;
+    assert_eq!(
+        price("earrings under £300"),
+        Some((Some(300.0), PriceKind::Under))
+    );
+    assert_eq!(
+        price("rings under €400"),
+        Some((Some(400.0), PriceKind::Under))
+    );
+    assert_eq!(price("a ring, nice. really."), None);
+}

@@ -80,8 +80,10 @@ pub struct EntityExtractor {
     /// currency words): a message with none of them, no digit and no money sign skips the
     /// price parser.
     price_words: FxHashSet<String>,
-    /// Signs that mark money on their own (`$`, `¢`, `€`).
+    /// Non-ASCII signs that mark money on their own (`¢`, `€`, `£`).
     price_symbols: Vec<char>,
+    /// ASCII signs that mark money on their own (`$`).
+    price_ascii_signs: Vec<u8>,
 }
 
 /// One entity as `explain` shows it: kind, canonical value, where and the words that named it.
@@ -143,6 +145,7 @@ impl Default for EntityExtractor {
             price: PriceParser::new(&Default::default()),
             price_words: FxHashSet::default(),
             price_symbols: Vec::new(),
+            price_ascii_signs: Vec::new(),
         }
     }
 }
@@ -281,7 +284,15 @@ impl EntityExtractor {
         for word in ex.price.gate_words().collect::<Vec<_>>() {
             ex.price_words.extend(phrase_words(normaliser, &word));
         }
-        ex.price_symbols = ex.price.gate_symbols().collect();
+        for c in ex.price.gate_symbols() {
+            let mut utf8 = [0u8; 4];
+            match c.encode_utf8(&mut utf8).as_bytes() {
+                [b] if !ex.price_ascii_signs.contains(b) => ex.price_ascii_signs.push(*b),
+                [_] => {}
+                _ if !ex.price_symbols.contains(&c) => ex.price_symbols.push(c),
+                _ => {}
+            }
+        }
         ex.order_patterns = compile_all("order_number", &spec.order_number_patterns, &mut errors);
         if !spec.email_pattern.is_empty() {
             ex.email = compile_all(
@@ -312,6 +323,16 @@ impl EntityExtractor {
         } else {
             Err(errors)
         }
+    }
+
+    /// Whether `text` has a sign that marks money on its own: a byte scan for the ASCII signs
+    /// (`$`); only text with non-ASCII characters is searched for `€`, `£` and the like.
+    fn has_money_sign(&self, text: &str) -> bool {
+        text.bytes().any(|b| self.price_ascii_signs.contains(&b))
+            || (!text.is_ascii()
+                && text
+                    .chars()
+                    .any(|c| !c.is_ascii() && self.price_symbols.contains(&c)))
     }
 
     /// The price parser built from the `[prices]` vocabulary.
@@ -432,7 +453,7 @@ impl EntityExtractor {
         }
 
         let price_possible = has_digit
-            || raw.contains(&self.price_symbols[..])
+            || self.has_money_sign(raw)
             || (0..message.tokens.len()).any(|i| self.price_words.contains(message.word(i)));
         let price = if !price_possible {
             None

@@ -283,7 +283,13 @@ impl PriceParser {
                 .iter()
                 .chain(&v.cents_words)
                 .flat_map(|w| w.chars())
-                .filter(|c| !c.is_alphanumeric() && !c.is_whitespace()),
+                // Currency signs only: the `.` of `rs.` or the `-` of a word must not wake
+                // the parser for every sentence.
+                .filter(|c| {
+                    !c.is_alphanumeric()
+                        && !c.is_whitespace()
+                        && (!c.is_ascii_punctuation() || *c == '$')
+                }),
         )
     }
 
