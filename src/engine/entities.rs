@@ -8,7 +8,6 @@
 //! prices, order numbers, emails and ring sizes from intent phrases (the "no" of "no more than
 //! $300" is not a refusal) and adds each entity kind's declared evidence to the intents.
 
-use super::hash::FxHashSet;
 use super::lexicon::{Lexicon, PhraseHit, PhraseTrie, Resolved};
 use super::model::{Entities, EntityKind, Unsupported};
 use super::normalise::{phrase_words, Normalised, Normaliser};
@@ -79,7 +78,9 @@ pub struct EntityExtractor {
     /// Normalised words without which no price can be stated (number words, multipliers,
     /// currency words): a message with none of them, no digit and no money sign skips the
     /// price parser.
-    price_words: FxHashSet<String>,
+    /// Indexed by lexicon word id: whether the word is one of them (ids are interned at compile
+    /// time, so the check is one index per already-resolved token, no string hashing).
+    price_words: Vec<bool>,
     /// Non-ASCII signs that mark money on their own (`¢`, `€`, `£`).
     price_symbols: Vec<char>,
     /// ASCII signs that mark money on their own (`$`).
@@ -143,7 +144,7 @@ impl Default for EntityExtractor {
             ring_range: (0.0, 0.0),
             not_price: None,
             price: PriceParser::new(&Default::default()),
-            price_words: FxHashSet::default(),
+            price_words: Vec::new(),
             price_symbols: Vec::new(),
             price_ascii_signs: Vec::new(),
         }
@@ -282,7 +283,13 @@ impl EntityExtractor {
         }
         // Words and signs without which no price can be stated: the parser's own list.
         for word in ex.price.gate_words().collect::<Vec<_>>() {
-            ex.price_words.extend(phrase_words(normaliser, &word));
+            for w in phrase_words(normaliser, &word) {
+                let id = lexicon.intern(&w) as usize;
+                if ex.price_words.len() <= id {
+                    ex.price_words.resize(id + 1, false);
+                }
+                ex.price_words[id] = true;
+            }
         }
         for c in ex.price.gate_symbols() {
             let mut utf8 = [0u8; 4];
@@ -454,7 +461,10 @@ impl EntityExtractor {
 
         let price_possible = has_digit
             || self.has_money_sign(raw)
-            || (0..message.tokens.len()).any(|i| self.price_words.contains(message.word(i)));
+            || resolved
+                .iter()
+                .flatten()
+                .any(|r| r.edits == 0 && self.price_words.get(r.word as usize) == Some(&true));
         let price = if !price_possible {
             None
         } else if masked.is_empty() {

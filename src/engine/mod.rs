@@ -44,8 +44,6 @@ pub struct Engine {
     intents: IntentMatcher,
     entities: EntityExtractor,
     domain: Domain,
-    /// Normalised stopwords: never counted as unrecognised words.
-    stopwords: hash::FxHashSet<String>,
 }
 
 /// Why a rule set failed to compile; the loader turns these into file positions.
@@ -111,15 +109,16 @@ impl Engine {
         let entities = EntityExtractor::compile(&spec.entities, &normaliser, &mut lexicon)
             .map_err(|e| errors.extend(e.into_iter().map(CompileError::from)))
             .ok();
+        // Stopwords are known words: they resolve, so they never count as unrecognised (and no
+        // phrase or typo correction uses them).
+        for word in &spec.language.stopwords {
+            for w in normalise::phrase_words(&normaliser, word) {
+                lexicon.intern(&w);
+            }
+        }
         match (intents, entities) {
             (Some(intents), Some(entities)) if errors.is_empty() => Ok(Engine {
                 domain: Domain::of(&entities, &spec.thresholds),
-                stopwords: spec
-                    .language
-                    .stopwords
-                    .iter()
-                    .flat_map(|w| normalise::phrase_words(&normaliser, w))
-                    .collect(),
                 rules_version: spec.rules_version.as_str().into(),
                 content_hash: spec.content_hash.clone(),
                 thresholds: spec.thresholds.clone(),
@@ -245,7 +244,8 @@ impl Engine {
     }
 
     /// The first word the rules do not know, in a message of at most
-    /// [`UNRECOGNISED_MAX_WORDS`] words: not a rule word (or a typo of one), not a stopword, not
+    /// [`UNRECOGNISED_MAX_WORDS`] words: not a rule word (or a typo of one) nor a stopword (both
+    /// resolve in the lexicon), not
     /// inside an entity or a masked span (`AUR-`, `14k gold`), letters only. A short message naming something unknown is most likely
     /// a product search ("peridot", "fish oil", "pillows").
     fn unrecognised(
@@ -264,7 +264,6 @@ impl Engine {
             let unknown = resolved.get(i).is_some_and(Option::is_none)
                 && word.len() >= 3
                 && word.chars().all(char::is_alphabetic)
-                && !self.stopwords.contains(word)
                 && !found
                     .iter()
                     .map(|f| &f.span)
@@ -475,7 +474,6 @@ impl Default for Engine {
             lexicon: Lexicon::default(),
             intents: IntentMatcher::default(),
             domain: Domain::of(&EntityExtractor::default(), &Thresholds::default()),
-            stopwords: hash::FxHashSet::default(),
             entities: EntityExtractor::default(),
         }
     }
