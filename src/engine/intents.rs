@@ -271,15 +271,8 @@ impl IntentMatcher {
         evidence: &[(EntityKind, Range<usize>)],
         hits: &mut Vec<PhraseHit>,
     ) -> IntentOutcome {
-        // Intent totals live on the stack for rule sets of up to 32 intents.
-        let mut stack_scores = [0.0f64; 32];
-        let mut heap_scores: Vec<f64>;
-        let scores: &mut [f64] = if self.intents.len() <= stack_scores.len() {
-            &mut stack_scores[..self.intents.len()]
-        } else {
-            heap_scores = vec![0.0f64; self.intents.len()];
-            &mut heap_scores
-        };
+        let mut score_totals = Totals::new(self.intents.len());
+        let scores = score_totals.as_mut_slice();
         let mut fired: Vec<usize> = Vec::new();
         let fire = |rule: usize, score: f64, scores: &mut [f64], fired: &mut Vec<usize>| {
             if fired.contains(&rule) {
@@ -318,14 +311,8 @@ impl IntentMatcher {
         }
 
         if !evidence.is_empty() && !self.evidence_rules.is_empty() {
-            let mut stack_evidence = [0.0f64; 32];
-            let mut heap_evidence: Vec<f64>;
-            let totals: &mut [f64] = if self.intents.len() <= stack_evidence.len() {
-                &mut stack_evidence[..self.intents.len()]
-            } else {
-                heap_evidence = vec![0.0f64; self.intents.len()];
-                &mut heap_evidence
-            };
+            let mut evidence_totals = Totals::new(self.intents.len());
+            let totals = evidence_totals.as_mut_slice();
             for (kind, _) in evidence {
                 for &(rule_kind, rule) in &self.evidence_rules {
                     if rule_kind == *kind && !fired.contains(&rule) {
@@ -524,6 +511,30 @@ impl IntentMatcher {
                 priority: self.intents[idx].priority,
             })
             .collect()
+    }
+}
+
+/// One number per intent, on the stack for rule sets of up to 32 intents (no allocation per
+/// message), on the heap beyond.
+enum Totals {
+    Stack([f64; 32], usize),
+    Heap(Vec<f64>),
+}
+
+impl Totals {
+    fn new(intents: usize) -> Totals {
+        if intents <= 32 {
+            Totals::Stack([0.0; 32], intents)
+        } else {
+            Totals::Heap(vec![0.0; intents])
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [f64] {
+        match self {
+            Totals::Stack(values, n) => &mut values[..*n],
+            Totals::Heap(values) => values,
+        }
     }
 }
 
