@@ -515,25 +515,31 @@ impl IntentMatcher {
 }
 
 /// One number per intent, on the stack for rule sets of up to 32 intents (no allocation per
-/// message), on the heap beyond.
-enum Totals {
-    Stack([f64; 32], usize),
-    Heap(Vec<f64>),
+/// message: an empty `Vec` allocates nothing), on the heap beyond.
+struct Totals {
+    stack: [f64; 32],
+    heap: Vec<f64>,
+    len: usize,
 }
 
 impl Totals {
     fn new(intents: usize) -> Totals {
-        if intents <= 32 {
-            Totals::Stack([0.0; 32], intents)
-        } else {
-            Totals::Heap(vec![0.0; intents])
+        Totals {
+            stack: [0.0; 32],
+            heap: if intents > 32 {
+                vec![0.0; intents]
+            } else {
+                Vec::new()
+            },
+            len: intents,
         }
     }
 
     fn as_mut_slice(&mut self) -> &mut [f64] {
-        match self {
-            Totals::Stack(values, n) => &mut values[..*n],
-            Totals::Heap(values) => values,
+        if self.len <= self.stack.len() {
+            &mut self.stack[..self.len]
+        } else {
+            &mut self.heap
         }
     }
 }
