@@ -81,12 +81,14 @@ fn every_case_directory_has_a_test() {
 
 const CASES: &[&str] = &[
     "bad_manifest",
+    "copied_intent_kept_its_id",
     "duplicate_and_reserved_ids",
     "empty_and_duplicate_phrases",
     "failing_examples",
     "invalid_regex",
     "invalid_toml",
     "misnamed_file",
+    "missing_bracket",
     "missing_required_intent",
     "percentage_out_of_range",
     "phrase_claimed_twice",
@@ -106,12 +108,14 @@ macro_rules! case {
 }
 
 case!(bad_manifest);
+case!(copied_intent_kept_its_id);
 case!(duplicate_and_reserved_ids);
 case!(empty_and_duplicate_phrases);
 case!(failing_examples);
 case!(invalid_regex);
 case!(invalid_toml);
 case!(misnamed_file);
+case!(missing_bracket);
 case!(missing_required_intent);
 case!(percentage_out_of_range);
 case!(phrase_claimed_twice);
@@ -135,4 +139,39 @@ fn all_problems_are_reported_in_one_run() {
     assert!(text.contains("unknown key `phrase`"), "{text}");
     assert!(text.contains("unknown key `min_confidense`"), "{text}");
     assert!(text.contains("`percentage` is out of range"), "{text}");
+}
+
+/// The shipped rules with one `]` removed: one error, at the line that lacks it (this gave 235
+/// "invalid TOML" errors, none on that line, and then every example failed).
+#[test]
+fn one_missing_bracket_in_the_shipped_rules_is_one_error_at_its_line() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let mut sources: Vec<SourceFile> = read_dir(&dir)
+        .into_iter()
+        .map(|(name, text)| SourceFile {
+            path: format!("rules/{name}"),
+            text,
+        })
+        .collect();
+    let entities = sources
+        .iter_mut()
+        .find(|s| s.path == "rules/entities.toml")
+        .expect("entities.toml");
+    let (line_no, line) = entities
+        .text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.starts_with("examples = [") && l.ends_with(']'))
+        .map(|(i, l)| (i + 1, l.to_string()))
+        .expect("a one-line examples array");
+    entities.text = entities.text.replacen(&line, line.trim_end_matches(']'), 1);
+    let report = rules::load_sources(sources).expect_err("broken rules");
+    assert_eq!(report.diagnostics.len(), 1, "{report}");
+    let location = report.location(&report.diagnostics[0]);
+    let want = format!("rules/entities.toml:{line_no}:{}", line.chars().count());
+    assert_eq!(location, want, "{report}");
+    assert!(
+        report.diagnostics[0].message.starts_with("missing `]`"),
+        "{report}"
+    );
 }

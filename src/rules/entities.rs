@@ -2,7 +2,6 @@
 //! number, email and ring size patterns, spans that are never prices, the price vocabulary, and
 //! entity examples.
 
-use super::intents::regex_error_summary;
 use super::reader::{At, Reader};
 use crate::engine::model::{PriceKind, PriceVocabulary, UnsupportedKind};
 use crate::engine::spec::{EntitySpec, StyleEntry, UnsupportedEntry, VocabularyEntry};
@@ -58,6 +57,8 @@ const PRICE_KEYS: &[&str] = &[
     "postfix_over",
     "postfix_approx",
 ];
+const ENTITY_PATTERN_HELP: &str =
+    "patterns use Rust `regex` syntax over the original text; use a TOML literal string ('...')";
 const PRICE_EXAMPLE_KEYS: &[&str] = &["text", "min", "max", "kind"];
 
 /// Which entity an example is about.
@@ -105,25 +106,25 @@ pub struct EntityChecks {
 fn patterns(r: &mut Reader<'_>, table: &DeTable<'_>, key: &str, context: &str) -> Vec<String> {
     let mut out = Vec::new();
     for p in r.strings(table, key) {
-        match super::intents::check_regex(p.get_ref()) {
-            Ok(_) => out.push(p.into_inner()),
-            Err(err) => r.error(
-                p.span(),
-                format!("invalid regex in {context}: {}", regex_error_summary(&err)),
-                Some("patterns use Rust `regex` syntax over the original text; use a TOML literal string ('...')".into()),
-            ),
+        if r.pattern(&p, &format!("in {context}"), ENTITY_PATTERN_HELP) {
+            out.push(p.into_inner());
         }
     }
     out
 }
 
+/// Collects a table's examples, unless the table had errors since `errors_before` (its
+/// examples would fail only because of them).
 fn examples(
     r: &mut Reader<'_>,
     table: &DeTable<'_>,
-    field: EntityField,
-    value: Option<&str>,
+    errors_before: usize,
+    (field, value): (EntityField, Option<&str>),
     out: &mut Vec<EntityExample>,
 ) {
+    if r.diagnostics.len() > errors_before {
+        return;
+    }
     for (key, positive) in [("examples", true), ("counterexamples", false)] {
         for text in r.strings(table, key) {
             out.push(EntityExample {
@@ -180,6 +181,7 @@ fn read_styles(
     };
     let categories: Vec<String> = spec.categories.iter().map(|c| c.id.clone()).collect();
     for (id, (t, _)) in r.named_tables(vocab, "styles") {
+        let before = r.diagnostics.len();
         r.known_keys(t, STYLE_KEYS, &format!("[styles.{}]", id.get_ref()));
         check_id(r, &id, "styles");
         let synonyms = synonyms(r, t, id.get_ref());
@@ -205,8 +207,8 @@ fn read_styles(
         examples(
             r,
             t,
-            EntityField::Style,
-            Some(id.get_ref()),
+            before,
+            (EntityField::Style, Some(id.get_ref())),
             &mut checks.examples,
         );
         spec.styles.push(StyleEntry {
@@ -229,6 +231,7 @@ fn read_unsupported(
         return;
     };
     for (id, (t, span)) in r.named_tables(vocab, "unsupported") {
+        let before = r.diagnostics.len();
         let context = format!("[unsupported.{}]", id.get_ref());
         r.known_keys(t, UNSUPPORTED_KEYS, &context);
         check_id(r, &id, "unsupported");
@@ -289,8 +292,8 @@ fn read_unsupported(
         examples(
             r,
             t,
-            EntityField::Unsupported,
-            Some(id.get_ref()),
+            before,
+            (EntityField::Unsupported, Some(id.get_ref())),
             &mut checks.examples,
         );
         spec.unsupported.push(UnsupportedEntry {
@@ -327,10 +330,12 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
         };
         let mut entries = Vec::new();
         for (id, (t, _)) in r.named_tables(vocab, key) {
+            let before = r.diagnostics.len();
             r.known_keys(t, VOCAB_KEYS, &format!("[{key}.{}]", id.get_ref()));
             check_id(r, &id, key);
             let synonyms = synonyms(r, t, id.get_ref());
-            examples(r, t, field, Some(id.get_ref()), &mut checks.examples);
+            let about = (field, Some(id.get_ref().as_str()));
+            examples(r, t, before, about, &mut checks.examples);
             entries.push(VocabularyEntry {
                 id: id.into_inner(),
                 synonyms,
@@ -367,6 +372,7 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
         }
     }
     if let Some((t, _)) = r.table(table, "order_number") {
+        let before = r.diagnostics.len();
         r.known_keys(t, ORDER_KEYS, "[order_number]");
         spec.order_number_prefix = r
             .string(t, "prefix")
@@ -382,25 +388,25 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
             spec.order_number_digits = *digits.get_ref() as usize;
         }
         spec.order_number_patterns = patterns(r, t, "patterns", "[order_number]");
-        examples(r, t, EntityField::OrderNumber, None, &mut checks.examples);
+        let about = (EntityField::OrderNumber, None);
+        examples(r, t, before, about, &mut checks.examples);
     }
     if let Some((t, span)) = r.table(table, "email") {
+        let before = r.diagnostics.len();
         r.known_keys(t, EMAIL_KEYS, "[email]");
         match r.string(t, "pattern") {
-            Some(p) => match super::intents::check_regex(p.get_ref()) {
-                Ok(_) => spec.email_pattern = p.into_inner(),
-                Err(err) => r.error(
-                    p.span(),
-                    format!("invalid regex in [email]: {}", regex_error_summary(&err)),
-                    None,
-                ),
-            },
+            Some(p) if r.pattern(&p, "in [email]", ENTITY_PATTERN_HELP) => {
+                spec.email_pattern = p.into_inner();
+            }
+            Some(_) => {}
             None if t.get("pattern").is_none() => r.missing(span, "pattern", "[email]", "'...'"),
             None => {}
         }
-        examples(r, t, EntityField::Email, None, &mut checks.examples);
+        let about = (EntityField::Email, None);
+        examples(r, t, before, about, &mut checks.examples);
     }
     if let Some((t, _)) = r.table(table, "ring_size") {
+        let before = r.diagnostics.len();
         r.known_keys(t, RING_KEYS, "[ring_size]");
         spec.ring_size_patterns = patterns(r, t, "patterns", "[ring_size]");
         if let Some(min) = r.number_in(t, "min", 0.0, 30.0) {
@@ -416,14 +422,21 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
             }
             spec.ring_size_max = max.into_inner();
         }
-        examples(r, t, EntityField::RingSize, None, &mut checks.examples);
+        let about = (EntityField::RingSize, None);
+        examples(r, t, before, about, &mut checks.examples);
     }
     if let Some((t, _)) = r.table(table, "not_price") {
+        let before = r.diagnostics.len();
         r.known_keys(t, NOT_PRICE_KEYS, "[not_price]");
         spec.not_price_patterns = patterns(r, t, "patterns", "[not_price]");
-        checks.not_prices = r.strings(t, "examples");
+        let texts = r.strings(t, "examples");
+        if r.diagnostics.len() == before {
+            checks.not_prices = texts;
+        }
     }
+    let mut prices_broken = 0;
     if let Some((t, _)) = r.table(table, "prices") {
+        prices_broken = r.diagnostics.len();
         r.known_keys(t, PRICE_KEYS, "[prices]");
         let v = &mut spec.prices;
         for (key, slot) in [
@@ -454,8 +467,10 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
             }
             v.multipliers = multipliers;
         }
+        prices_broken = r.diagnostics.len() - prices_broken;
     }
     for (t, span) in r.tables(table, "price_examples") {
+        let before = r.diagnostics.len();
         r.known_keys(t, PRICE_EXAMPLE_KEYS, "[[price_examples]]");
         let Some(text) = r.string(t, "text") else {
             r.missing(span, "text", "[[price_examples]]", "\"rings under $500\"");
@@ -486,12 +501,16 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
                 continue;
             }
         };
-        checks.prices.push(PriceExample {
+        let example = PriceExample {
             min: r.number(t, "min").map(At::into_inner),
             max: r.number(t, "max").map(At::into_inner),
             text,
             kind,
-        });
+        };
+        // A broken `[prices]` vocabulary would fail price examples for its own reasons.
+        if r.diagnostics.len() == before && prices_broken == 0 {
+            checks.prices.push(example);
+        }
     }
     (spec, checks)
 }

@@ -30,6 +30,8 @@ const INTENT_KEYS: &[&str] = &[
     "counterexamples",
 ];
 
+const INTENT_PATTERN_HELP: &str = "patterns use Rust `regex` syntax and see the normalised, lowercase text; use a TOML literal string ('...') to avoid escaping";
+
 /// Where an intent's examples sit in the file, to report failures at them.
 #[derive(Debug, Clone)]
 pub struct IntentSource {
@@ -37,24 +39,6 @@ pub struct IntentSource {
     pub id: String,
     pub examples: Vec<At<String>>,
     pub counterexamples: Vec<At<String>>,
-}
-
-/// Checks a regex's syntax without compiling it (compiling happens once, in the engine).
-pub fn check_regex(pattern: &str) -> Result<(), String> {
-    regex_syntax::Parser::new()
-        .parse(pattern)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
-/// Condenses the regex parser's multi-line error into its final explanation line.
-pub fn regex_error_summary(err: &impl std::fmt::Display) -> String {
-    let text = err.to_string();
-    text.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| l.trim().trim_start_matches("error: ").to_string())
-        .unwrap_or(text)
 }
 
 /// Reads the intents file into specs, reporting every problem.
@@ -99,7 +83,12 @@ pub fn read_intents(
             Some("add `[[intent]]` tables".into()),
         );
     }
+    let mut duplicates = Vec::new();
+    let mut declared_ids: Vec<String> = Vec::new();
     for (t, span) in declared {
+        // An intent with its own errors does not run its examples: their failures would only
+        // echo those errors (a misspelt `phrases` fails every example).
+        let errors_before = r.diagnostics.len();
         r.known_keys(t, INTENT_KEYS, "[[intent]]");
         let Some(id) = r.string(t, "id") else {
             if t.get("id").is_none() {
@@ -125,12 +114,15 @@ pub fn read_intents(
                 Some("use lowercase letters, digits and `_`".into()),
             );
         }
-        if ids.contains_key(&id_text) {
-            r.error(
-                id.span(),
+        if let Some(first) = ids.get(&id_text) {
+            let d = Diagnostic::new(
+                r.file,
+                Some(id.span()),
                 format!("duplicate intent id `{id_text}`"),
-                Some("each intent needs a unique id; merge the two tables".into()),
-            );
+            )
+            .note(r.file, Some(first.clone()), "first defined here");
+            duplicates.push(r.diagnostics.len());
+            r.diagnostics.push(d);
         } else {
             ids.insert(id_text.clone(), id.span());
         }
@@ -174,30 +166,36 @@ pub fn read_intents(
                     continue;
                 }
                 let normalised = words.join(" ");
-                if seen.contains_key(&normalised) {
-                    r.error(
-                        phrase.span(),
+                if let Some(first) = seen.get(&normalised) {
+                    let d = Diagnostic::new(
+                        r.file,
+                        Some(phrase.span()),
                         format!(
                             "duplicate phrase `{}` in intent `{id_text}` (same as an earlier one after normalisation: `{normalised}`)",
                             phrase.get_ref()
                         ),
-                        Some("remove one of them".into()),
-                    );
+                    )
+                    .note(r.file, Some(first.clone()), "first listed here")
+                    .help("remove one of them");
+                    r.diagnostics.push(d);
                     continue;
                 }
                 seen.insert(normalised.clone(), phrase.span());
                 let claimants = claimed.entry(normalised.clone()).or_default();
-                if let Some((other, _, _)) = claimants
+                if let Some((other, _, first)) = claimants
                     .iter()
                     .find(|(other, p, _)| *p == priority && *other != id_text)
                 {
-                    r.error(
-                        phrase.span(),
+                    let d = Diagnostic::new(
+                        r.file,
+                        Some(phrase.span()),
                         format!(
                             "phrase `{normalised}` is claimed by intents `{other}` and `{id_text}` at the same priority {priority}"
                         ),
-                        Some("remove it from one intent, or give the intents different priorities".into()),
-                    );
+                    )
+                    .note(r.file, Some(first.clone()), format!("claimed by `{other}` here"))
+                    .help("remove it from one intent, or give the intents different priorities");
+                    r.diagnostics.push(d);
                 }
                 claimants.push((id_text.clone(), priority, phrase.span()));
                 spec.phrases.push(WeightedRule {
@@ -212,16 +210,12 @@ pub fn read_intents(
             ("decisive_patterns", DECISIVE_WEIGHT),
         ] {
             for pattern in r.strings(t, key) {
-                match check_regex(pattern.get_ref()) {
-                    Ok(_) => spec.patterns.push(WeightedRule {
+                let what = format!("in `{key}` of intent `{id_text}`");
+                if r.pattern(&pattern, &what, INTENT_PATTERN_HELP) {
+                    spec.patterns.push(WeightedRule {
                         text: pattern.into_inner(),
                         weight,
-                    }),
-                    Err(err) => r.error(
-                        pattern.span(),
-                        format!("invalid regex in `{key}` of intent `{id_text}`: {}", regex_error_summary(&err)),
-                        Some("patterns use Rust `regex` syntax and see the normalised, lowercase text; use a TOML literal string ('...') to avoid escaping".into()),
-                    ),
+                    });
                 }
             }
         }
@@ -232,13 +226,50 @@ pub fn read_intents(
             .iter()
             .map(|e| e.get_ref().clone())
             .collect();
-        sources.push(IntentSource {
-            file: r.file,
-            id: id_text,
-            examples,
-            counterexamples,
-        });
-        intents.push(spec);
+        declared_ids.push(id_text.clone());
+        // A broken intent stays out of the engine the examples run on, so it neither fails its
+        // own examples nor captures the counterexamples of others.
+        if r.diagnostics.len() == errors_before {
+            sources.push(IntentSource {
+                file: r.file,
+                id: id_text,
+                examples,
+                counterexamples,
+            });
+            intents.push(spec);
+        }
+    }
+    // A copied table whose id was not changed is the usual cause of a duplicate; the required
+    // intent it was meant to become is named in its help instead of as an error of its own.
+    let missing: Vec<&str> = REQUIRED_INTENTS
+        .iter()
+        .copied()
+        .filter(|req| !declared_ids.iter().any(|id| id == req))
+        .collect();
+    for &index in &duplicates {
+        let help = match missing.as_slice() {
+            [] => "each intent needs a unique id; merge the two tables or rename one".to_string(),
+            [one] => format!("rename one of them: required intent `{one}` is not declared"),
+            many => format!(
+                "rename one of them: required intents {} are not declared",
+                many.iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        r.diagnostics[index].help = Some(help);
+    }
+    if duplicates.is_empty() {
+        for required in missing {
+            r.error(
+                0..0,
+                format!("missing required intent `{required}`"),
+                Some(format!(
+                    "add an `[[intent]]` with `id = \"{required}\"`; the Worker's replies depend on it"
+                )),
+            );
+        }
     }
     (intents, language, sources)
 }
@@ -269,18 +300,4 @@ fn read_evidence(r: &mut Reader<'_>, t: &DeTable<'_>, intent: &str) -> Vec<(Enti
         }
     }
     out
-}
-
-/// Reports required intents that are not declared.
-pub fn check_required(diagnostics: &mut Vec<Diagnostic>, file: usize, intents: &[IntentSpec]) {
-    for required in REQUIRED_INTENTS {
-        if !intents.iter().any(|i| i.id == *required) {
-            diagnostics.push(
-                Diagnostic::new(file, Some(0..0), format!("missing required intent `{required}`"))
-                    .help(format!(
-                        "add an `[[intent]]` with `id = \"{required}\"`; the Worker's replies depend on it"
-                    )),
-            );
-        }
-    }
 }

@@ -9,9 +9,11 @@ mod entities;
 mod examples;
 mod intents;
 pub mod reader;
+mod regex;
 mod settings;
+mod syntax;
 
-pub use diagnostic::{Diagnostic, Report, SourceFile};
+pub use diagnostic::{Diagnostic, Report, Severity, SourceFile};
 
 use crate::engine::hash::fnv1a64;
 use crate::engine::{CompileError, Engine, EngineSpec};
@@ -156,23 +158,18 @@ fn load(mut sources: Vec<SourceFile>, run_examples: bool) -> Result<LoadedRules,
             continue;
         }
         let (table, errors) = DeTable::parse_recoverable(&source.text);
-        for err in &errors {
-            diagnostics.push(
-                Diagnostic::new(
-                    file,
-                    err.span(),
-                    format!("invalid TOML: {}", err.message().trim()),
-                )
-                .help("fix the TOML syntax; see https://toml.io"),
-            );
-        }
-        tables.push(if errors.is_empty() {
-            Some(table.into_inner())
+        if errors.is_empty() {
+            tables.push(Some(table.into_inner()));
         } else {
-            None
-        });
+            diagnostics.push(syntax::first_syntax_error(file, &source.text, &errors));
+            tables.push(None);
+        }
     }
     let find = |name: &str| sources.iter().position(|s| file_name(&s.path) == name);
+    // With a file unread, every example would be checked against half the rules: their failures
+    // would only echo the errors above, so examples wait until every file parses.
+    let complete = !diagnostics.iter().any(|d| d.severity == Severity::Error)
+        && REQUIRED_FILES.iter().all(|f| find(f).is_some());
     for required in REQUIRED_FILES {
         if find(required).is_none() {
             // Point at the manifest if there is one, else at nothing.
@@ -197,6 +194,7 @@ fn load(mut sources: Vec<SourceFile>, run_examples: bool) -> Result<LoadedRules,
     if let Some((file, table)) = file_table("manifest.toml") {
         let mut r = Reader {
             file,
+            text: &sources[file].text,
             diagnostics: &mut diagnostics,
         };
         spec.rules_version = settings::read_manifest(&mut r, table);
@@ -205,6 +203,7 @@ fn load(mut sources: Vec<SourceFile>, run_examples: bool) -> Result<LoadedRules,
     if let Some((file, table)) = file_table("intents.toml") {
         let mut r = Reader {
             file,
+            text: &sources[file].text,
             diagnostics: &mut diagnostics,
         };
         let (intents, language, located) = intents::read_intents(&mut r, table);
@@ -216,6 +215,7 @@ fn load(mut sources: Vec<SourceFile>, run_examples: bool) -> Result<LoadedRules,
     if let Some((file, table)) = file_table("entities.toml") {
         let mut r = Reader {
             file,
+            text: &sources[file].text,
             diagnostics: &mut diagnostics,
         };
         let (entities, checks) = entities::read_entities(&mut r, table);
@@ -225,6 +225,7 @@ fn load(mut sources: Vec<SourceFile>, run_examples: bool) -> Result<LoadedRules,
     if let Some((file, table)) = file_table("thresholds.toml") {
         let mut r = Reader {
             file,
+            text: &sources[file].text,
             diagnostics: &mut diagnostics,
         };
         spec.thresholds = settings::read_thresholds(&mut r, table);
@@ -236,13 +237,10 @@ fn load(mut sources: Vec<SourceFile>, run_examples: bool) -> Result<LoadedRules,
     if let Some((file, table)) = file_table("rollout.toml") {
         let mut r = Reader {
             file,
+            text: &sources[file].text,
             diagnostics: &mut diagnostics,
         };
         spec.rollout = settings::read_rollout(&mut r, table);
-    }
-    // Only a file that parsed can be said to lack an intent.
-    if let Some((file, _)) = file_table("intents.toml") {
-        intents::check_required(&mut diagnostics, file, &spec.intents);
     }
 
     let summary = CheckSummary {
@@ -267,7 +265,7 @@ fn load(mut sources: Vec<SourceFile>, run_examples: bool) -> Result<LoadedRules,
         }
     };
     let mut summary = summary;
-    if let Some(engine) = engine.as_ref().filter(|_| run_examples) {
+    if let Some(engine) = engine.as_ref().filter(|_| run_examples && complete) {
         summary.examples = examples::run_intent_examples(engine, &intent_sources, &mut diagnostics)
             + examples::run_entity_examples(engine, &entity_checks, &mut diagnostics);
     }

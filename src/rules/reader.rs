@@ -16,6 +16,8 @@ pub type At<T> = Spanned<T>;
 /// Reads values of one file, collecting diagnostics.
 pub struct Reader<'d> {
     pub file: usize,
+    /// The file's text, to place spans inside string values (a regex's mistake).
+    pub text: &'d str,
     pub diagnostics: &'d mut Vec<Diagnostic>,
 }
 
@@ -36,6 +38,27 @@ impl Reader<'_> {
         let mut d = Diagnostic::new(self.file, Some(span), message);
         d.help = help;
         self.diagnostics.push(d);
+    }
+
+    /// Checks a regex, reporting a syntax error at its exact place in the file; `what` names
+    /// the list it is in (``in `patterns` of intent `x` ``).
+    pub fn pattern(&mut self, pattern: &At<String>, what: &str, help: &str) -> bool {
+        let Err(err) = super::regex::check(pattern.get_ref()) else {
+            return true;
+        };
+        let span = err
+            .span
+            .as_ref()
+            .and_then(|at| {
+                super::regex::file_span(self.text, &pattern.span(), pattern.get_ref(), at)
+            })
+            .unwrap_or_else(|| pattern.span());
+        self.error(
+            span,
+            format!("invalid regex {what}: {}", err.message),
+            Some(help.to_string()),
+        );
+        false
     }
 
     /// Reports every key of `table` not in `allowed`, with a "did you mean" when one is close.
