@@ -175,3 +175,13 @@ fn one_missing_bracket_in_the_shipped_rules_is_one_error_at_its_line() {
         "{report}"
     );
 }
+
+/// `concierge check --format json` gives editors and CI each diagnostic with its place, help and
+/// notes.
+#[test]
+fn diagnostics_as_json() {
+    let report =
+        rules::load_sources(case_sources("copied_intent_kept_its_id")).expect_err("broken");
+    let json = serde_json::to_string_pretty(&report.to_json()).expect("serialises");
+    insta::assert_snapshot!("diagnostics_as_json", json);
+}

@@ -1,5 +1,5 @@
-//! The `concierge` binary: subcommands, output shapes and exit codes (0 ok, 1 rule errors,
-//! 2 usage errors).
+//! The `concierge` binary: subcommands, output shapes and exit codes (the table in
+//! `src/cli/error.rs`: 0 ok, 1 rule errors, 2 usage errors, 5 rollout moved).
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::io::Write;
@@ -324,9 +324,9 @@ fn diff_lists_changed_messages_and_rollout_share() {
 }
 
 /// `scripts/deploy` relies on this: a salt change reshuffles users across the rollout boundary,
-/// which a percentage change never does, so `diff` exits 3; raising the percentage exits 0.
+/// which a percentage change never does, so `diff` exits 5; raising the percentage exits 0.
 #[test]
-fn diff_exits_3_when_a_salt_change_moves_users_but_not_for_a_percentage_change() {
+fn diff_exits_5_when_a_salt_change_moves_users_but_not_for_a_percentage_change() {
     let corpus = std::env::temp_dir().join(format!(
         "concierge-cli-{}-corpus-salt.tsv",
         std::process::id()
@@ -367,7 +367,7 @@ fn diff_exits_3_when_a_salt_change_moves_users_but_not_for_a_percentage_change()
         "enabled = true\npercentage = 50\nsalt = \"other\"\nallowed_origins = [\"http://127.0.0.1:8787\"]\n\n[features.stylist_chat]\npercentage = 10\n",
     );
     let o = run(&resalted);
-    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert_eq!(o.status.code(), Some(5), "{}", stdout(&o));
     assert!(
         stdout(&o).contains("salt or seed changed"),
         "{}",
@@ -391,4 +391,111 @@ fn domain_prints_what_the_rules_declare() {
     assert!(v["unsupported"]
         .as_array()
         .is_some_and(|u| u.iter().any(|x| x["id"] == "silver")));
+}
+
+/// `check --format json`: one JSON object on stdout, errors or not, with the same exit codes.
+#[test]
+fn check_format_json_lists_diagnostics_with_places() {
+    let dir = rules_with("json", "rollout.toml", "percentage = 101\n");
+    let o = concierge(
+        &[
+            "--rules",
+            dir.to_str().expect("utf-8"),
+            "check",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["errors"], 1);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["severity"], "error");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(1), Some(14))
+    );
+    assert!(
+        d["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("rollout.toml")),
+        "{d}"
+    );
+
+    let ok = concierge(
+        &[
+            "--rules",
+            base().to_str().expect("utf-8"),
+            "check",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(ok.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&ok.stdout).expect("JSON");
+    assert_eq!(
+        (v["ok"].as_bool(), v["rules_version"].as_str()),
+        (Some(true), Some("test-1"))
+    );
+    assert!(v["summary"]["examples"].as_u64() > Some(10), "{v}");
+}
+
+/// Changing rule files without bumping `version` went unnoticed; `version.lock` records the
+/// content hash of each version, `check` warns on a change under the same version and records a
+/// bumped one.
+#[test]
+fn check_warns_when_rules_change_without_a_new_version() {
+    let manifest = std::fs::read_to_string(base().join("manifest.toml")).expect("manifest");
+    let dir = rules_with("lock", "manifest.toml", &manifest);
+    let d = dir.to_str().expect("utf-8");
+    assert!(!dir.join("version.lock").exists());
+    let o = concierge(&["--rules", d, "check"], None);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        !dir.join("version.lock").exists(),
+        "no lock is created unasked"
+    );
+
+    let o = concierge(&["--rules", d, "check", "--record-version"], None);
+    assert_eq!(o.status.code(), Some(0));
+    let lock = std::fs::read_to_string(dir.join("version.lock")).expect("lock written");
+    assert!(lock.contains("version = \"test-1\""), "{lock}");
+
+    let intents = std::fs::read_to_string(dir.join("intents.toml")).expect("intents");
+    std::fs::write(dir.join("intents.toml"), format!("{intents}\n# edited\n")).expect("edit");
+    let o = concierge(&["--rules", d, "check"], None);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "a warning does not fail the check"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "manifest.toml:2:11: warning: the rule files changed but `version` is still `test-1`"
+        ),
+        "{err}"
+    );
+
+    let bumped = manifest.replace("test-1", "test-2");
+    std::fs::write(dir.join("manifest.toml"), bumped).expect("bump");
+    let o = concierge(&["--rules", d, "check"], None);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("version bumped: recorded rules test-2"));
+    let lock = std::fs::read_to_string(dir.join("version.lock")).expect("lock");
+    assert!(lock.contains("version = \"test-2\""), "{lock}");
+    let o = concierge(&["--rules", d, "check"], None);
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

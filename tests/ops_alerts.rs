@@ -1,7 +1,7 @@
 //! Alert rules at their edges, on fixtures, and the exit codes of `concierge alerts`.
 
+use aurora_concierge::cli::ops::{alerts_exit_code, run_alerts_to, AlertsArgs};
 use aurora_concierge::engine::model::{AlertThresholds, Thresholds};
-use aurora_concierge::ops::cli::{alerts_exit_code, run_alerts_to, AlertsArgs};
 use aurora_concierge::ops::summary::{
     GroupSummary, IntentMix, LatencyQuantiles, Summary, TrafficStats, VersionKey,
 };

@@ -1,6 +1,6 @@
 //! `concierge bucket --user ID [--feature NAME]`: the user's bucket and rollout decision.
 
-use super::{load_engine, Failure};
+use super::{load_engine, CliError};
 use clap::Args;
 use std::path::Path;
 
@@ -18,13 +18,13 @@ pub struct BucketArgs {
     pub json: bool,
 }
 
-pub fn run(dir: &Path, args: &BucketArgs) -> Result<(), Failure> {
+pub fn run(dir: &Path, args: &BucketArgs) -> Result<(), CliError> {
     let (engine, _) = load_engine(dir)?;
     let rollout = engine.rollout();
     if let Some(feature) = &args.feature {
         if !rollout.spec().features.contains_key(feature) {
             let known: Vec<&str> = rollout.spec().features.keys().map(String::as_str).collect();
-            return Err(Failure::Usage(format!(
+            return Err(CliError::Usage(format!(
                 "unknown feature `{feature}` (features: {})",
                 known.join(", ")
             )));

@@ -1,7 +1,7 @@
 //! `concierge diff OLD NEW --corpus FILE`: messages whose intent or entities change between two
 //! rule directories, and the share of sampled user ids whose rollout decision changes.
 
-use super::{load_engine, Failure};
+use super::{load_engine, CliError};
 use crate::engine::{Classification, Engine};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -128,9 +128,17 @@ pub fn rollout_shifts(old: &Engine, new: &Engine, users: u32) -> Vec<RolloutShif
         .collect()
 }
 
-pub fn run(args: &DiffArgs) -> Result<(), Failure> {
+pub fn run(args: &DiffArgs) -> Result<(), CliError> {
     let (old, _) = load_engine(&args.old)?;
     let (new, _) = load_engine(&args.new)?;
+    if old.rules_version() == new.rules_version() && old.content_hash() != new.content_hash() {
+        eprintln!(
+            "concierge: warning: both rule sets are version `{}` but their content differs ({} and {}); bump `version` in the new one",
+            new.rules_version(),
+            old.content_hash(),
+            new.content_hash()
+        );
+    }
     let corpus = read(&args.corpus)?;
     let messages = corpus_messages(&corpus);
     let mut changed = 0usize;
@@ -184,16 +192,16 @@ pub fn run(args: &DiffArgs) -> Result<(), Failure> {
         }
     }
     if unexpected > 0 {
-        return Err(Failure::RolloutMoved(format!(
+        return Err(CliError::RolloutMoved(format!(
             "the rollout boundary moved for {unexpected} sampled user decision(s) beyond the intended percentage change"
         )));
     }
     Ok(())
 }
 
-fn read(path: &Path) -> Result<String, Failure> {
+fn read(path: &Path) -> Result<String, CliError> {
     std::fs::read_to_string(path)
-        .map_err(|e| Failure::Usage(format!("cannot read corpus `{}`: {e}", path.display())))
+        .map_err(|e| CliError::Usage(format!("cannot read corpus `{}`: {e}", path.display())))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `concierge explain "message"`: every rule that fired, with spans and scores, and the verdict.
 
-use super::{load_engine, Failure};
+use super::{load_engine, CliError};
 use crate::engine::Explanation;
 use clap::Args;
 use std::fmt::Write as _;
@@ -16,12 +16,12 @@ pub struct ExplainArgs {
     pub json: bool,
 }
 
-pub fn run(dir: &Path, args: &ExplainArgs) -> Result<(), Failure> {
+pub fn run(dir: &Path, args: &ExplainArgs) -> Result<(), CliError> {
     let (engine, _) = load_engine(dir)?;
     let explanation = engine.explain(&args.message);
     if args.json {
         let json = serde_json::to_string_pretty(&explanation)
-            .map_err(|e| Failure::Usage(e.to_string()))?;
+            .map_err(|e| CliError::Usage(e.to_string()))?;
         println!("{json}");
     } else {
         print!("{}", render(&explanation));

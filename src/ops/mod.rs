@@ -2,12 +2,10 @@
 //!
 //! Everything here is pure and runs natively: the Analytics Engine SQL is built from a [`Window`],
 //! SQL API responses and dev-log lines are both turned into one [`Summary`], which alerts are
-//! evaluated on and which renders as text, JSON or Prometheus exposition. Only [`cli`] does I/O
-//! (files, stdin, the HTTPS call to the SQL API) and it is native-only.
+//! evaluated on and which renders as text, JSON or Prometheus exposition. The I/O (files, stdin,
+//! the HTTPS call to the SQL API) is the CLI's, in `cli::ops`, native-only.
 
 pub mod alerts;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod cli;
 pub mod devlog;
 pub mod prometheus;
 pub mod response;

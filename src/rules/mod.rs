@@ -8,6 +8,7 @@ pub mod diagnostic;
 mod entities;
 mod examples;
 mod intents;
+pub mod lock;
 pub mod reader;
 mod regex;
 mod settings;
@@ -53,7 +54,7 @@ pub struct LoadedRules {
 }
 
 /// Counts for `concierge check`'s one-line summary.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct CheckSummary {
     pub files: usize,
     pub intents: usize,

@@ -3,7 +3,7 @@
 //
 // Each test copies the scripts into a throwaway git repository with rules/, a deploy tag and stub
 // `concierge` and `wrangler` commands (via the CONCIERGE and WRANGLER variables), so the dry-run
-// output, the stop on `concierge diff` exit 3 and a full stubbed deploy are checked without
+// output, the stop on `concierge diff` exit 5 and a full stubbed deploy are checked without
 // Cloudflare. The last test drives the kill switch against real local KV with wrangler.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -103,13 +103,13 @@ test("deploy --dry-run checks, diffs against the deployed tag and prints the wra
   rmSync(repo.dir, { recursive: true, force: true });
 });
 
-test("deploy stops when concierge diff says the rollout boundary moved (exit 3)", () => {
+test("deploy stops when concierge diff says the rollout boundary moved (exit 5)", () => {
   const repo = fixtureRepo();
-  const r = sh(repo.dir, "scripts/deploy", ["--dry-run"], { CONCIERGE: repo.env.CONCIERGE, STUB_DIFF_EXIT: "3" });
+  const r = sh(repo.dir, "scripts/deploy", ["--dry-run"], { CONCIERGE: repo.env.CONCIERGE, STUB_DIFF_EXIT: "5" });
   assert.equal(r.code, 3, r.out);
   assert.match(r.err, /rollout boundary moved/);
   assert.doesNotMatch(r.out, /versions upload/);
-  const forced = sh(repo.dir, "scripts/deploy", ["--dry-run", "--force"], { CONCIERGE: repo.env.CONCIERGE, STUB_DIFF_EXIT: "3" });
+  const forced = sh(repo.dir, "scripts/deploy", ["--dry-run", "--force"], { CONCIERGE: repo.env.CONCIERGE, STUB_DIFF_EXIT: "5" });
   assert.equal(forced.code, 0, forced.err);
   assert.match(forced.err, /going ahead because of --force/);
   assert.match(forced.out, /versions upload/);

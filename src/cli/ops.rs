@@ -1,33 +1,22 @@
 //! `concierge metrics` and `concierge alerts` (native only): argument parsing, reading the
 //! Analytics Engine SQL API, a responses file or a dev log, and printing the result.
 //!
-//! Exit codes: `metrics` 0 ok, 1 could not get or read the data, 2 usage (bad flags, missing
-//! credentials). `alerts` adds 3 when the most severe fired alert is a warning and 4 when it is
-//! critical, so a cron job or a deploy gate can branch on it.
+//! Exit codes are the CLI's one table ([`super::error`]): `alerts` exits 3 when the most severe
+//! fired alert is a warning and 4 when it is critical, so a cron job can branch on it.
 
-use super::alerts::{evaluate, Alert, CsatInput, Severity};
-use super::response::SqlResponse;
-use super::sql::{validate_dataset, MetricsQuery, DATASET};
-use super::summary::Summary;
-use super::{devlog, prometheus, text, OpsError, Window};
+use super::error::{CliError, EXIT_CRITICAL, EXIT_FAILURE, EXIT_OK, EXIT_WARNING};
 use crate::engine::model::Thresholds;
+use crate::ops::alerts::{evaluate, Alert, CsatInput, Severity};
+use crate::ops::response::SqlResponse;
+use crate::ops::sql::{validate_dataset, MetricsQuery, DATASET};
+use crate::ops::summary::Summary;
+use crate::ops::{devlog, prometheus, text, OpsError, Window};
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// Exit code: nothing fired.
-pub const EXIT_OK: u8 = 0;
-/// Exit code: the data could not be fetched or read.
-pub const EXIT_FAILURE: u8 = 1;
-/// Exit code: bad arguments or missing credentials.
-pub const EXIT_USAGE: u8 = 2;
-/// Exit code: at least one warning, no critical alert.
-pub const EXIT_WARNING: u8 = 3;
-/// Exit code: at least one critical alert.
-pub const EXIT_CRITICAL: u8 = 4;
 
 /// Output of `metrics` and `alerts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,44 +64,6 @@ pub struct AlertsArgs {
     pub csat_json: Option<PathBuf>,
 }
 
-/// Why a command failed; [`CliError::exit_code`] maps it to the documented codes.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    #[error(transparent)]
-    Ops(#[from] OpsError),
-    #[error("cannot read `{path}`: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("`{path}` is not JSON: {source}")]
-    Json {
-        path: String,
-        source: serde_json::Error,
-    },
-    #[error("set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN to query Analytics Engine, or use --from-log / --print-sql")]
-    MissingCredentials,
-    #[error("CLOUDFLARE_ACCOUNT_ID `{0}` is not an account id (32 hex characters)")]
-    InvalidAccountId(String),
-    /// The rules directory could not be loaded.
-    #[error("cannot load the alert thresholds: {0}")]
-    Rules(String),
-    #[error("the SQL API request for `{query}` failed: {reason}")]
-    Http { query: String, reason: String },
-}
-
-impl CliError {
-    /// The process exit code for this failure.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            CliError::Ops(OpsError::InvalidDataset(_) | OpsError::InvalidCsat(_))
-            | CliError::MissingCredentials
-            | CliError::InvalidAccountId(_) => EXIT_USAGE,
-            _ => EXIT_FAILURE,
-        }
-    }
-}
-
 fn parse_window(s: &str) -> Result<Window, String> {
     s.parse().map_err(|e: OpsError| e.to_string())
 }
@@ -122,7 +73,9 @@ fn parse_window(s: &str) -> Result<Window, String> {
 pub fn load_thresholds(dir: &Path) -> Result<Thresholds, CliError> {
     match crate::rules::load_dir(dir) {
         Ok(loaded) => Ok(loaded.engine.thresholds().clone()),
-        Err(err) => Err(CliError::Rules(err.to_string())),
+        Err(err) => Err(CliError::Rules(format!(
+            "cannot load the alert thresholds: {err}"
+        ))),
     }
 }
 
@@ -345,7 +298,7 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 }
 
 fn fail(e: &CliError, err: &mut dyn Write) -> u8 {
-    let _ = writeln!(err, "error: {e}");
+    e.report(err);
     e.exit_code()
 }
 
