@@ -499,3 +499,85 @@ fn check_warns_when_rules_change_without_a_new_version() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// `diff` on a labelled corpus scores both rule sets per label and per source, lists the changed
+/// messages with their label, and prints the same as JSON or as Markdown for a pull request.
+#[test]
+fn diff_scores_a_labelled_corpus_before_and_after_as_json_and_markdown() {
+    let intents = std::fs::read_to_string(base().join("intents.toml"))
+        .expect("base intents")
+        .replace(
+            "phrases = [\"stylist\", \"talk to a human\"]",
+            "phrases = [\"stylist\", \"talk to a human\", \"hello\"]",
+        );
+    let new = rules_with("diff-scored", "intents.toml", &intents);
+    let corpus = std::env::temp_dir().join(format!(
+        "concierge-cli-{}-corpus-labelled.tsv",
+        std::process::id()
+    ));
+    std::fs::write(
+        &corpus,
+        "text\tlabel\tsource\nhello\tother\talpha:GREET\nwhere is my order\torder_tracking\tbeta\ncan I talk to a human\thuman_escalation\tbeta\n",
+    )
+    .expect("corpus");
+    let base = base();
+    let run = |format: &str| {
+        let o = concierge(
+            &[
+                "diff",
+                base.to_str().expect("utf-8"),
+                new.to_str().expect("utf-8"),
+                "--corpus",
+                corpus.to_str().expect("utf-8"),
+                "--users",
+                "10",
+                "--format",
+                format,
+            ],
+            None,
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        stdout(&o)
+    };
+    let v: serde_json::Value = serde_json::from_str(&run("json")).expect("JSON");
+    assert_eq!(v["messages"], 3);
+    assert_eq!(v["changed"][0]["text"], "hello");
+    assert_eq!(v["changed"][0]["label"], "other");
+    assert_eq!(v["changed"][0]["new"]["intent"], "stylist_escalation");
+    let acc = &v["accuracy"];
+    assert_eq!(acc["labelled"], 3);
+    assert_eq!(acc["old"]["overall"]["labels"]["other"]["recall"], 1.0);
+    assert_eq!(acc["new"]["overall"]["labels"]["other"]["recall"], 0.0);
+    // `stylist_escalation` answers count as the corpus label `human_escalation`.
+    assert_eq!(
+        acc["new"]["overall"]["labels"]["human_escalation"]["precision"],
+        0.5
+    );
+    assert_eq!(acc["old"]["per_source"]["alpha"]["accuracy"], 1.0);
+    assert_eq!(acc["new"]["per_source"]["alpha"]["accuracy"], 0.0);
+    assert_eq!(acc["new"]["per_source"]["beta"]["accuracy"], 1.0);
+
+    let md = run("markdown");
+    assert!(md.starts_with("### Rules `test-1` → `test-1`\n"), "{md}");
+    assert!(
+        md.contains("| `other` | 1 | 1.0000 → 0.0000 (-1.0000) | 1.0000 → 0.0000 (-1.0000) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `alpha` | 1 | 1.0000 → 0.0000 (-1.0000) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| hello | `other` | `unknown` 0.00 | `stylist_escalation` "),
+        "{md}"
+    );
+
+    let text = run("text");
+    assert!(text.contains("  source alpha"), "{text}");
+    assert!(text.contains("macro-F1 1.0000 → "), "{text}");
+}

@@ -8,6 +8,7 @@ mod diff;
 pub mod error;
 mod explain;
 pub mod ops;
+mod score;
 
 pub use error::CliError;
 
