@@ -8,6 +8,7 @@ mod diff;
 pub mod error;
 mod explain;
 pub mod ops;
+mod schema;
 mod score;
 
 pub use error::CliError;
@@ -49,6 +50,8 @@ pub enum Command {
     Domain,
     /// Show what changes between two rule directories on a corpus and on rollout.
     Diff(diff::DiffArgs),
+    /// Print (or --write) the JSON Schema of each rule file, for editors.
+    Schema(schema::SchemaArgs),
     /// Latency, errors, intent mix and unmatched/escalation rates from Analytics Engine or a dev log.
     Metrics(ops::MetricsArgs),
     /// Evaluate the alert rules: exit 0 none, 3 warning, 4 critical (1 no data, 2 usage).
@@ -64,6 +67,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bucket(args) => bucket::run(&cli.rules, args),
         Command::Domain => domain(&cli.rules),
         Command::Diff(args) => diff::run(args),
+        Command::Schema(args) => schema::run(args),
         Command::Metrics(args) => return ExitCode::from(ops::run_metrics(args)),
         Command::Alerts(args) => return ExitCode::from(ops::run_alerts(args, &cli.rules)),
     };

@@ -8,7 +8,7 @@ use crate::engine::spec::{EntitySpec, StyleEntry, UnsupportedEntry, VocabularyEn
 use std::collections::BTreeMap;
 use toml::de::DeTable;
 
-const TOP_KEYS: &[&str] = &[
+pub(crate) const TOP_KEYS: &[&str] = &[
     "categories",
     "styles",
     "metals",
@@ -21,9 +21,9 @@ const TOP_KEYS: &[&str] = &[
     "prices",
     "price_examples",
 ];
-const VOCAB_KEYS: &[&str] = &["synonyms", "examples", "counterexamples"];
-const STYLE_KEYS: &[&str] = &["synonyms", "implies", "examples", "counterexamples"];
-const UNSUPPORTED_KEYS: &[&str] = &[
+pub(crate) const VOCAB_KEYS: &[&str] = &["synonyms", "examples", "counterexamples"];
+pub(crate) const STYLE_KEYS: &[&str] = &["synonyms", "implies", "examples", "counterexamples"];
+pub(crate) const UNSUPPORTED_KEYS: &[&str] = &[
     "kind",
     "synonyms",
     "instead",
@@ -31,17 +31,17 @@ const UNSUPPORTED_KEYS: &[&str] = &[
     "examples",
     "counterexamples",
 ];
-const ORDER_KEYS: &[&str] = &[
+pub(crate) const ORDER_KEYS: &[&str] = &[
     "prefix",
     "digits",
     "patterns",
     "examples",
     "counterexamples",
 ];
-const EMAIL_KEYS: &[&str] = &["pattern", "examples", "counterexamples"];
-const RING_KEYS: &[&str] = &["patterns", "min", "max", "examples", "counterexamples"];
-const NOT_PRICE_KEYS: &[&str] = &["patterns", "examples"];
-const PRICE_KEYS: &[&str] = &[
+pub(crate) const EMAIL_KEYS: &[&str] = &["pattern", "examples", "counterexamples"];
+pub(crate) const RING_KEYS: &[&str] = &["patterns", "min", "max", "examples", "counterexamples"];
+pub(crate) const NOT_PRICE_KEYS: &[&str] = &["patterns", "examples"];
+pub(crate) const PRICE_KEYS: &[&str] = &[
     "under",
     "over",
     "approx",
@@ -59,7 +59,7 @@ const PRICE_KEYS: &[&str] = &[
 ];
 const ENTITY_PATTERN_HELP: &str =
     "patterns use Rust `regex` syntax over the original text; use a TOML literal string ('...')";
-const PRICE_EXAMPLE_KEYS: &[&str] = &["text", "min", "max", "kind"];
+pub(crate) const PRICE_EXAMPLE_KEYS: &[&str] = &["text", "min", "max", "kind"];
 
 /// Which entity an example is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,9 +11,9 @@ use crate::engine::spec::{
 use std::collections::HashMap;
 use toml::de::DeTable;
 
-const TOP_KEYS: &[&str] = &["language", "intent"];
-const LANGUAGE_KEYS: &[&str] = &["aliases", "never_correct", "stopwords"];
-const INTENT_KEYS: &[&str] = &[
+pub(crate) const TOP_KEYS: &[&str] = &["language", "intent"];
+pub(crate) const LANGUAGE_KEYS: &[&str] = &["aliases", "never_correct", "stopwords"];
+pub(crate) const INTENT_KEYS: &[&str] = &[
     "id",
     "description",
     "priority",

@@ -8,6 +8,8 @@ pub mod diagnostic;
 mod entities;
 mod examples;
 mod intents;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) mod keys;
 pub mod lock;
 pub mod reader;
 mod regex;

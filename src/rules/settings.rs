@@ -6,8 +6,8 @@ use super::SCHEMA_VERSION;
 use crate::engine::model::{AlertLevels, FeatureRollout, RolloutSpec, Thresholds};
 use toml::de::DeTable;
 
-const MANIFEST_KEYS: &[&str] = &["version", "schema", "description"];
-const THRESHOLD_KEYS: &[&str] = &[
+pub(crate) const MANIFEST_KEYS: &[&str] = &["version", "schema", "description"];
+pub(crate) const THRESHOLD_KEYS: &[&str] = &[
     "min_confidence",
     "price_tolerance",
     "unmatched_turns_before_stylist",
@@ -20,7 +20,7 @@ const THRESHOLD_KEYS: &[&str] = &[
     "rate_limits",
     "returns",
 ];
-const ALERT_KEYS: &[&str] = &[
+pub(crate) const ALERT_KEYS: &[&str] = &[
     "latency_p95_ms",
     "error_rate",
     "unmatched_rate",
@@ -28,20 +28,20 @@ const ALERT_KEYS: &[&str] = &[
     "csat_average",
     "min_requests",
 ];
-const LEVEL_KEYS: &[&str] = &["warn", "critical"];
-const RATE_KEYS: &[&str] = &[
+pub(crate) const LEVEL_KEYS: &[&str] = &["warn", "critical"];
+pub(crate) const RATE_KEYS: &[&str] = &[
     "messages_per_minute",
     "creates_per_minute",
     "lookups_per_minute",
 ];
-const RETURN_KEYS: &[&str] = &[
+pub(crate) const RETURN_KEYS: &[&str] = &[
     "return_window_days",
     "resize_window_days",
     "resizable_categories",
     "ring_size_min",
     "ring_size_max",
 ];
-const ROLLOUT_KEYS: &[&str] = &[
+pub(crate) const ROLLOUT_KEYS: &[&str] = &[
     "enabled",
     "percentage",
     "salt",
@@ -51,7 +51,7 @@ const ROLLOUT_KEYS: &[&str] = &[
     "allowed_origins",
     "features",
 ];
-const FEATURE_KEYS: &[&str] = &["enabled", "percentage", "allowlist", "denylist"];
+pub(crate) const FEATURE_KEYS: &[&str] = &["enabled", "percentage", "allowlist", "denylist"];
 
 /// Reads the manifest; returns the rules version.
 pub fn read_manifest(r: &mut Reader<'_>, table: &DeTable<'_>) -> String {
