@@ -232,3 +232,17 @@ test("kill-switch sets and clears the key in real local KV", { timeout: 120_000 
   assert.doesNotMatch(get().out, /^on$/m);
   rmSync(dir, { recursive: true, force: true });
 });
+
+test("--help prints the script's header comment and nothing else", () => {
+  for (const name of ["deploy", "rollback", "kill-switch"]) {
+    const path = join(ROOT, "scripts", name);
+    const lines = readFileSync(path, "utf8").split("\n");
+    const end = lines.findIndex((l, i) => i > 0 && !l.startsWith("#"));
+    const header = lines.slice(1, end).map((l) => l.replace(/^# ?/, ""));
+    const r = sh(ROOT, path, ["--help"]);
+    assert.equal(r.code, 0, `${name} --help: ${r.err}`);
+    assert.deepEqual(r.out.trimEnd().split("\n"), header, name);
+    assert.doesNotMatch(r.out, /set -euo|usage\(\)|\bsay\b/, `${name} --help shows code`);
+    assert.equal(sh(ROOT, path, ["--no-such-flag"]).code, 2, `${name}: a usage error exits 2`);
+  }
+});
