@@ -128,6 +128,21 @@ struct RangeCtx {
     blocked: bool,
 }
 
+/// Whether an amount stands alone or is one side of a range: in a range, `and` joins the sides
+/// and never starts a cents tail ("between 200 and 300" is not $200.300).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Alone,
+    OfRange,
+}
+
+/// Where an amount opened: its first token, and whether that was a currency prefix (`$`).
+#[derive(Debug, Clone, Copy)]
+struct Opening {
+    first: Token,
+    currency: bool,
+}
+
 fn single(kind: PriceKind, value: f64) -> PriceRange {
     match kind {
         PriceKind::Under => PriceRange {
@@ -183,7 +198,7 @@ impl PriceParser {
         if !first.roles.any(Roles::NUMBER | Roles::CURRENCY) {
             return None;
         }
-        let left = self.amount(toks, first, false).ok()??;
+        let left = self.amount(toks, first, Side::Alone).ok()??;
         let ctx = RangeCtx {
             after_between: false,
             vouched: false,
@@ -331,7 +346,8 @@ impl PriceParser {
         blocked: bool,
     ) -> Result<Option<Found>, NotAPrice> {
         let between = lead.cue == Some(Cue::Between);
-        let left = match self.amount(toks, lead.next, between) {
+        let side = if between { Side::OfRange } else { Side::Alone };
+        let left = match self.amount(toks, lead.next, side) {
             Ok(Some(left)) => left,
             Ok(None) => return Ok(None),
             Err(Reject::Karat) => return Err(NotAPrice),
@@ -399,7 +415,7 @@ impl PriceParser {
                     ctx.after_between || !is_and
                 })?;
         let right_first = toks.after(joiner_last)?;
-        let right = match self.amount(toks, right_first, true) {
+        let right = match self.amount(toks, right_first, Side::OfRange) {
             Ok(Some(right)) => right,
             Ok(None) => return None,
             Err(Reject::Karat) => return Some(Err(NotAPrice)),
@@ -583,13 +599,8 @@ impl PriceParser {
     }
 
     /// An amount opening with `first`: `[currency] number [multiplier] [currency] [cents]`.
-    /// `in_range`: the amount is a side of a range, so `and` never starts a cents tail.
-    fn amount(
-        &self,
-        toks: &Tokens,
-        first: Token,
-        in_range: bool,
-    ) -> Result<Option<Amount>, Reject> {
+    /// `side`: whether the amount is one side of a range.
+    fn amount(&self, toks: &Tokens, first: Token, side: Side) -> Result<Option<Amount>, Reject> {
         let mut currency = false;
         let mut loose = false;
         let mut tok = first;
@@ -611,7 +622,9 @@ impl PriceParser {
             }
             Kind::Word(Some(_)) => {
                 if self.lex.number_word(tok) == Some(NumberWord::Article) {
-                    if let Some(found) = self.article_amount(toks, first, tok, currency, in_range) {
+                    if let Some(found) =
+                        self.article_amount(toks, Opening { first, currency }, tok, side)
+                    {
                         return Ok(Some(found));
                     }
                 }
@@ -696,7 +709,7 @@ impl PriceParser {
         }
         // Cents after dollars: "$20 and 43c", "20 dollars 43 cents", "$20 43".
         if currency && !multiplier && value.fract() == 0.0 {
-            if let Some((cents, c_last)) = self.cents_tail(toks, last, in_range) {
+            if let Some((cents, c_last)) = self.cents_tail(toks, last, side) {
                 value = (value * 100.0 + cents) / 100.0;
                 last = c_last;
             }
@@ -719,11 +732,11 @@ impl PriceParser {
     fn article_amount(
         &self,
         toks: &Tokens,
-        first: Token,
+        opening: Opening,
         article: Token,
-        currency: bool,
-        in_range: bool,
+        side: Side,
     ) -> Option<Amount> {
+        let Opening { first, currency } = opening;
         let next = toks.after(article)?;
         if let Some((factor, mut m_last, _)) = self.multiplier(toks, article, next) {
             // "a grand and a half".
@@ -760,7 +773,7 @@ impl PriceParser {
         {
             return None;
         }
-        let (value, last) = match self.cents_tail(toks, c_last, in_range) {
+        let (value, last) = match self.cents_tail(toks, c_last, side) {
             Some((cents, t)) => (1.0 + cents / 100.0, t),
             None => (1.0, c_last),
         };
@@ -821,7 +834,7 @@ impl PriceParser {
 
     /// `[and] NN cents`, `[and] fifty cents` after a dollar amount ending with `last`; or, at the
     /// end of a clause and outside a range, bare cents ("$20 43", "twenty dollars and 43").
-    fn cents_tail(&self, toks: &Tokens, last: Token, in_range: bool) -> Option<(f64, Token)> {
+    fn cents_tail(&self, toks: &Tokens, last: Token, side: Side) -> Option<(f64, Token)> {
         let mut tok = toks.after(last)?;
         let with_and = self.lex.is(Some(tok), WordClass::AND);
         if with_and {
@@ -838,7 +851,8 @@ impl PriceParser {
             Kind::Num(n) => n.int_digits == 2,
             _ => cents >= 10.0, // "a buck fifty", not "the 500 dollar one"
         };
-        (!in_range && (with_and || two_digits) && ends_clause(after)).then_some((cents, cents_last))
+        (side == Side::Alone && (with_and || two_digits) && ends_clause(after))
+            .then_some((cents, cents_last))
     }
 }
 

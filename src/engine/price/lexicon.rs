@@ -1,7 +1,7 @@
 //! The parser's words: the vocabulary's phrases and the built-in context words, interned once
 //! into a lexicon with an open-addressing table, so a message word costs one hash probe.
 
-use super::numbers::{NumberWord, NUMBER_WORDS};
+use super::numbers::{all_number_words, NumberWord};
 use super::tokens::{normalise_sym, raw_tokens, Kind, RawKind, Token, Tokens};
 
 /// Longest word the lexicon can hold; longer words never match.
@@ -336,11 +336,11 @@ impl Lexicon {
             .chain(CONNECTORS)
             .chain(POSSESSIVES)
             .chain(COPULAS)
-            .chain(NUMBER_WORDS)
-            .chain(&["a", "an", "and", "half"])
-            .copied();
+            .chain(&["and"])
+            .copied()
+            .chain(all_number_words());
         let mut words: Vec<String> = Vec::new();
-        for text in phrases.chain(builtin) {
+        for text in phrases.chain(builtin.map(|w| -> &'a str { w })) {
             for (kind, start, end) in raw_tokens(text) {
                 if kind == RawKind::Word {
                     if let Some(w) = text.get(start..end) {

@@ -77,7 +77,7 @@ mod lexicon;
 mod numbers;
 mod tokens;
 
-pub use numbers::NUMBER_WORDS;
+pub use numbers::gate_number_words;
 
 use super::model::{PriceKind, PriceRange, PriceVocabulary};
 use grammar::{Cue, Found, MultiplierKind};
@@ -264,9 +264,8 @@ impl PriceParser {
     /// The entity extractor may skip the parser on messages with none of them.
     pub fn gate_words(&self) -> impl Iterator<Item = String> + '_ {
         let v = &self.vocabulary;
-        NUMBER_WORDS
-            .iter()
-            .map(|w| (*w).to_string())
+        gate_number_words()
+            .map(str::to_string)
             .chain(v.multipliers.keys().cloned())
             .chain(v.currency_words.iter().cloned())
             .chain(v.cents_words.iter().cloned())

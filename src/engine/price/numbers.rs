@@ -4,45 +4,62 @@
 use super::lexicon::{Lexicon, WordClass};
 use super::tokens::{Kind, Token, Tokens};
 
-/// Every number word the grammar reads on its own: units, teens, tens, scales, and `half`/`a`
-/// for "one and a half", "a hundred". A message with none of these, no digit, no currency word
-/// or sign and no multiplier cannot state a price, so the entity extractor may skip the parser.
-pub const NUMBER_WORDS: &[&str] = &[
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-    "thirty",
-    "forty",
-    "fifty",
-    "sixty",
-    "seventy",
-    "eighty",
-    "ninety",
-    "hundred",
-    "thousand",
-    "million",
-    "billion",
-    "couple",
-    "few",
+/// Every number word and what it is in the number grammar: the one list of them. `a`/`an` and
+/// `half` only count next to another number word ("a hundred", "one and a half").
+const WORDS: &[(&str, NumberWord)] = &[
+    ("zero", NumberWord::Unit(0)),
+    ("one", NumberWord::Unit(1)),
+    ("two", NumberWord::Unit(2)),
+    ("three", NumberWord::Unit(3)),
+    ("four", NumberWord::Unit(4)),
+    ("five", NumberWord::Unit(5)),
+    ("six", NumberWord::Unit(6)),
+    ("seven", NumberWord::Unit(7)),
+    ("eight", NumberWord::Unit(8)),
+    ("nine", NumberWord::Unit(9)),
+    ("ten", NumberWord::Teen(10)),
+    ("eleven", NumberWord::Teen(11)),
+    ("twelve", NumberWord::Teen(12)),
+    ("thirteen", NumberWord::Teen(13)),
+    ("fourteen", NumberWord::Teen(14)),
+    ("fifteen", NumberWord::Teen(15)),
+    ("sixteen", NumberWord::Teen(16)),
+    ("seventeen", NumberWord::Teen(17)),
+    ("eighteen", NumberWord::Teen(18)),
+    ("nineteen", NumberWord::Teen(19)),
+    ("twenty", NumberWord::Tens(20)),
+    ("thirty", NumberWord::Tens(30)),
+    ("forty", NumberWord::Tens(40)),
+    ("fifty", NumberWord::Tens(50)),
+    ("sixty", NumberWord::Tens(60)),
+    ("seventy", NumberWord::Tens(70)),
+    ("eighty", NumberWord::Tens(80)),
+    ("ninety", NumberWord::Tens(90)),
+    ("hundred", NumberWord::Hundred),
+    ("thousand", NumberWord::Scale(1e3)),
+    ("million", NumberWord::Scale(1e6)),
+    ("billion", NumberWord::Scale(1e9)),
+    ("couple", NumberWord::Loose(2)),
+    ("few", NumberWord::Loose(3)),
+    ("a", NumberWord::Article),
+    ("an", NumberWord::Article),
+    ("half", NumberWord::Half),
 ];
+
+/// Every number word (for the lexicon).
+pub(super) fn all_number_words() -> impl Iterator<Item = &'static str> {
+    WORDS.iter().map(|(w, _)| *w)
+}
+
+/// The number words that state a number on their own: units, teens, tens, scales, `couple`,
+/// `few`. A message with none of these, no digit, no currency word or sign and no multiplier
+/// cannot state a price, so the entity extractor may skip the parser.
+pub fn gate_number_words() -> impl Iterator<Item = &'static str> {
+    WORDS
+        .iter()
+        .filter(|(_, w)| !matches!(w, NumberWord::Article | NumberWord::Half))
+        .map(|(w, _)| *w)
+}
 
 /// Digits before the decimal point beyond which a numeral is an identifier, not an amount.
 pub(super) const MAX_INT_DIGITS: u32 = 15;
@@ -70,50 +87,10 @@ pub(super) enum NumberWord {
 impl NumberWord {
     /// The number-grammar meaning of a lowercase word.
     pub fn of(word: &str) -> Option<NumberWord> {
-        let value = match word {
-            "zero" => 0,
-            "one" => 1,
-            "two" => 2,
-            "three" => 3,
-            "four" => 4,
-            "five" => 5,
-            "six" => 6,
-            "seven" => 7,
-            "eight" => 8,
-            "nine" => 9,
-            "ten" => 10,
-            "eleven" => 11,
-            "twelve" => 12,
-            "thirteen" => 13,
-            "fourteen" => 14,
-            "fifteen" => 15,
-            "sixteen" => 16,
-            "seventeen" => 17,
-            "eighteen" => 18,
-            "nineteen" => 19,
-            "twenty" => 20,
-            "thirty" => 30,
-            "forty" => 40,
-            "fifty" => 50,
-            "sixty" => 60,
-            "seventy" => 70,
-            "eighty" => 80,
-            "ninety" => 90,
-            "hundred" => return Some(NumberWord::Hundred),
-            "thousand" => return Some(NumberWord::Scale(1e3)),
-            "million" => return Some(NumberWord::Scale(1e6)),
-            "billion" => return Some(NumberWord::Scale(1e9)),
-            "a" | "an" => return Some(NumberWord::Article),
-            "half" => return Some(NumberWord::Half),
-            "couple" => return Some(NumberWord::Loose(2)),
-            "few" => return Some(NumberWord::Loose(3)),
-            _ => return None,
-        };
-        Some(match value {
-            0..=9 => NumberWord::Unit(value),
-            10..=19 => NumberWord::Teen(value),
-            _ => NumberWord::Tens(value),
-        })
+        WORDS
+            .iter()
+            .find(|(w, _)| *w == word)
+            .map(|(_, meaning)| *meaning)
     }
 }
 
@@ -433,9 +410,16 @@ mod tests {
     }
 
     #[test]
-    fn every_gate_number_word_is_a_number_word() {
-        for w in NUMBER_WORDS {
-            assert!(NumberWord::of(w).is_some(), "{w}");
+    fn number_words_are_listed_once_and_gate_words_exclude_article_and_half() {
+        let mut seen = std::collections::HashSet::new();
+        for w in all_number_words() {
+            assert!(seen.insert(w), "{w} listed twice");
         }
+        assert_eq!(NumberWord::of("fifteen"), Some(NumberWord::Teen(15)));
+        assert_eq!(NumberWord::of("an"), Some(NumberWord::Article));
+        assert_eq!(NumberWord::of("dozen"), None);
+        let gate: Vec<&str> = gate_number_words().collect();
+        assert_eq!(gate.len(), 34);
+        assert!(!gate.contains(&"a") && !gate.contains(&"half") && gate.contains(&"few"));
     }
 }
