@@ -6,7 +6,7 @@
 //! price parser alone on one message per shape.
 
 use aurora_concierge::embedded;
-use aurora_concierge::engine::price::PriceParser;
+use aurora_concierge::engine::PriceParser;
 use aurora_concierge::engine::PriceVocabulary;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 

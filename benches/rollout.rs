@@ -3,8 +3,8 @@
 //! `cargo bench --bench rollout -- --warm-up-time 1 --measurement-time 3`
 //! Goals: `rollout/decide` well under 100 ns; `price_extract/*` well under 1 µs per message.
 
-use aurora_concierge::engine::price::PriceParser;
-use aurora_concierge::engine::rollout::{bucket_of, Rollout};
+use aurora_concierge::engine::PriceParser;
+use aurora_concierge::engine::{bucket_of, Rollout};
 use aurora_concierge::engine::{FeatureRollout, PriceVocabulary, RolloutSpec};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 

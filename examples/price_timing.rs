@@ -1,5 +1,5 @@
 //! Ad-hoc timing of `PriceParser::extract`: `cargo run --profile bench --example price_timing [TEXT...]`.
-use aurora_concierge::engine::price::PriceParser;
+use aurora_concierge::engine::PriceParser;
 use aurora_concierge::engine::PriceVocabulary;
 use std::hint::black_box;
 use std::time::Instant;

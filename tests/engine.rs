@@ -199,7 +199,7 @@ fn prices_in_words_reach_the_price_parser() {
     ] {
         assert!(engine().classify(text).entities.price.is_some(), "{text}");
     }
-    let direct = aurora_concierge::engine::price::PriceParser::new(&Default::default());
+    let direct = aurora_concierge::engine::PriceParser::new(&Default::default());
     for text in [
         "necklaces under 200 dollars",
         "hoops between $200 and $400",

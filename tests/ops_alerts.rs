@@ -1,11 +1,11 @@
 //! Alert rules at their edges, on fixtures, and the exit codes of `concierge alerts`.
 
 use aurora_concierge::cli::ops::{alerts_exit_code, run_alerts_to, AlertsArgs};
-use aurora_concierge::engine::model::{AlertThresholds, Thresholds};
-use aurora_concierge::ops::summary::{
+use aurora_concierge::engine::{AlertThresholds, Thresholds};
+use aurora_concierge::ops::{evaluate, Alert, AlertRule, CsatInput, Severity};
+use aurora_concierge::ops::{
     GroupSummary, IntentMix, LatencyQuantiles, Summary, TrafficStats, VersionKey,
 };
-use aurora_concierge::ops::{evaluate, Alert, AlertRule, CsatInput, Severity};
 use clap::Parser;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -3,7 +3,7 @@
 
 use aurora_concierge::metrics::DataPoint;
 use aurora_concierge::ops::read_data_points;
-use aurora_concierge::ops::summary::Summary;
+use aurora_concierge::ops::Summary;
 use std::io::BufReader;
 
 fn read(name: &str) -> aurora_concierge::ops::DevLog {

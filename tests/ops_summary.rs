@@ -1,7 +1,7 @@
 //! Reading SQL API answers (fixtures in the documented `FORMAT JSON` shape) into a summary.
 
 use aurora_concierge::cli::ops::{run_metrics_to, MetricsArgs};
-use aurora_concierge::ops::summary::Summary;
+use aurora_concierge::ops::Summary;
 use aurora_concierge::ops::{MetricsQuery, SqlResponse};
 use clap::Parser;
 use serde_json::Value;

@@ -1,8 +1,8 @@
 //! Data-driven price expression tests: every `[[case]]` and `[[negative]]` in
 //! `tests/data/prices.toml`, plus property tests over arbitrary text.
 
-use aurora_concierge::engine::price::{PriceMatch, PriceParser};
 use aurora_concierge::engine::{PriceKind, PriceVocabulary};
+use aurora_concierge::engine::{PriceMatch, PriceParser};
 use proptest::prelude::*;
 use serde::Deserialize;
 

@@ -1,7 +1,7 @@
 //! Rollout: golden bucket vectors shared with the widget, and the decision order.
 
-use aurora_concierge::engine::murmur3::murmur3_32;
-use aurora_concierge::engine::rollout::{bucket_of, Rollout, BUCKETS};
+use aurora_concierge::engine::murmur3_32;
+use aurora_concierge::engine::{bucket_of, Rollout, BUCKETS};
 use aurora_concierge::engine::{FeatureRollout, RolloutReason, RolloutSpec};
 use serde::Deserialize;
 

@@ -342,11 +342,6 @@ impl EntityExtractor {
                     .any(|c| !c.is_ascii() && self.price_symbols.contains(&c)))
     }
 
-    /// The price parser built from the `[prices]` vocabulary.
-    pub fn price_parser(&self) -> &PriceParser {
-        &self.price
-    }
-
     /// Canonical category ids, in declaration order.
     pub fn categories(&self) -> &[String] {
         &self.categories

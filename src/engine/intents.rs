@@ -233,16 +233,6 @@ impl IntentMatcher {
         self.rules.len() - 1
     }
 
-    /// Number of intents.
-    pub fn len(&self) -> usize {
-        self.intents.len()
-    }
-
-    /// Whether there are no intents.
-    pub fn is_empty(&self) -> bool {
-        self.intents.is_empty()
-    }
-
     /// The id of intent `idx`.
     pub fn intent_id(&self, idx: usize) -> &str {
         self.intents.get(idx).map_or("", |i| i.id.as_str())

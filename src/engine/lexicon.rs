@@ -83,14 +83,8 @@ impl Lexicon {
         self.words.get(id as usize).map_or("", String::as_str)
     }
 
-    /// Resolves every token of a message: exact match first, then typo correction.
-    pub fn resolve(&self, message: &Normalised) -> Vec<Option<Resolved>> {
-        (0..message.tokens.len())
-            .map(|i| self.resolve_word(message.word(i)))
-            .collect()
-    }
-
-    /// Like [`Lexicon::resolve`], but fills `out` (cleared first) to reuse its allocation.
+    /// Resolves every token of a message (exact match first, then typo correction) into `out`
+    /// (cleared first), reusing its allocation.
     pub fn resolve_into(&self, message: &Normalised, out: &mut Vec<Option<Resolved>>) {
         out.clear();
         out.extend((0..message.tokens.len()).map(|i| self.resolve_word(message.word(i))));
@@ -401,7 +395,9 @@ mod tests {
         let where_order = add("where is my order", &mut lex);
         let msg = norm.normalise("Where's my order? not my orderly life");
         let mut hits = Vec::new();
-        trie.find_all(&lex.resolve(&msg), &mut hits);
+        let mut resolved = Vec::new();
+        lex.resolve_into(&msg, &mut resolved);
+        trie.find_all(&resolved, &mut hits);
         let found: Vec<(u32, Range<usize>)> =
             hits.into_iter().map(|h| (h.phrase, h.tokens)).collect();
         assert_eq!(found, vec![(where_order, 0..4), (order, 2..4)]);

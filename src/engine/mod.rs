@@ -7,23 +7,25 @@
 //! (each run becomes a `{price}`-style placeholder) → score intents, adding each entity kind's
 //! declared evidence → decide. `explain` reports every step.
 
-pub mod domain;
-pub mod entities;
-pub mod hash;
-pub mod intents;
-pub mod lexicon;
-pub mod model;
-pub mod murmur3;
-pub mod normalise;
-pub mod price;
-pub mod rollout;
-pub mod spec;
+pub(crate) mod domain;
+pub(crate) mod entities;
+pub(crate) mod hash;
+pub(crate) mod intents;
+pub(crate) mod lexicon;
+pub(crate) mod model;
+pub(crate) mod murmur3;
+pub(crate) mod normalise;
+pub(crate) mod price;
+pub(crate) mod rollout;
+pub(crate) mod spec;
 
 pub use domain::Domain;
 pub use entities::{EntityCompileError, EntityMention, EntitySpans};
 pub use intents::{IntentCompileError, IntentScore, RuleHit, RuleKind};
 pub use model::*;
-pub use rollout::Rollout;
+pub use murmur3::murmur3_32;
+pub use price::{PriceMatch, PriceParser};
+pub use rollout::{bucket_of, Rollout, BUCKETS};
 pub use spec::EngineSpec;
 
 use entities::EntityExtractor;

@@ -5,20 +5,20 @@
 //! evaluated on and which renders as text, JSON or Prometheus exposition. The I/O (files, stdin,
 //! the HTTPS call to the SQL API) is the CLI's, in `cli::ops`, native-only.
 
-pub mod alerts;
-pub mod devlog;
-pub mod prometheus;
-pub mod response;
-pub mod sql;
-pub mod summary;
-pub mod text;
-pub mod window;
+pub(crate) mod alerts;
+pub(crate) mod devlog;
+pub(crate) mod prometheus;
+pub(crate) mod response;
+pub(crate) mod sql;
+pub(crate) mod summary;
+pub(crate) mod text;
+pub(crate) mod window;
 
 pub use alerts::{evaluate, Alert, AlertRule, CsatInput, Severity};
 pub use devlog::{read_data_points, DevLog};
 pub use response::SqlResponse;
 pub use sql::{MetricsQuery, DATASET};
-pub use summary::Summary;
+pub use summary::{GroupSummary, IntentMix, LatencyQuantiles, Summary, TrafficStats, VersionKey};
 pub use window::Window;
 
 /// Why an ops command could not produce a summary.

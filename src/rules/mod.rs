@@ -4,19 +4,22 @@
 //! `path:line:col` and a help line), turned into a plain [`EngineSpec`], compiled, and finally
 //! every example and counterexample in the files is run against the compiled engine.
 
-pub mod diagnostic;
+pub(crate) mod diagnostic;
 mod entities;
 mod examples;
 mod intents;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) mod keys;
-pub mod lock;
-pub mod reader;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) mod lock;
+mod reader;
 mod regex;
 mod settings;
 mod syntax;
 
-pub use diagnostic::{Diagnostic, Report, Severity, SourceFile};
+pub use diagnostic::{
+    Diagnostic, JsonDiagnostic, JsonNote, Location, Note, Report, Severity, SourceFile,
+};
 
 use crate::engine::hash::fnv1a64;
 use crate::engine::{CompileError, Engine, EngineSpec};

@@ -254,11 +254,6 @@ impl PriceParser {
         }
     }
 
-    /// The vocabulary this parser was compiled from.
-    pub fn vocabulary(&self) -> &PriceVocabulary {
-        &self.vocabulary
-    }
-
     /// Words without which (and without a digit or one of [`Self::gate_symbols`]) a message
     /// cannot state a price: number words, multipliers, currency and cents words, lowercase.
     /// The entity extractor may skip the parser on messages with none of them.
