@@ -141,18 +141,54 @@ fn all_problems_are_reported_in_one_run() {
     assert!(text.contains("`percentage` is out of range"), "{text}");
 }
 
-/// The shipped rules with one `]` removed: one error, at the line that lacks it (this gave 235
-/// "invalid TOML" errors, none on that line, and then every example failed).
-#[test]
-fn one_missing_bracket_in_the_shipped_rules_is_one_error_at_its_line() {
+/// The shipped rules as `read_dir` gives them, named `rules/<file>`.
+fn shipped_rules() -> Vec<SourceFile> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
-    let mut sources: Vec<SourceFile> = read_dir(&dir)
+    read_dir(&dir)
         .into_iter()
         .map(|(name, text)| SourceFile {
             path: format!("rules/{name}"),
             text,
         })
-        .collect();
+        .collect()
+}
+
+/// The shipped rules with `phrases` of `order_tracking` misspelt: one error. Its own examples
+/// failed after it, and leaving the intent out instead made other intents' counterexamples fail.
+#[test]
+fn a_misspelt_key_in_the_shipped_rules_is_one_error_without_example_failures() {
+    let mut sources = shipped_rules();
+    let intents = sources
+        .iter_mut()
+        .find(|s| s.path == "rules/intents.toml")
+        .expect("intents.toml");
+    let at = intents
+        .text
+        .find("id = \"order_tracking\"")
+        .expect("order_tracking");
+    let key = at
+        + intents.text[at..]
+            .find("\nphrases = ")
+            .expect("its phrases")
+        + 1;
+    intents
+        .text
+        .replace_range(key..key + "phrases".len(), "phrase");
+    let report = rules::load_sources(sources).expect_err("broken rules");
+    assert_eq!(report.diagnostics.len(), 1, "{report}");
+    assert!(
+        report.diagnostics[0]
+            .message
+            .starts_with("unknown key `phrase`"),
+        "{report}"
+    );
+}
+
+/// The shipped rules with one `]` removed: one error, at the line that lacks it (this gave 235
+/// "invalid TOML" errors, none on that line, and then every example failed).
+#[test]
+fn one_missing_bracket_in_the_shipped_rules_is_one_error_at_its_line() {
+    let mut sources = shipped_rules();
     let entities = sources
         .iter_mut()
         .find(|s| s.path == "rules/entities.toml")

@@ -113,18 +113,13 @@ fn patterns(r: &mut Reader<'_>, table: &DeTable<'_>, key: &str, context: &str) -
     out
 }
 
-/// Collects a table's examples, unless the table had errors since `errors_before` (its
-/// examples would fail only because of them).
+/// Collects a table's examples and counterexamples about `field` (and `value`, if any).
 fn examples(
     r: &mut Reader<'_>,
     table: &DeTable<'_>,
-    errors_before: usize,
     (field, value): (EntityField, Option<&str>),
     out: &mut Vec<EntityExample>,
 ) {
-    if r.diagnostics.len() > errors_before {
-        return;
-    }
     for (key, positive) in [("examples", true), ("counterexamples", false)] {
         for text in r.strings(table, key) {
             out.push(EntityExample {
@@ -181,7 +176,6 @@ fn read_styles(
     };
     let categories: Vec<String> = spec.categories.iter().map(|c| c.id.clone()).collect();
     for (id, (t, _)) in r.named_tables(vocab, "styles") {
-        let before = r.diagnostics.len();
         r.known_keys(t, STYLE_KEYS, &format!("[styles.{}]", id.get_ref()));
         check_id(r, &id, "styles");
         let synonyms = synonyms(r, t, id.get_ref());
@@ -207,7 +201,6 @@ fn read_styles(
         examples(
             r,
             t,
-            before,
             (EntityField::Style, Some(id.get_ref())),
             &mut checks.examples,
         );
@@ -231,7 +224,6 @@ fn read_unsupported(
         return;
     };
     for (id, (t, span)) in r.named_tables(vocab, "unsupported") {
-        let before = r.diagnostics.len();
         let context = format!("[unsupported.{}]", id.get_ref());
         r.known_keys(t, UNSUPPORTED_KEYS, &context);
         check_id(r, &id, "unsupported");
@@ -292,7 +284,6 @@ fn read_unsupported(
         examples(
             r,
             t,
-            before,
             (EntityField::Unsupported, Some(id.get_ref())),
             &mut checks.examples,
         );
@@ -330,12 +321,11 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
         };
         let mut entries = Vec::new();
         for (id, (t, _)) in r.named_tables(vocab, key) {
-            let before = r.diagnostics.len();
             r.known_keys(t, VOCAB_KEYS, &format!("[{key}.{}]", id.get_ref()));
             check_id(r, &id, key);
             let synonyms = synonyms(r, t, id.get_ref());
             let about = (field, Some(id.get_ref().as_str()));
-            examples(r, t, before, about, &mut checks.examples);
+            examples(r, t, about, &mut checks.examples);
             entries.push(VocabularyEntry {
                 id: id.into_inner(),
                 synonyms,
@@ -372,7 +362,6 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
         }
     }
     if let Some((t, _)) = r.table(table, "order_number") {
-        let before = r.diagnostics.len();
         r.known_keys(t, ORDER_KEYS, "[order_number]");
         spec.order_number_prefix = r
             .string(t, "prefix")
@@ -389,10 +378,9 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
         }
         spec.order_number_patterns = patterns(r, t, "patterns", "[order_number]");
         let about = (EntityField::OrderNumber, None);
-        examples(r, t, before, about, &mut checks.examples);
+        examples(r, t, about, &mut checks.examples);
     }
     if let Some((t, span)) = r.table(table, "email") {
-        let before = r.diagnostics.len();
         r.known_keys(t, EMAIL_KEYS, "[email]");
         match r.string(t, "pattern") {
             Some(p) if r.pattern(&p, "in [email]", ENTITY_PATTERN_HELP) => {
@@ -403,10 +391,9 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
             None => {}
         }
         let about = (EntityField::Email, None);
-        examples(r, t, before, about, &mut checks.examples);
+        examples(r, t, about, &mut checks.examples);
     }
     if let Some((t, _)) = r.table(table, "ring_size") {
-        let before = r.diagnostics.len();
         r.known_keys(t, RING_KEYS, "[ring_size]");
         spec.ring_size_patterns = patterns(r, t, "patterns", "[ring_size]");
         if let Some(min) = r.number_in(t, "min", 0.0, 30.0) {
@@ -423,20 +410,14 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
             spec.ring_size_max = max.into_inner();
         }
         let about = (EntityField::RingSize, None);
-        examples(r, t, before, about, &mut checks.examples);
+        examples(r, t, about, &mut checks.examples);
     }
     if let Some((t, _)) = r.table(table, "not_price") {
-        let before = r.diagnostics.len();
         r.known_keys(t, NOT_PRICE_KEYS, "[not_price]");
         spec.not_price_patterns = patterns(r, t, "patterns", "[not_price]");
-        let texts = r.strings(t, "examples");
-        if r.diagnostics.len() == before {
-            checks.not_prices = texts;
-        }
+        checks.not_prices = r.strings(t, "examples");
     }
-    let mut prices_broken = 0;
     if let Some((t, _)) = r.table(table, "prices") {
-        prices_broken = r.diagnostics.len();
         r.known_keys(t, PRICE_KEYS, "[prices]");
         let v = &mut spec.prices;
         for (key, slot) in [
@@ -467,10 +448,8 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
             }
             v.multipliers = multipliers;
         }
-        prices_broken = r.diagnostics.len() - prices_broken;
     }
     for (t, span) in r.tables(table, "price_examples") {
-        let before = r.diagnostics.len();
         r.known_keys(t, PRICE_EXAMPLE_KEYS, "[[price_examples]]");
         let Some(text) = r.string(t, "text") else {
             r.missing(span, "text", "[[price_examples]]", "\"rings under $500\"");
@@ -501,16 +480,12 @@ pub fn read_entities(r: &mut Reader<'_>, table: &DeTable<'_>) -> (EntitySpec, En
                 continue;
             }
         };
-        let example = PriceExample {
+        checks.prices.push(PriceExample {
             min: r.number(t, "min").map(At::into_inner),
             max: r.number(t, "max").map(At::into_inner),
             text,
             kind,
-        };
-        // A broken `[prices]` vocabulary would fail price examples for its own reasons.
-        if r.diagnostics.len() == before && prices_broken == 0 {
-            checks.prices.push(example);
-        }
+        });
     }
     (spec, checks)
 }

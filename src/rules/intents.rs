@@ -84,11 +84,7 @@ pub fn read_intents(
         );
     }
     let mut duplicates = Vec::new();
-    let mut declared_ids: Vec<String> = Vec::new();
     for (t, span) in declared {
-        // An intent with its own errors does not run its examples: their failures would only
-        // echo those errors (a misspelt `phrases` fails every example).
-        let errors_before = r.diagnostics.len();
         r.known_keys(t, INTENT_KEYS, "[[intent]]");
         let Some(id) = r.string(t, "id") else {
             if t.get("id").is_none() {
@@ -226,25 +222,20 @@ pub fn read_intents(
             .iter()
             .map(|e| e.get_ref().clone())
             .collect();
-        declared_ids.push(id_text.clone());
-        // A broken intent stays out of the engine the examples run on, so it neither fails its
-        // own examples nor captures the counterexamples of others.
-        if r.diagnostics.len() == errors_before {
-            sources.push(IntentSource {
-                file: r.file,
-                id: id_text,
-                examples,
-                counterexamples,
-            });
-            intents.push(spec);
-        }
+        sources.push(IntentSource {
+            file: r.file,
+            id: id_text,
+            examples,
+            counterexamples,
+        });
+        intents.push(spec);
     }
     // A copied table whose id was not changed is the usual cause of a duplicate; the required
     // intent it was meant to become is named in its help instead of as an error of its own.
     let missing: Vec<&str> = REQUIRED_INTENTS
         .iter()
         .copied()
-        .filter(|req| !declared_ids.iter().any(|id| id == req))
+        .filter(|req| !intents.iter().any(|i: &IntentSpec| i.id == *req))
         .collect();
     for &index in &duplicates {
         let help = match missing.as_slice() {

@@ -172,10 +172,6 @@ fn load(mut sources: Vec<SourceFile>, run_examples: bool) -> Result<LoadedRules,
         }
     }
     let find = |name: &str| sources.iter().position(|s| file_name(&s.path) == name);
-    // With a file unread, every example would be checked against half the rules: their failures
-    // would only echo the errors above, so examples wait until every file parses.
-    let complete = !diagnostics.iter().any(|d| d.severity == Severity::Error)
-        && REQUIRED_FILES.iter().all(|f| find(f).is_some());
     for required in REQUIRED_FILES {
         if find(required).is_none() {
             // Point at the manifest if there is one, else at nothing.
@@ -271,7 +267,12 @@ fn load(mut sources: Vec<SourceFile>, run_examples: bool) -> Result<LoadedRules,
         }
     };
     let mut summary = summary;
-    if let Some(engine) = engine.as_ref().filter(|_| run_examples && complete) {
+    // Examples check behaviour, and with any rule error their failures would mostly echo it: a
+    // file that does not parse leaves half the rules out, an intent with a misspelt `phrases`
+    // fails its own examples, and leaving it out instead lets another intent take its messages.
+    // So examples run once the rules are well-formed.
+    let well_formed = !diagnostics.iter().any(|d| d.severity == Severity::Error);
+    if let Some(engine) = engine.as_ref().filter(|_| run_examples && well_formed) {
         summary.examples = examples::run_intent_examples(engine, &intent_sources, &mut diagnostics)
             + examples::run_entity_examples(engine, &entity_checks, &mut diagnostics);
     }
