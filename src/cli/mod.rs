@@ -24,7 +24,9 @@ use std::process::ExitCode;
 #[command(
     name = "concierge",
     version,
-    about = "Aurora Concierge rules: check, classify, explain, rollout"
+    about = "Aurora Concierge rules and operations: check, classify, explain, diff, rollout, metrics",
+    after_help = "Exit codes (every command): 0 ok, 1 rule errors or failing examples (metrics/alerts: no data), \
+                  2 usage, 3 alerts warning, 4 alerts critical, 5 diff: the rollout boundary moved"
 )]
 pub struct Cli {
     /// Rules directory.
@@ -48,7 +50,7 @@ pub enum Command {
     /// Print the shop's domain as the rules declare it (categories, metals, styles, what is not
     /// sold, order-number format, ring sizes) as JSON; `scripts/gen-seed` reads it.
     Domain,
-    /// Show what changes between two rule directories on a corpus and on rollout.
+    /// Show what a rules change does: changed answers and per-label accuracy on a corpus, rollout.
     Diff(diff::DiffArgs),
     /// Print (or --write) the JSON Schema of each rule file, for editors.
     Schema(schema::SchemaArgs),
