@@ -48,6 +48,10 @@ pub enum Command {
     Metrics(crate::ops::cli::MetricsArgs),
     /// Evaluate the alert rules: exit 0 none, 3 warning, 4 critical (1 no data, 2 usage).
     Alerts(crate::ops::cli::AlertsArgs),
+    /// The gated canary: print its phases, or judge the new Worker version against the old one
+    /// (exit 0 promote, 5 wait, 4 roll back)
+    #[command(subcommand)]
+    Canary(crate::ops::cli::CanaryCommand),
 }
 
 /// Exit code for rule errors.
@@ -81,6 +85,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Metrics(args) => return ExitCode::from(crate::ops::cli::run_metrics(args)),
         Command::Alerts(args) => {
             return ExitCode::from(crate::ops::cli::run_alerts(args, &cli.rules))
+        }
+        Command::Canary(command) => {
+            return ExitCode::from(crate::ops::cli::run_canary(command, &cli.rules))
         }
     };
     match result {

@@ -355,3 +355,133 @@ fn write_or_fail(out: &mut dyn Write, text: &str) -> u8 {
         Err(_) => EXIT_FAILURE,
     }
 }
+
+/// Exit code of `canary gate`: not enough traffic on the new version yet, check again later.
+pub const EXIT_WAIT: u8 = 5;
+
+/// `concierge canary`: the gated canary walk of `[canary]` in `thresholds.toml`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum CanaryCommand {
+    /// Print the phases and gates (`--format json` for scripts/canary)
+    Plan {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Summary)]
+        format: OutputFormat,
+    },
+    /// Judge the new Worker version against the old one: exit 0 promote, 5 wait (not enough
+    /// traffic yet), 4 roll back (a gate failed), 1 no data, 2 usage
+    Gate(CanaryGateArgs),
+}
+
+/// Flags of `concierge canary gate`.
+#[derive(Debug, Clone, Args)]
+pub struct CanaryGateArgs {
+    /// The Worker version being rolled out
+    #[arg(long = "new", value_name = "VERSION_ID")]
+    pub new_version: String,
+    /// The Worker version it replaces
+    #[arg(long = "old", value_name = "VERSION_ID")]
+    pub old_version: String,
+    /// The phase (by name) whose `min_requests` applies; without it one request is enough
+    #[arg(long)]
+    pub phase: Option<String>,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+
+/// Runs `concierge canary ...`; returns the exit code.
+pub fn run_canary(command: &CanaryCommand, rules_dir: &Path) -> u8 {
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    run_canary_to(
+        command,
+        rules_dir,
+        &mut std::io::stdin().lock(),
+        &mut out,
+        &mut err,
+    )
+}
+
+/// [`run_canary`] over explicit streams (for tests).
+pub fn run_canary_to(
+    command: &CanaryCommand,
+    rules_dir: &Path,
+    stdin: &mut dyn Read,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let thresholds = match load_thresholds(rules_dir) {
+        Ok(t) => t,
+        Err(e) => return fail(&e, err),
+    };
+    let plan = &thresholds.canary;
+    match command {
+        CanaryCommand::Plan { format } => {
+            let text = match format {
+                OutputFormat::Json => json(plan),
+                _ => {
+                    let mut text = String::from("phase      traffic  soak    min requests\n");
+                    for p in &plan.phases {
+                        text.push_str(&format!(
+                            "{:<10} {:>6} %  {:>3} min  {:>12}\n",
+                            p.name, p.percentage, p.soak_minutes, p.min_requests
+                        ));
+                    }
+                    let g = &plan.gates;
+                    text.push_str(&format!(
+                        "gates: 5xx < {:.1} % and ≤ old + {:.1} pts; p95 < {:.0} ms and ≤ {:.2}× old; \
+                         unmatched ≤ old + {:.1} pts; escalation ≤ old + {:.1} pts (with ≥ {} messages each)\n",
+                        g.max_error_rate * 100.0,
+                        g.max_error_rate_increase * 100.0,
+                        g.max_latency_p95_ms,
+                        g.max_latency_p95_ratio,
+                        g.max_unmatched_rate_increase * 100.0,
+                        g.max_escalation_rate_increase * 100.0,
+                        g.min_messages
+                    ));
+                    text
+                }
+            };
+            write_or_fail(out, &text)
+        }
+        CanaryCommand::Gate(args) => {
+            let phase = match &args.phase {
+                None => None,
+                Some(name) => match plan.phases.iter().find(|p| &p.name == name) {
+                    Some(p) => Some(p),
+                    None => {
+                        let names: Vec<&str> =
+                            plan.phases.iter().map(|p| p.name.as_str()).collect();
+                        let _ = writeln!(
+                            err,
+                            "error: no canary phase `{name}` in the rules (phases: {})",
+                            names.join(", ")
+                        );
+                        return EXIT_USAGE;
+                    }
+                },
+            };
+            let summary = match summarize(&args.metrics, stdin) {
+                Ok(s) => s,
+                Err(e) => return fail(&e, err),
+            };
+            let verdict = super::canary::judge(
+                &summary,
+                &args.new_version,
+                &args.old_version,
+                phase,
+                &plan.gates,
+            );
+            let text = match args.metrics.format {
+                OutputFormat::Json => json(&verdict),
+                _ => super::canary::render(&verdict),
+            };
+            match write_or_fail(out, &text) {
+                EXIT_OK => match verdict.decision {
+                    super::canary::Decision::Promote => EXIT_OK,
+                    super::canary::Decision::Wait => EXIT_WAIT,
+                    super::canary::Decision::RollBack => EXIT_CRITICAL,
+                },
+                failed => failed,
+            }
+        }
+    }
+}

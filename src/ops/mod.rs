@@ -6,6 +6,7 @@
 //! (files, stdin, the HTTPS call to the SQL API) and it is native-only.
 
 pub mod alerts;
+pub mod canary;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod devlog;

@@ -55,7 +55,9 @@ if [ "$1" = check ]; then exit "\${STUB_CHECK_EXIT:-0}"; fi
 echo "wrangler $*" >> "${log}"
 case "$1 $2" in
   "deployments status") echo '{"id":"d1","versions":[{"version_id":"${OLD_VERSION}","percentage":100}]}' ;;
-  "versions upload") echo "Uploaded aurora-concierge (1.2 sec)"; echo "Worker Version ID: ${NEW_VERSION}" ;;
+  "versions upload")
+    echo "Uploaded aurora-concierge (1.2 sec)"
+    [ -z "\$WRANGLER_OUTPUT_FILE_PATH" ] || echo '{"type":"version-upload","version":1,"version_id":"${NEW_VERSION}"}' >> "\$WRANGLER_OUTPUT_FILE_PATH" ;;
 esac
 `);
   chmodSync(join(dir, "stub/concierge"), 0o755);
@@ -125,7 +127,7 @@ test("deploy stops on failing checks, a failing diff and bad arguments", () => {
   const diff = sh(repo.dir, "scripts/deploy", ["--dry-run"], { CONCIERGE: repo.env.CONCIERGE, STUB_DIFF_EXIT: "1" });
   assert.equal(diff.code, 1);
   assert.match(diff.err, /concierge diff failed \(exit 1\)/);
-  for (const bad of ["0", "101", "ten", "12.5"]) {
+  for (const bad of ["-1", "101", "ten", "12.5"]) {
     const r = sh(repo.dir, "scripts/deploy", ["--dry-run", "--percentage", bad], repo.env);
     assert.equal(r.code, 2, `--percentage ${bad}`);
   }
