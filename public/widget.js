@@ -269,6 +269,8 @@ legend{padding:0;margin-bottom:6px}
     async start() {
       this.api = (this.getAttribute('api') || SCRIPT_ORIGIN).replace(/\/+$/, '');
       this.userId = this.getAttribute('user-id') || shopperId();
+      // Before the first call: every request carries it as the version key (see request()).
+      this.sessionId = sessionId();
       const flags = await this.request('GET', `/v1/flags?user_id=${encodeURIComponent(this.userId)}`);
       if (!flags.ok || !flags.data || flags.data.enabled !== true) {
         this.setAttribute('state', 'off');
@@ -276,7 +278,6 @@ legend{padding:0;margin-bottom:6px}
         return;
       }
       this.domain = flags.data.domain || {};
-      this.sessionId = sessionId();
       const saved = loadConversation(this.sessionId);
       this.context = saved.context || null;
       this.filters = saved.filters || null;
@@ -294,6 +295,9 @@ legend{padding:0;margin-bottom:6px}
       const headers = { Accept: 'application/json' };
       if (body) headers['Content-Type'] = 'application/json';
       if (key) headers['Idempotency-Key'] = key;
+      // Version affinity: during a gradual deployment Cloudflare routes every request with the
+      // same key to the same Worker version, so one conversation never switches rule sets.
+      if (this.sessionId) headers['Cloudflare-Workers-Version-Key'] = this.sessionId;
       try {
         const res = await fetch(this.api + path, {
           method, headers, body: body ? JSON.stringify(body) : undefined,

@@ -4,7 +4,9 @@
 use super::http::ApiResponse;
 
 /// Headers a widget may send.
-pub const ALLOWED_HEADERS: &str = "content-type, idempotency-key, authorization";
+/// `cloudflare-workers-version-key` is the widget's version affinity during gradual deployments.
+pub const ALLOWED_HEADERS: &str =
+    "content-type, idempotency-key, authorization, cloudflare-workers-version-key";
 
 /// The origin to echo in `Access-Control-Allow-Origin`, if `origin` is allowed.
 pub fn allowed_origin<'a>(
