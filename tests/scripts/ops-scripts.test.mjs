@@ -173,6 +173,24 @@ test("a stubbed real deploy reads the version ids, splits traffic and tags the c
   rmSync(repo.dir, { recursive: true, force: true });
 });
 
+test("deploy --env staging targets the staging Worker and keeps its own deploy tags", () => {
+  const repo = fixtureRepo();
+  const r = sh(repo.dir, "scripts/deploy", ["--yes", "--env", "staging", "--percentage", "0", "--record", "rec.txt"], repo.env);
+  assert.equal(r.code, 0, r.err + r.out);
+  const calls = repo.calls();
+  assert.match(calls, /^wrangler deployments status --json --env staging$/m);
+  assert.match(calls, /^wrangler versions upload --tag \S+ --message .* --env staging$/m);
+  assert.match(calls, new RegExp(`^wrangler versions deploy ${NEW_VERSION}@0% ${OLD_VERSION}@100% --message .* --yes --env staging$`, "m"));
+  const staging = git(repo.dir, "tag", "--list", "deployed-staging/*").split("\n").filter(Boolean);
+  assert.equal(staging.length, 1, "a staging tag");
+  assert.deepEqual(deployTags(repo.dir), ["deployed/20261120T000000Z"], "production tags untouched");
+  const record = readFileSync(join(repo.dir, "rec.txt"), "utf8");
+  assert.match(record, new RegExp(`^new_version=${NEW_VERSION}$`, "m"));
+  assert.match(record, new RegExp(`^old_version=${OLD_VERSION}$`, "m"));
+  assert.equal(sh(repo.dir, "scripts/deploy", ["--dry-run", "--env", "Bad Env"], repo.env).code, 2);
+  rmSync(repo.dir, { recursive: true, force: true });
+});
+
 test("rollback --dry-run prints wrangler rollback, with or without a version", () => {
   const repo = fixtureRepo();
   const wr = "node node_modules/wrangler/bin/wrangler.js";
