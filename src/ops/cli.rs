@@ -9,7 +9,7 @@ use super::alerts::{evaluate, Alert, CsatInput, Severity};
 use super::response::SqlResponse;
 use super::sql::{validate_dataset, MetricsQuery, DATASET};
 use super::summary::Summary;
-use super::{devlog, prometheus, text, OpsError, Window};
+use super::{devlog, prometheus, series, text, OpsError, Window};
 use crate::engine::model::Thresholds;
 use clap::{Args, ValueEnum};
 use serde_json::Value;
@@ -38,6 +38,8 @@ pub enum OutputFormat {
     Json,
     /// Prometheus text exposition, for a scraper or a textfile collector.
     Prometheus,
+    /// An SVG chart of p95 latency and 5xx share per Worker version (with --by only).
+    Svg,
 }
 
 /// Flags of `concierge metrics`.
@@ -60,6 +62,10 @@ pub struct MetricsArgs {
     /// Analytics Engine dataset (table) name
     #[arg(long, default_value = DATASET)]
     pub dataset: String,
+    /// A time series in buckets of this length (`5m`, `1h`) per Worker version, instead of
+    /// window totals (Analytics Engine or --from-responses only; `--format svg` draws it)
+    #[arg(long, value_name = "BUCKET", value_parser = parse_window, conflicts_with = "from_log")]
+    pub by: Option<Window>,
 }
 
 /// Flags of `concierge alerts`.
@@ -139,6 +145,9 @@ pub fn run_metrics_to(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
+    if let Some(bucket) = &args.by {
+        return run_series(args, bucket, out, err);
+    }
     if args.print_sql {
         return print_sql(args, out, err);
     }
@@ -150,6 +159,62 @@ pub fn run_metrics_to(
         OutputFormat::Summary => text::render_summary(&summary),
         OutputFormat::Json => json(&summary),
         OutputFormat::Prometheus => prometheus::render(&summary, None),
+        OutputFormat::Svg => {
+            let _ = writeln!(err, "error: --format svg draws a time series: add --by 5m");
+            return EXIT_USAGE;
+        }
+    };
+    write_or_fail(out, &text)
+}
+
+/// `metrics --by BUCKET`: the time series per Worker version.
+fn run_series(args: &MetricsArgs, bucket: &Window, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    if let Err(e) = validate_dataset(&args.dataset) {
+        return fail(&e.into(), err);
+    }
+    if bucket.seconds() < 60 || bucket.seconds() > args.since.seconds() {
+        let _ = writeln!(
+            err,
+            "error: --by {bucket} must be at least a minute and at most the window (--since {})",
+            args.since
+        );
+        return EXIT_USAGE;
+    }
+    if args.format == OutputFormat::Prometheus {
+        let _ = writeln!(
+            err,
+            "error: --format prometheus exports window totals: drop --by"
+        );
+        return EXIT_USAGE;
+    }
+    let sql = series::sql(&args.since, bucket, &args.dataset);
+    if args.print_sql {
+        return write_or_fail(out, &format!("-- {}\n{sql};\n", series::QUERY_NAME));
+    }
+    let response = match &args.from_responses {
+        Some(path) => read_text(path).and_then(|text| {
+            let mut all: serde_json::Map<String, Value> =
+                serde_json::from_str(&text).map_err(|source| CliError::Json {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            let value = all
+                .remove(series::QUERY_NAME)
+                .ok_or_else(|| OpsError::MissingResponse(series::QUERY_NAME.to_string()))?;
+            Ok(SqlResponse::from_value(series::QUERY_NAME, value)?)
+        }),
+        None => credentials()
+            .and_then(|(account, token)| query(&account, &token, series::QUERY_NAME, sql)),
+    };
+    let series =
+        match response.and_then(|r| Ok(series::Series::from_response(&args.since, bucket, &r)?)) {
+            Ok(s) => s,
+            Err(e) => return fail(&e, err),
+        };
+    let text = match args.format {
+        OutputFormat::Json => json(&series),
+        OutputFormat::Svg => series::render_svg(&series),
+        _ => series::render_text(&series),
     };
     write_or_fail(out, &text)
 }
@@ -175,6 +240,13 @@ pub fn run_alerts_to(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
+    if args.metrics.by.is_some() || args.metrics.format == OutputFormat::Svg {
+        let _ = writeln!(
+            err,
+            "error: alerts read window totals: --by and --format svg are for metrics"
+        );
+        return EXIT_USAGE;
+    }
     if args.metrics.print_sql {
         return print_sql(&args.metrics, out, err);
     }
@@ -199,7 +271,7 @@ pub fn run_alerts_to(
             };
             json(&serde_json::json!({"status": status, "alerts": alerts, "summary": summary}))
         }
-        OutputFormat::Prometheus => prometheus::render(&summary, Some(&alerts)),
+        OutputFormat::Prometheus | OutputFormat::Svg => prometheus::render(&summary, Some(&alerts)),
     };
     if args.metrics.format != OutputFormat::Summary && !alerts.is_empty() {
         let _ = err.write_all(text::render_alerts(&alerts).as_bytes());
@@ -292,6 +364,19 @@ fn fetch_responses(
     window: &Window,
     dataset: &str,
 ) -> Result<BTreeMap<MetricsQuery, SqlResponse>, CliError> {
+    let (account, token) = credentials()?;
+    let mut responses = BTreeMap::new();
+    for q in MetricsQuery::ALL {
+        responses.insert(
+            q,
+            query(&account, &token, q.name(), q.sql(window, dataset))?,
+        );
+    }
+    Ok(responses)
+}
+
+/// `CLOUDFLARE_ACCOUNT_ID` and `CLOUDFLARE_API_TOKEN`, checked.
+fn credentials() -> Result<(String, String), CliError> {
     let account = std::env::var("CLOUDFLARE_ACCOUNT_ID").unwrap_or_default();
     let token = std::env::var("CLOUDFLARE_API_TOKEN").unwrap_or_default();
     if account.is_empty() || token.is_empty() {
@@ -300,6 +385,11 @@ fn fetch_responses(
     if account.len() != 32 || !account.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(CliError::InvalidAccountId(account));
     }
+    Ok((account, token))
+}
+
+/// One SQL API call; `name` names the query in errors.
+fn query(account: &str, token: &str, name: &str, sql: String) -> Result<SqlResponse, CliError> {
     let url =
         format!("https://api.cloudflare.com/client/v4/accounts/{account}/analytics_engine/sql");
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -307,29 +397,25 @@ fn fetch_responses(
         .http_status_as_error(false)
         .build()
         .into();
-    let mut responses = BTreeMap::new();
-    for q in MetricsQuery::ALL {
-        let http = |reason: String| CliError::Http {
-            query: q.name().to_string(),
-            reason,
-        };
-        let mut response = agent
-            .post(&url)
-            .header("Authorization", &format!("Bearer {token}"))
-            .send(q.sql(window, dataset))
-            .map_err(|e| http(e.to_string()))?;
-        let status = response.status();
-        let body = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| http(e.to_string()))?;
-        if !status.is_success() {
-            let excerpt: String = body.chars().take(300).collect();
-            return Err(http(format!("HTTP {status}: {excerpt}")));
-        }
-        responses.insert(q, SqlResponse::parse(q.name(), &body)?);
+    let http = |reason: String| CliError::Http {
+        query: name.to_string(),
+        reason,
+    };
+    let mut response = agent
+        .post(&url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send(sql)
+        .map_err(|e| http(e.to_string()))?;
+    let status = response.status();
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| http(e.to_string()))?;
+    if !status.is_success() {
+        let excerpt: String = body.chars().take(300).collect();
+        return Err(http(format!("HTTP {status}: {excerpt}")));
     }
-    Ok(responses)
+    Ok(SqlResponse::parse(name, &body)?)
 }
 
 fn read_text(path: &Path) -> Result<String, CliError> {

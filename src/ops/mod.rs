@@ -12,6 +12,7 @@ pub mod cli;
 pub mod devlog;
 pub mod prometheus;
 pub mod response;
+pub mod series;
 pub mod sql;
 pub mod summary;
 pub mod text;
