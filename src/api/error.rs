@@ -28,6 +28,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("this token's role may not use this route")]
     Forbidden,
+    /// The shopper is not in the rollout of this feature (`rules/rollout.toml`).
+    #[error("`{0}` is not available")]
+    FeatureDisabled(&'static str),
     #[error("too many requests; retry after {retry_after} seconds")]
     RateLimited { retry_after: u64 },
     #[error("this idempotency key was used with a different request")]
@@ -58,7 +61,7 @@ impl ApiError {
             ApiError::NotFound(_) => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Unauthorized => 401,
-            ApiError::Forbidden => 403,
+            ApiError::Forbidden | ApiError::FeatureDisabled(_) => 403,
             ApiError::RateLimited { .. } => 429,
             ApiError::IdempotencyInFlight | ApiError::AlreadyExists(_) => 409,
             ApiError::Internal(_) => 500,
@@ -78,6 +81,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden => "forbidden",
+            ApiError::FeatureDisabled(_) => "feature_disabled",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::IdempotencyInFlight => "idempotency_in_flight",

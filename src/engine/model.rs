@@ -345,6 +345,15 @@ impl Default for CanaryPlan {
     }
 }
 
+/// The features the product has (`[features.*]` in `rollout.toml` may only name these): catalog
+/// search, order lookups, the return/resize form and stylist requests.
+pub const FEATURES: [&str; 4] = [
+    "product_search",
+    "order_lookup",
+    "returns_form",
+    "stylist_chat",
+];
+
 /// Rollout for one feature, overriding the master settings where set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FeatureRollout {

@@ -4,7 +4,7 @@
 use super::reader::{At, Reader};
 use super::SCHEMA_VERSION;
 use crate::engine::model::{
-    AlertLevels, CanaryPhase, CanaryPlan, FeatureRollout, RolloutSpec, Thresholds,
+    AlertLevels, CanaryPhase, CanaryPlan, FeatureRollout, RolloutSpec, Thresholds, FEATURES,
 };
 use toml::de::DeTable;
 
@@ -426,6 +426,21 @@ pub fn read_rollout(r: &mut Reader<'_>, table: &DeTable<'_>) -> RolloutSpec {
     }
     if let Some((features, _)) = r.table(table, "features") {
         for (name, (t, _)) in r.named_tables(features, "feature") {
+            if !FEATURES.contains(&name.get_ref().as_str()) {
+                let help = match super::reader::did_you_mean(name.get_ref(), &FEATURES) {
+                    Some(known) => format!("did you mean `{known}`?"),
+                    None => format!(
+                        "the features are {}",
+                        FEATURES.map(|f| format!("`{f}`")).join(", ")
+                    ),
+                };
+                r.error(
+                    name.span(),
+                    format!("unknown feature `{}`", name.get_ref()),
+                    Some(help),
+                );
+                continue;
+            }
             r.known_keys(t, FEATURE_KEYS, &format!("[features.{}]", name.get_ref()));
             let feature = FeatureRollout {
                 enabled: r.boolean(t, "enabled").map(At::into_inner),
