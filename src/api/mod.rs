@@ -3,6 +3,7 @@
 //! (`crate::worker`) only converts requests and responses and implements those traits.
 
 pub mod admin;
+pub mod alert_job;
 pub mod auth;
 pub mod conversation;
 pub mod cors;
@@ -188,10 +189,10 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         let mut response = match result {
             Ok(response) => response,
             Err(error) => {
-                if let ApiError::Internal(detail) = &error {
+                if let ApiError::Internal(detail) | ApiError::Storage(detail) = &error {
                     sink.internal_error(observation.route, detail);
                 }
-                observation.error_code = error.code();
+                observation.error_code = error.metric_code();
                 error.to_response()
             }
         };

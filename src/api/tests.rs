@@ -899,6 +899,11 @@ fn a_storage_failure_is_a_generic_500_that_releases_the_idempotency_key() {
     );
     assert_eq!(h.sink.1.borrow().len(), 1);
     assert!(h.sink.1.borrow()[0].contains("POST /v1/escalations: database error"));
+    // The data point tells database failures apart, for the database-error alert.
+    assert_eq!(
+        h.sink.0.borrow().last().map(|p| p.error_code.clone()),
+        Some("database_error".to_string())
+    );
     assert_eq!(
         h.db.count("SELECT COUNT(*) FROM idempotency_keys"),
         0,

@@ -222,6 +222,13 @@ pub struct AlertThresholds {
     pub escalation_rate: AlertLevels,
     /// Average CSAT score; lower is worse, so `warn` > `critical` here.
     pub csat_average: AlertLevels,
+    /// Share of requests answered 429 `rate_limited`, 0..1 (defaults warn 0.05, critical 0.15).
+    pub rate_limited_rate: AlertLevels,
+    /// Share of requests that failed because D1 or KV did, 0..1 (defaults 0.005 / 0.02).
+    pub database_error_rate: AlertLevels,
+    /// Messages per widget load (`GET /v1/flags`, one per page view); lower is worse
+    /// (defaults warn 0.10, critical 0.03).
+    pub messages_per_session: AlertLevels,
     /// Windows with fewer requests than this do not raise rate alerts.
     pub min_requests: u64,
 }
@@ -429,6 +436,18 @@ impl Default for Thresholds {
                 csat_average: AlertLevels {
                     warn: 3.5,
                     critical: 3.0,
+                },
+                rate_limited_rate: AlertLevels {
+                    warn: 0.05,
+                    critical: 0.15,
+                },
+                database_error_rate: AlertLevels {
+                    warn: 0.005,
+                    critical: 0.02,
+                },
+                messages_per_session: AlertLevels {
+                    warn: 0.10,
+                    critical: 0.03,
                 },
                 min_requests: 50,
             },

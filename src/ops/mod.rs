@@ -16,6 +16,7 @@ pub mod series;
 pub mod sql;
 pub mod summary;
 pub mod text;
+pub mod watch;
 pub mod window;
 
 pub use alerts::{evaluate, Alert, AlertRule, CsatInput, Severity};

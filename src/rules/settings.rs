@@ -40,6 +40,9 @@ const ALERT_KEYS: &[&str] = &[
     "unmatched_rate",
     "escalation_rate",
     "csat_average",
+    "rate_limited_rate",
+    "database_error_rate",
+    "messages_per_session",
     "min_requests",
 ];
 const LEVEL_KEYS: &[&str] = &["warn", "critical"];
@@ -214,6 +217,30 @@ pub fn read_thresholds(r: &mut Reader<'_>, table: &DeTable<'_>) -> Thresholds {
             &mut t.alerts.escalation_rate,
         );
         levels(r, a, "csat_average", 5.0, false, &mut t.alerts.csat_average);
+        levels(
+            r,
+            a,
+            "rate_limited_rate",
+            1.0,
+            true,
+            &mut t.alerts.rate_limited_rate,
+        );
+        levels(
+            r,
+            a,
+            "database_error_rate",
+            1.0,
+            true,
+            &mut t.alerts.database_error_rate,
+        );
+        levels(
+            r,
+            a,
+            "messages_per_session",
+            1000.0,
+            false,
+            &mut t.alerts.messages_per_session,
+        );
         if let Some(v) = r.count(a, "min_requests") {
             t.alerts.min_requests = u64::from(v.into_inner());
         }

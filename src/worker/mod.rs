@@ -4,6 +4,7 @@
 //! `CONVERSATION_STORE=durable_object`, messages go to their session's Durable Object
 //! ([`conversations`]) instead.
 
+mod alerts;
 mod bindings;
 mod conversations;
 
