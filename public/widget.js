@@ -269,6 +269,8 @@ legend{padding:0;margin-bottom:6px}
     async start() {
       this.api = (this.getAttribute('api') || SCRIPT_ORIGIN).replace(/\/+$/, '');
       this.userId = this.getAttribute('user-id') || shopperId();
+      // Before the first call: every request carries it as the version key (see request()).
+      this.sessionId = sessionId();
       const flags = await this.request('GET', `/v1/flags?user_id=${encodeURIComponent(this.userId)}`);
       if (!flags.ok || !flags.data || flags.data.enabled !== true) {
         this.setAttribute('state', 'off');
@@ -276,7 +278,8 @@ legend{padding:0;margin-bottom:6px}
         return;
       }
       this.domain = flags.data.domain || {};
-      this.sessionId = sessionId();
+      // Per-feature rollout (rules/rollout.toml): a feature the Worker does not mention is on.
+      this.features = flags.data.features || {};
       const saved = loadConversation(this.sessionId);
       this.context = saved.context || null;
       this.filters = saved.filters || null;
@@ -294,6 +297,10 @@ legend{padding:0;margin-bottom:6px}
       const headers = { Accept: 'application/json' };
       if (body) headers['Content-Type'] = 'application/json';
       if (key) headers['Idempotency-Key'] = key;
+      // Version affinity: during a gradual deployment Cloudflare routes every request with the
+      // same key to the same Worker version, so one conversation never switches rule sets.
+      if (this.sessionId) headers['Cloudflare-Workers-Version-Key'] = this.sessionId;
+      if (this.userId) headers['X-Shopper-Id'] = this.userId;
       try {
         const res = await fetch(this.api + path, {
           method, headers, body: body ? JSON.stringify(body) : undefined,
@@ -360,10 +367,10 @@ legend{padding:0;margin-bottom:6px}
       const cat = cats[Math.floor(n / (metals.length || 1)) % cats.length];
       const idea = cats.length ? `${metals.length ? `${label(metals[n % metals.length])} ${cat}` : label(cat)} under $500` : null;
       const chips = h('div', { class: 'chips', role: 'group', 'aria-label': 'Suggestions' },
-        idea ? chip(idea, () => this.sendText(idea)) : null,
-        chip('Track an order', () => this.openTracking()),
-        chip('Returns & resizing', () => this.openReturn()),
-        chip('Talk to a stylist', () => this.openStylist()));
+        idea && this.on('product_search') ? chip(idea, () => this.sendText(idea)) : null,
+        this.on('order_lookup') ? chip('Track an order', () => this.openTracking()) : null,
+        this.canReturn() ? chip('Returns & resizing', () => this.openReturn()) : null,
+        this.on('stylist_chat') ? chip('Talk to a stylist', () => this.openStylist()) : null);
       this.dialog = h('div', { class: 'dialog', id: dialogId, role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': titleId, hidden: true,
         onkeydown: (e) => this.onKey(e) },
         h('header', null, icon(GEM, 24),
@@ -371,7 +378,9 @@ legend{padding:0;margin-bottom:6px}
           h('button', { class: 'close', type: 'button', 'aria-label': 'Close concierge', onclick: () => this.close() }, icon(CLOSE))),
         this.filterBar, this.body, chips, this.composer);
       root.append(style, h('aside', { 'aria-label': 'Aurora Concierge' }, this.launcher, this.dialog));
-      this.say('bot', 'Hello, I am the Aurora concierge. Ask me to find a piece, track an order, arrange a return or resize, or reach a stylist.');
+      const can = [this.on('product_search') && 'find a piece', this.on('order_lookup') && 'track an order',
+        this.canReturn() && 'arrange a return or resize', this.on('stylist_chat') && 'reach a stylist'].filter(Boolean);
+      this.say('bot', `Hello, I am the Aurora concierge.${can.length ? ` Ask me to ${can.length > 1 ? `${can.slice(0, -1).join(', ')}, or ${can[can.length - 1]}` : can[0]}.` : ''}`);
       this.renderFilters(this.filters);
     }
 
@@ -508,6 +517,12 @@ legend{padding:0;margin-bottom:6px}
       this.renderFilters(this.filters);
     }
 
+    /** Whether a feature is on for this shopper (`/v1/flags` features; absent means on). */
+    on(name) { return this.features[name] !== false; }
+
+    /** A return or resize starts with an order lookup, so it needs both features. */
+    canReturn() { return this.on('returns_form') && this.on('order_lookup'); }
+
     /** One reply: its text, then what its next_step asks for. */
     answer(m) {
       if (this.moreButton) this.moreButton.remove();
@@ -526,10 +541,10 @@ legend{padding:0;margin-bottom:6px}
           if (m.order) this.showOrder(m.order, ents.email);
           break;
         case 'return_form':
-          this.openReturn(ents);
+          if (this.canReturn()) this.openReturn(ents);
           break;
         case 'offer_stylist':
-          this.openStylist();
+          if (this.on('stylist_chat')) this.openStylist();
           break;
         case 'show_csat':
           if (this.ticket) this.openCsat(this.ticket);
@@ -611,7 +626,7 @@ legend{padding:0;margin-bottom:6px}
     /** A form panel with a heading, the given fields, a form-level error slot and actions. */
     makeForm(title, fields, submitText, onSubmit) {
       const headId = nid('form');
-      const submit = h('button', { class: 'btn', type: 'submit' }, submitText);
+      const submit = submitText ? h('button', { class: 'btn', type: 'submit' }, submitText) : null;
       const form = h('form', { class: 'panel', novalidate: true, 'aria-labelledby': headId, 'aria-busy': 'false' },
         h('h3', { id: headId, tabindex: '-1' }, title),
         fields,
@@ -620,7 +635,7 @@ legend{padding:0;margin-bottom:6px}
           h('button', { class: 'btn ghost', type: 'button', onclick: () => this.closeFlow() }, 'Cancel')));
       form.addEventListener('submit', async (e) => {
         e.preventDefault();
-        if (form._busy) return;
+        if (form._busy || !onSubmit) return;
         this.clearErrors(form);
         form._busy = true;
         form.setAttribute('aria-busy', 'true');
@@ -766,7 +781,7 @@ legend{padding:0;margin-bottom:6px}
         h('h4', null, 'Items'),
         h('ul', { class: 'items' }, (order.items || []).map((it) => h('li', null, `${it.name}${it.quantity > 1 ? ` × ${it.quantity}` : ''}`))));
       const elig = order.return_eligibility || {};
-      if (elig.return || elig.resize || elig.exchange) {
+      if ((elig.return || elig.resize || elig.exchange) && this.canReturn()) {
         el.append(h('div', { class: 'actions' }, h('button', { class: 'btn ghost', type: 'button', onclick: () => this.openReturn() }, 'Return, resize or exchange')));
       }
       this.say('bot', el, 'rich');
@@ -804,8 +819,10 @@ legend{padding:0;margin-bottom:6px}
         h('ul', { class: 'elig', 'aria-label': 'Eligibility' }, Object.keys(KINDS).map((k) =>
           h('li', null, mark(e[k]), `${label(k, { return: 'Return', resize: 'Resize', exchange: 'Exchange' })}: ${eligText(k)}`))));
       if (!any) {
-        const form = this.makeForm('Returns, resizing and exchanges', [summary,
-          h('p', null, 'A stylist can still help with repairs, care or a special request.')], 'Talk to a stylist', async () => this.openStylist());
+        const form = this.on('stylist_chat')
+          ? this.makeForm('Returns, resizing and exchanges', [summary,
+            h('p', null, 'A stylist can still help with repairs, care or a special request.')], 'Talk to a stylist', async () => this.openStylist())
+          : this.makeForm('Returns, resizing and exchanges', [summary], null, null);
         return this.showFlow(form);
       }
       const items = (data.items || []).map((it) => [it.sku, `${it.name}${it.category ? ` (${it.category.replace(/s$/, '')})` : ''}`]);

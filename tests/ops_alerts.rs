@@ -325,3 +325,50 @@ fn alerts_read_a_dev_log_from_stdin() {
         "CRITICAL low_csat: CSAT average 2.50 is at or below 3.00\n"
     );
 }
+
+#[test]
+fn rate_limiting_and_database_failures_fire_at_their_levels() {
+    let mut g = group(1_000, 0, 100.0, &CLEAN);
+    g.totals = g.totals.clone().with_error_codes(Some(60), Some(4));
+    assert_eq!(
+        fired(&summary(g.clone()), None),
+        vec![(AlertRule::RateLimitedRate, Severity::Warning)],
+        "6 % rate limited; 0.4 % database errors is under 0.5 %"
+    );
+    g.totals = g.totals.clone().with_error_codes(Some(200), Some(25));
+    assert_eq!(
+        fired(&summary(g.clone()), None),
+        vec![
+            (AlertRule::RateLimitedRate, Severity::Critical),
+            (AlertRule::DatabaseErrorRate, Severity::Critical)
+        ]
+    );
+    // Sources that do not count them (older saved answers) fire nothing.
+    g.totals = g.totals.clone().with_error_codes(None, None);
+    assert!(fired(&summary(g), None).is_empty());
+}
+
+#[test]
+fn few_messages_per_widget_load_is_low_engagement() {
+    use aurora_concierge::ops::RouteStats;
+    let flags = |loads: u64| RouteStats {
+        route: "GET /v1/flags".into(),
+        traffic: TrafficStats::new(loads, 0, 0, LatencyQuantiles::default()),
+    };
+    // 200 messages over 1,000 widget loads: 0.2 per load, fine.
+    let mut g = group(1_200, 0, 100.0, &CLEAN);
+    g.routes = vec![flags(1_000)];
+    assert!(fired(&summary(g.clone()), None).is_empty());
+    // Over 4,000 loads: 0.05 per load, under the 0.10 warning.
+    g.routes = vec![flags(4_000)];
+    assert_eq!(
+        fired(&summary(g.clone()), None),
+        vec![(AlertRule::LowEngagement, Severity::Warning)]
+    );
+    // Over 10,000 loads: 0.02, under the 0.03 critical level.
+    g.routes = vec![flags(10_000)];
+    assert_eq!(
+        fired(&summary(g), None),
+        vec![(AlertRule::LowEngagement, Severity::Critical)]
+    );
+}

@@ -146,24 +146,47 @@ fn prometheus_output_is_valid_exposition() {
     let (code, out, _) = metrics(&["--from-responses", &path, "--format", "prometheus"]);
     assert_eq!(code, 0);
     assert!(out.contains(
-        "concierge_requests{rules_version=\"2026.11.25-1\",worker_version=\"8b7d0e44-12ab-4c9d-8e7f-0a1b2c3d4e5f\",route=\"POST /v1/messages\"} 100\n"
+        "concierge_requests{rules_version=\"2026.11.25-1\",worker_version=\"8b7d0e44-12ab-4c9d-8e7f-0a1b2c3d4e5f\",method=\"POST\",route=\"/v1/messages\"} 100\n"
     ), "{out}");
+    // Latency is a summary in seconds, with its count.
     assert!(
-        out.contains("concierge_overall_request_latency_ms{route=\"\",quantile=\"0.95\"} 152\n"),
+        out.contains("concierge_overall_request_duration_seconds{method=\"\",route=\"\",quantile=\"0.95\"} 0.152\n"),
         "{out}"
     );
+    assert!(
+        out.contains(
+            "concierge_overall_request_duration_seconds_count{method=\"\",route=\"\"} 2830\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("concierge_window_seconds 3600\n"), "{out}");
+    assert!(!out.contains("_ms"), "no millisecond families: {out}");
     assert!(out.contains("concierge_messages{rules_version=\"2026.11.24-1\",worker_version=\"3f2a9c1e-5b6d-4e2f-9a01-7c3d2b1a0f11\",intent=\"unknown\"} 90\n"), "{out}");
     // Every sample line belongs to a family announced by HELP and TYPE before it.
-    let mut declared = std::collections::HashSet::new();
+    let mut declared = std::collections::HashMap::new();
     for line in out.lines() {
         if let Some(rest) = line.strip_prefix("# TYPE ") {
             let mut parts = rest.split(' ');
             let name = parts.next().unwrap();
-            assert_eq!(parts.next(), Some("gauge"));
-            declared.insert(name.to_string());
+            let kind = parts.next().unwrap();
+            assert!(kind == "gauge" || kind == "summary", "{line}");
+            declared.insert(name.to_string(), kind.to_string());
         } else if !line.starts_with('#') {
             let name = line.split(['{', ' ']).next().unwrap();
-            assert!(declared.contains(name), "undeclared family in `{line}`");
+            let family = match name.strip_suffix("_count") {
+                Some(base) if declared.get(base).map(String::as_str) == Some("summary") => base,
+                _ => name,
+            };
+            assert!(
+                declared.contains_key(family),
+                "undeclared family in `{line}`"
+            );
+            if declared[family] == "summary" && name == family {
+                assert!(
+                    line.contains("quantile=\""),
+                    "summary sample without quantile: `{line}`"
+                );
+            }
             let value = line.rsplit(' ').next().unwrap();
             assert!(
                 value.parse::<f64>().is_ok() || value == "NaN",

@@ -296,3 +296,40 @@ fn decisions_are_deterministic_across_instances() {
         );
     }
 }
+
+/// Features with their own percentage bucket shoppers independently of each other and of the
+/// widget: two features at 50 % overlap on about a quarter of shoppers, not on the same half.
+#[test]
+fn features_with_their_own_percentage_are_bucketed_independently() {
+    let mut s = spec(10_000);
+    for name in ["order_lookup", "stylist_chat"] {
+        s.features.insert(
+            name.into(),
+            FeatureRollout {
+                percentage_bp: Some(5_000),
+                ..FeatureRollout::default()
+            },
+        );
+    }
+    let rollout = Rollout::new(s.clone());
+    let (mut a, mut b, mut both) = (0, 0, 0);
+    for i in 0..4_000 {
+        let id = format!("u-{i}");
+        let da = rollout.decide(Some(&id), Some("order_lookup"));
+        let db = rollout.decide(Some(&id), Some("stylist_chat"));
+        assert_eq!(
+            da.bucket,
+            aurora_concierge::engine::feature_bucket_of(&s.salt, "order_lookup", &id, s.seed)
+        );
+        assert_eq!(da.enabled, da.bucket < 5_000);
+        a += usize::from(da.enabled);
+        b += usize::from(db.enabled);
+        both += usize::from(da.enabled && db.enabled);
+    }
+    assert!((1_800..2_200).contains(&a), "{a}");
+    assert!((1_800..2_200).contains(&b), "{b}");
+    assert!(
+        (800..1_200).contains(&both),
+        "independent, not nested: {both}"
+    );
+}

@@ -14,10 +14,32 @@ export WRANGLER_SEND_METRICS=false
 
 DRY_RUN=0
 YES=0
+# `--env NAME`: extra wrangler arguments and the deploy tag prefix of that environment.
+WRANGLER_ENV_ARGS=()
+DEPLOY_ENV=""
+
+set_wrangler_env() {
+  [[ "$1" =~ ^[a-z][a-z0-9_-]*$ ]] || die "\`$1\` is not a wrangler environment name" 2
+  WRANGLER_ENV_ARGS=(--env "$1")
+  DEPLOY_ENV="$1"
+  DEPLOY_TAG_PREFIX="deployed-$1/"
+}
+
+# The first value of FIELD in the entries of TYPE in a WRANGLER_OUTPUT_FILE_PATH file
+# (newline-delimited JSON).
+wrangler_output_field() {
+  node -e '
+    const [file, type, field] = process.argv.slice(1);
+    for (const line of require("fs").readFileSync(file, "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      let entry; try { entry = JSON.parse(line); } catch { continue; }
+      if (entry.type === type && entry[field] != null) { process.stdout.write(String(entry[field])); break; }
+    }' "$1" "$2" "$3"
+}
 
 say() { printf '%s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit "${2:-1}"; }
+die() { printf 'error: %s\n' "$1" >&2; exit "${2:-1}"; }
 
 # Prints a command the way it would be typed: plain words bare, the rest single-quoted.
 show() {
@@ -72,7 +94,7 @@ confirm() {
 
 # Deploy tags: `deployed/<UTC timestamp>` on the deployed commit, annotated with
 # `worker-version: <id>` and `percentage: <n>`. The newest one says which rules run now.
-DEPLOY_TAG_PREFIX="deployed/"
+DEPLOY_TAG_PREFIX="${DEPLOY_TAG_PREFIX:-deployed/}"
 
 latest_deploy_tag() {
   git tag --list "${DEPLOY_TAG_PREFIX}*" --sort=-refname | head -n 1

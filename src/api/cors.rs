@@ -4,7 +4,10 @@
 use super::http::ApiResponse;
 
 /// Headers a widget may send.
-pub const ALLOWED_HEADERS: &str = "content-type, idempotency-key, authorization";
+/// `cloudflare-workers-version-key` is the widget's version affinity during gradual deployments;
+/// `x-shopper-id` its shopper, for per-feature rollout.
+pub const ALLOWED_HEADERS: &str =
+    "content-type, idempotency-key, authorization, cloudflare-workers-version-key, x-shopper-id";
 
 /// The origin to echo in `Access-Control-Allow-Origin`, if `origin` is allowed.
 pub fn allowed_origin<'a>(

@@ -28,6 +28,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("this token's role may not use this route")]
     Forbidden,
+    /// The shopper is not in the rollout of this feature (`rules/rollout.toml`).
+    #[error("`{0}` is not available")]
+    FeatureDisabled(&'static str),
     #[error("too many requests; retry after {retry_after} seconds")]
     RateLimited { retry_after: u64 },
     #[error("this idempotency key was used with a different request")]
@@ -41,6 +44,10 @@ pub enum ApiError {
     /// Details are for logs only; the client sees a generic message.
     #[error("internal error: {0}")]
     Internal(String),
+    /// D1 or KV failed. The client sees `internal` like any 500; the data point says
+    /// `database_error`, which the database alert counts.
+    #[error("storage error: {0}")]
+    Storage(String),
 }
 
 impl ApiError {
@@ -58,10 +65,10 @@ impl ApiError {
             ApiError::NotFound(_) => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Unauthorized => 401,
-            ApiError::Forbidden => 403,
+            ApiError::Forbidden | ApiError::FeatureDisabled(_) => 403,
             ApiError::RateLimited { .. } => 429,
             ApiError::IdempotencyInFlight | ApiError::AlreadyExists(_) => 409,
-            ApiError::Internal(_) => 500,
+            ApiError::Internal(_) | ApiError::Storage(_) => 500,
         }
     }
 
@@ -78,12 +85,22 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden => "forbidden",
+            ApiError::FeatureDisabled(_) => "feature_disabled",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::IdempotencyInFlight => "idempotency_in_flight",
             ApiError::NotEligible { .. } => "not_eligible",
             ApiError::AlreadyExists(_) => "already_exists",
-            ApiError::Internal(_) => "internal",
+            ApiError::Internal(_) | ApiError::Storage(_) => "internal",
+        }
+    }
+
+    /// The error code recorded in the request's data point: [`ApiError::code`], except that
+    /// storage failures are told apart as `database_error`.
+    pub fn metric_code(&self) -> &'static str {
+        match self {
+            ApiError::Storage(_) => "database_error",
+            other => other.code(),
         }
     }
 
@@ -117,7 +134,7 @@ impl ApiError {
     /// The error response, with `Allow` / `Retry-After` where the status calls for them.
     pub fn to_response(&self) -> ApiResponse {
         let message = match self {
-            ApiError::Internal(_) => "internal error".to_string(),
+            ApiError::Internal(_) | ApiError::Storage(_) => "internal error".to_string(),
             other => other.to_string(),
         };
         let body =
@@ -138,6 +155,6 @@ impl ApiError {
 
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
-        ApiError::Internal(e.to_string())
+        ApiError::Storage(e.to_string())
     }
 }

@@ -24,6 +24,8 @@ pub struct ApiRequest {
     pub content_type: Option<String>,
     pub authorization: Option<String>,
     pub idempotency_key: Option<String>,
+    /// `X-Shopper-Id`: who the widget's shopper is, for per-feature rollout decisions.
+    pub shopper_id: Option<String>,
     pub origin: Option<String>,
     /// `CF-Connecting-IP`, or `unknown`.
     pub client_ip: String,
@@ -47,6 +49,7 @@ impl ApiRequest {
             content_type: None,
             authorization: None,
             idempotency_key: None,
+            shopper_id: None,
             origin: None,
             client_ip: "unknown".to_string(),
             own_origin: None,

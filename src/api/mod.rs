@@ -3,10 +3,12 @@
 //! (`crate::worker`) only converts requests and responses and implements those traits.
 
 pub mod admin;
+pub mod alert_job;
 pub mod auth;
 pub mod conversation;
 pub mod cors;
 pub mod error;
+pub mod features;
 pub mod http;
 pub mod idempotency;
 pub mod models;
@@ -187,10 +189,10 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         let mut response = match result {
             Ok(response) => response,
             Err(error) => {
-                if let ApiError::Internal(detail) = &error {
+                if let ApiError::Internal(detail) | ApiError::Storage(detail) = &error {
                     sink.internal_error(observation.route, detail);
                 }
-                observation.error_code = error.code();
+                observation.error_code = error.metric_code();
                 error.to_response()
             }
         };
@@ -246,6 +248,9 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             );
             return Ok(cors::preflight(methods, origin));
         }
+        if let Some(feature) = features::Feature::of_route(&route) {
+            self.features_for(request, None)?.require(feature)?;
+        }
         match &route {
             Route::Health => self.health().await,
             Route::OpenApi => Ok(ApiResponse {
@@ -267,6 +272,26 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             | Route::AdminAnalytics => self.admin(&route, request).await,
             Route::Preflight(_) => Err(ApiError::Internal("preflight reached dispatch".into())),
         }
+    }
+
+    /// The feature decisions for the shopper of `request`: `user_id` when the body names one,
+    /// else the `X-Shopper-Id` header (422 at `X-Shopper-Id` when malformed).
+    fn features_for(
+        &self,
+        request: &ApiRequest,
+        user_id: Option<&str>,
+    ) -> Result<features::Features, ApiError> {
+        let shopper = match user_id {
+            Some(id) => Some(id),
+            None => match request.shopper_id.as_deref() {
+                Some(id) => {
+                    validate::check_id("X-Shopper-Id", id)?;
+                    Some(id)
+                }
+                None => None,
+            },
+        };
+        Ok(features::Features::decide(self.engine.rollout(), shopper))
     }
 
     fn check_rate(&self, class: LimitClass, client: &str) -> Result<(), ApiError> {

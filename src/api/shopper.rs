@@ -2,6 +2,7 @@
 
 use super::conversation::{Conversation, Refinement, Search, Slot, Step};
 use super::error::ApiError;
+use super::features::Features;
 use super::http::{ApiRequest, ApiResponse};
 use super::models::{
     CatalogFilter, MessageReply, OrderItem, OrderView, PriceOrder, Product, ReturnEligibility,
@@ -344,6 +345,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
     ) -> Result<ApiResponse, ApiError> {
         let f = Fields::new(validate::json_object(request)?, MessageInput::FIELDS)?;
         let input = MessageInput::parse(&f)?;
+        let features = self.features_for(request, input.user_id.as_deref())?;
         let thresholds = self.engine.thresholds();
         let domain = self.engine.domain();
         let mut conversation = Conversation::from_request(&f, domain, thresholds)?;
@@ -394,6 +396,20 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         };
         let notes = not_sold_notes(classification.as_ref(), domain);
         match step {
+            Step::Show { .. } if !features.product_search => {
+                // Search is switched off for this shopper: the conversation stays as it was.
+                conversation = Conversation {
+                    unmatched: conversation.unmatched,
+                    ..before.clone()
+                };
+                reply.reply = "I can't search our pieces here right now.".to_string();
+                if features.stylist_chat {
+                    reply
+                        .reply
+                        .push_str(" One of our stylists can help you find something.");
+                    reply.next_step = Some("offer_stylist");
+                }
+            }
             Step::Show { refinement } => {
                 let shown = self.show(&mut conversation, &refinement).await?;
                 let what = describe_search(&conversation.search);
@@ -418,10 +434,13 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                         reply.next_step = None;
                     }
                     (_, None) => {
-                        reply.reply = format!(
-                            "I couldn't find {what} ready to ship right now. A stylist can help you find something similar."
-                        );
-                        reply.next_step = Some("offer_stylist");
+                        reply.reply = format!("I couldn't find {what} ready to ship right now.");
+                        if features.stylist_chat {
+                            reply
+                                .reply
+                                .push_str(" A stylist can help you find something similar.");
+                            reply.next_step = Some("offer_stylist");
+                        }
                         reply.products = Some(Vec::new());
                         reply.more = Some(false);
                     }
@@ -439,6 +458,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                             (None, Refinement::NextPage) => format!("Here are more {what}."),
                             (None, Refinement::Search)
                                 if conversation.search.is_empty()
+                                    && features.stylist_chat
                                     && conversation.unmatched
                                         >= thresholds.unmatched_turns_before_stylist =>
                             {
@@ -470,7 +490,13 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             }
             Step::Other => {
                 let (text, next_step) = self
-                    .answer(&intent, classification.as_ref(), &mut reply, &conversation)
+                    .answer(
+                        &intent,
+                        classification.as_ref(),
+                        &mut reply,
+                        &conversation,
+                        &features,
+                    )
                     .await?;
                 reply.reply = text;
                 reply.next_step = next_step;
@@ -535,10 +561,15 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         classification: Option<&Classification>,
         reply: &mut MessageReply,
         conversation: &Conversation,
+        features: &Features,
     ) -> Result<(String, Option<&'static str>), ApiError> {
         let thresholds = self.engine.thresholds();
         let entities = classification.map(|c| &c.entities);
         Ok(match intent {
+            "order_tracking" if !features.order_lookup => (
+                "I can't look up orders here right now. The shipping confirmation email has a link to follow your parcel.".to_string(),
+                None,
+            ),
             "order_tracking" => match entities.map(|e| (&e.order_number, &e.email)) {
                 Some((Some(number), Some(email))) => match self.owned_order(number, email).await? {
                     Some(view) => {
@@ -555,15 +586,27 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             },
             "returns_resizing" => {
                 let p = &thresholds.returns;
-                (format!(
-                    "Returns and exchanges are accepted within {} days of delivery. {} can be resized within {} days of delivery (sizes {} to {}). I can start a request for you.",
+                let policy = format!(
+                    "Returns and exchanges are accepted within {} days of delivery. {} can be resized within {} days of delivery (sizes {} to {}).",
                     p.return_window_days,
                     if p.resizable_categories.is_empty() { "Nothing".to_string() } else { capitalise(&p.resizable_categories.join(" and ")) },
                     p.resize_window_days, p.ring_size_min, p.ring_size_max
-                ), Some("return_form"))
+                );
+                if features.returns_form {
+                    (format!("{policy} I can start a request for you."), Some("return_form"))
+                } else {
+                    (format!("{policy} Reply to your order confirmation email to start one."), None)
+                }
             }
+            "stylist_escalation" if !features.stylist_chat => (
+                "Our stylists aren't taking requests here right now. I can still help you find jewelry, track an order, or explain returns and resizing.".to_string(),
+                None,
+            ),
             "stylist_escalation" => ("I'd be glad to connect you with one of our stylists. Leave your email and a short note and they will get back to you.".to_string(), Some("offer_stylist")),
-            UNKNOWN_INTENT if conversation.unmatched >= thresholds.unmatched_turns_before_stylist => (
+            UNKNOWN_INTENT
+                if features.stylist_chat
+                    && conversation.unmatched >= thresholds.unmatched_turns_before_stylist =>
+            (
                 "I'm not sure I understood. Would you like to talk to one of our stylists?".to_string(),
                 Some("offer_stylist"),
             ),
@@ -728,6 +771,17 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         } else {
             (decision.enabled, json!(decision.reason))
         };
+        // Per-feature decisions for the widget's UI; nothing is on while the widget is off.
+        let features = if enabled {
+            Features::decide(self.engine.rollout(), user_id.as_deref())
+        } else {
+            Features {
+                product_search: false,
+                order_lookup: false,
+                returns_form: false,
+                stylist_chat: false,
+            }
+        };
         observation.cohort = if enabled { "enabled" } else { "disabled" };
         Ok(ApiResponse::json(
             200,
@@ -735,6 +789,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 "enabled": enabled,
                 "bucket": decision.bucket,
                 "reason": reason,
+                "features": features,
                 "rules_version": self.engine.rules_version(),
                 "domain": self.engine.domain(),
             }),

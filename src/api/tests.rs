@@ -899,6 +899,11 @@ fn a_storage_failure_is_a_generic_500_that_releases_the_idempotency_key() {
     );
     assert_eq!(h.sink.1.borrow().len(), 1);
     assert!(h.sink.1.borrow()[0].contains("POST /v1/escalations: database error"));
+    // The data point tells database failures apart, for the database-error alert.
+    assert_eq!(
+        h.sink.0.borrow().last().map(|p| p.error_code.clone()),
+        Some("database_error".to_string())
+    );
     assert_eq!(
         h.db.count("SELECT COUNT(*) FROM idempotency_keys"),
         0,
@@ -1723,4 +1728,152 @@ fn without_the_gate_back_to_back_messages_lose_refinements() {
         search["categories"] != json!(["rings"]) || search["metals"] != json!(["rose_gold"]),
         "expected a lost refinement without the gate: {stored}"
     );
+}
+
+/// Per-feature rollout with effect (`[features.*]` in `rollout.toml`).
+mod features {
+    use super::*;
+
+    /// The shipped rules with `rollout.toml`'s feature tables replaced by `features`.
+    fn harness_with_features(features: &str) -> Harness {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+        let mut sources = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
+            let path = entry.map(|e| e.path()).unwrap_or_default();
+            if path.extension().is_some_and(|x| x == "toml") {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                let mut text =
+                    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+                if name == "rollout.toml" {
+                    let cut = text.find("[features.").unwrap_or(text.len());
+                    text.truncate(cut);
+                    text.push_str(features);
+                }
+                sources.push(crate::rules::SourceFile {
+                    path: format!("rules/{name}"),
+                    text,
+                });
+            }
+        }
+        let loaded = crate::rules::compile_sources(sources).unwrap_or_else(|r| panic!("{r}"));
+        let mut h = Harness::new();
+        h.engine = loaded.engine;
+        h.config.rate_limit_scale = 100;
+        h
+    }
+
+    fn as_shopper(mut request: ApiRequest, shopper: &str) -> ApiRequest {
+        request.shopper_id = Some(shopper.into());
+        request
+    }
+
+    const ZERO: &str = "[features.order_lookup]\npercentage = 0\nallowlist = [\"u-tester\"]\n\n[features.stylist_chat]\nenabled = false\n";
+
+    #[test]
+    fn a_feature_at_zero_percent_closes_its_route_and_its_chat_answer() {
+        let h = harness_with_features(ZERO);
+        let lookup = json!({"order_number": "AUR-100001", "email": "ada@example.com"});
+        let request = ApiRequest::new("POST", "/v1/orders/lookup").with_json(&lookup.to_string());
+        let (status, code, _) = error_of(&h.send(as_shopper(request, "u-someone")));
+        assert_eq!((status, code.as_str()), (403, "feature_disabled"));
+        // Chat does not offer what the shopper cannot use.
+        let reply = h
+            .post(
+                "/v1/messages",
+                json!({"session_id": "s-1", "user_id": "u-someone", "text": "where is my order AUR-100001 ada@example.com"}),
+            )
+            .json_body();
+        assert_eq!(reply["intent"], "order_tracking");
+        assert!(reply["order"].is_null(), "{reply}");
+        assert!(reply["next_step"].is_null(), "{reply}");
+        assert!(
+            reply["reply"]
+                .as_str()
+                .unwrap_or("")
+                .contains("can't look up orders"),
+            "{reply}"
+        );
+        let reply = h
+            .post("/v1/messages", json!({"session_id": "s-2", "user_id": "u-someone", "text": "can I talk to a stylist"}))
+            .json_body();
+        assert_eq!(reply["intent"], "stylist_escalation");
+        assert!(reply["next_step"].is_null(), "{reply}");
+        let escalation = json!({"session_id": "s-2", "email": "ada@example.com", "topic": "styling", "message": "help"});
+        let mut request =
+            ApiRequest::new("POST", "/v1/escalations").with_json(&escalation.to_string());
+        request.idempotency_key = Some("k-esc-1".into());
+        let (status, code, _) = error_of(&h.send(as_shopper(request, "u-someone")));
+        assert_eq!((status, code.as_str()), (403, "feature_disabled"));
+        assert_eq!(
+            h.db.count("SELECT COUNT(*) FROM tickets"),
+            0,
+            "nothing was created"
+        );
+    }
+
+    #[test]
+    fn an_allowlisted_shopper_gets_a_feature_at_zero_percent() {
+        let h = harness_with_features(ZERO);
+        let lookup = json!({"order_number": "AUR-100001", "email": "ada@example.com"});
+        let request = ApiRequest::new("POST", "/v1/orders/lookup").with_json(&lookup.to_string());
+        let response = h.send(as_shopper(request, "u-tester"));
+        assert_eq!(response.status, 200, "{}", response.body);
+        let reply = h
+            .post(
+                "/v1/messages",
+                json!({"session_id": "s-3", "user_id": "u-tester", "text": "where is my order AUR-100001 ada@example.com"}),
+            )
+            .json_body();
+        assert_eq!(reply["order"]["order_number"], "AUR-100001", "{reply}");
+        let flags = h.get("/v1/flags?user_id=u-tester").json_body();
+        assert_eq!(flags["features"]["order_lookup"], true, "{flags}");
+        assert_eq!(flags["features"]["stylist_chat"], false, "{flags}");
+        assert_eq!(flags["features"]["product_search"], true, "{flags}");
+        let flags = h.get("/v1/flags?user_id=u-someone").json_body();
+        assert_eq!(flags["features"]["order_lookup"], false, "{flags}");
+    }
+
+    #[test]
+    fn at_one_hundred_percent_everyone_gets_it_even_anonymously() {
+        let h = harness_with_features("[features.order_lookup]\npercentage = 100\n");
+        let lookup = json!({"order_number": "AUR-100001", "email": "ada@example.com"});
+        let response = h.post("/v1/orders/lookup", lookup);
+        assert_eq!(response.status, 200, "{}", response.body);
+        let flags = h.get("/v1/flags").json_body();
+        assert_eq!(flags["features"]["order_lookup"], true, "{flags}");
+    }
+
+    #[test]
+    fn product_search_off_answers_without_products() {
+        let h = harness_with_features("[features.product_search]\nenabled = false\n");
+        let (status, code, _) = error_of(&h.get("/v1/products?category=rings"));
+        assert_eq!((status, code.as_str()), (403, "feature_disabled"));
+        let reply = h
+            .post(
+                "/v1/messages",
+                json!({"session_id": "s-4", "text": "rose gold rings under $500"}),
+            )
+            .json_body();
+        assert_eq!(reply["intent"], "product_discovery");
+        assert!(reply["products"].is_null(), "{reply}");
+        assert_eq!(reply["next_step"], "offer_stylist", "{reply}");
+        assert!(
+            reply["filters"]["categories"]
+                .as_array()
+                .is_none_or(Vec::is_empty),
+            "the search is not kept: {reply}"
+        );
+    }
+
+    #[test]
+    fn a_malformed_shopper_header_is_a_422_at_its_name() {
+        let h = harness_with_features(ZERO);
+        let request = as_shopper(ApiRequest::new("GET", "/v1/products"), "not an id!");
+        let (status, code, field) = error_of(&h.send(request));
+        assert_eq!((status, code.as_str()), (422, "invalid_field"));
+        assert_eq!(field, json!("X-Shopper-Id"));
+    }
 }

@@ -22,11 +22,14 @@ pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// `alerts`: at least one warning fired, nothing critical.
 pub const EXIT_WARNING: u8 = 3;
-/// `alerts`: at least one critical alert fired.
+/// `alerts`: at least one critical alert fired; `canary gate`: a gate failed, roll back.
 pub const EXIT_CRITICAL: u8 = 4;
 /// `diff`: users cross the rollout boundary for a reason other than a percentage change (a salt
 /// or seed change); `scripts/deploy` stops on it unless forced.
 pub const EXIT_ROLLOUT_MOVED: u8 = 5;
+/// `canary gate`: the gates hold so far but the new version has not had the phase's traffic
+/// yet; check again later.
+pub const EXIT_WAIT: u8 = 6;
 
 /// Why a subcommand stopped; [`CliError::exit_code`] maps it to the table above.
 #[derive(Debug, thiserror::Error)]

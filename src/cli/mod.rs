@@ -24,9 +24,10 @@ use std::process::ExitCode;
 #[command(
     name = "concierge",
     version,
-    about = "Aurora Concierge rules and operations: check, classify, explain, diff, rollout, metrics",
+    about = "Aurora Concierge rules and operations: check, classify, explain, diff, rollout, metrics, canary",
     after_help = "Exit codes (every command): 0 ok, 1 rule errors or failing examples (metrics/alerts: no data), \
-                  2 usage, 3 alerts warning, 4 alerts critical, 5 diff: the rollout boundary moved"
+                  2 usage, 3 alerts warning, 4 alerts critical (canary gate: roll back), 5 diff: the rollout \
+                  boundary moved, 6 canary gate: wait for more traffic"
 )]
 pub struct Cli {
     /// Rules directory.
@@ -58,6 +59,10 @@ pub enum Command {
     Metrics(ops::MetricsArgs),
     /// Evaluate the alert rules: exit 0 none, 3 warning, 4 critical (1 no data, 2 usage).
     Alerts(ops::AlertsArgs),
+    /// The gated canary: print its phases, or judge the new Worker version against the old one
+    /// (exit 0 promote, 6 wait, 4 roll back)
+    #[command(subcommand)]
+    Canary(ops::CanaryCommand),
 }
 
 /// Runs the parsed command line.
@@ -72,6 +77,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Schema(args) => schema::run(args),
         Command::Metrics(args) => return ExitCode::from(ops::run_metrics(args)),
         Command::Alerts(args) => return ExitCode::from(ops::run_alerts(args, &cli.rules)),
+        Command::Canary(command) => return ExitCode::from(ops::run_canary(command, &cli.rules)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,13 +4,15 @@
 //! Exit codes are the CLI's one table ([`super::error`]): `alerts` exits 3 when the most severe
 //! fired alert is a warning and 4 when it is critical, so a cron job can branch on it.
 
-use super::error::{CliError, EXIT_CRITICAL, EXIT_FAILURE, EXIT_OK, EXIT_WARNING};
+use super::error::{
+    CliError, EXIT_CRITICAL, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, EXIT_WAIT, EXIT_WARNING,
+};
 use crate::engine::model::Thresholds;
 use crate::ops::alerts::{evaluate, Alert, CsatInput, Severity};
 use crate::ops::response::SqlResponse;
 use crate::ops::sql::{validate_dataset, MetricsQuery, DATASET};
 use crate::ops::summary::Summary;
-use crate::ops::{devlog, prometheus, text, OpsError, Window};
+use crate::ops::{devlog, prometheus, series, text, OpsError, Window};
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -27,6 +29,8 @@ pub enum OutputFormat {
     Json,
     /// Prometheus text exposition, for a scraper or a textfile collector.
     Prometheus,
+    /// An SVG chart of p95 latency and 5xx share per Worker version (with --by only).
+    Svg,
 }
 
 /// Flags of `concierge metrics`.
@@ -49,6 +53,10 @@ pub struct MetricsArgs {
     /// Analytics Engine dataset (table) name
     #[arg(long, default_value = DATASET)]
     pub dataset: String,
+    /// A time series in buckets of this length (`5m`, `1h`) per Worker version, instead of
+    /// window totals (Analytics Engine or --from-responses only; `--format svg` draws it)
+    #[arg(long, value_name = "BUCKET", value_parser = parse_window, conflicts_with = "from_log")]
+    pub by: Option<Window>,
 }
 
 /// Flags of `concierge alerts`.
@@ -92,6 +100,9 @@ pub fn run_metrics_to(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
+    if let Some(bucket) = &args.by {
+        return run_series(args, bucket, out, err);
+    }
     if args.print_sql {
         return print_sql(args, out, err);
     }
@@ -103,6 +114,62 @@ pub fn run_metrics_to(
         OutputFormat::Summary => text::render_summary(&summary),
         OutputFormat::Json => json(&summary),
         OutputFormat::Prometheus => prometheus::render(&summary, None),
+        OutputFormat::Svg => {
+            let _ = writeln!(err, "error: --format svg draws a time series: add --by 5m");
+            return EXIT_USAGE;
+        }
+    };
+    write_or_fail(out, &text)
+}
+
+/// `metrics --by BUCKET`: the time series per Worker version.
+fn run_series(args: &MetricsArgs, bucket: &Window, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    if let Err(e) = validate_dataset(&args.dataset) {
+        return fail(&e.into(), err);
+    }
+    if bucket.seconds() < 60 || bucket.seconds() > args.since.seconds() {
+        let _ = writeln!(
+            err,
+            "error: --by {bucket} must be at least a minute and at most the window (--since {})",
+            args.since
+        );
+        return EXIT_USAGE;
+    }
+    if args.format == OutputFormat::Prometheus {
+        let _ = writeln!(
+            err,
+            "error: --format prometheus exports window totals: drop --by"
+        );
+        return EXIT_USAGE;
+    }
+    let sql = series::sql(&args.since, bucket, &args.dataset);
+    if args.print_sql {
+        return write_or_fail(out, &format!("-- {}\n{sql};\n", series::QUERY_NAME));
+    }
+    let response = match &args.from_responses {
+        Some(path) => read_text(path).and_then(|text| {
+            let mut all: serde_json::Map<String, Value> =
+                serde_json::from_str(&text).map_err(|source| CliError::Json {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            let value = all
+                .remove(series::QUERY_NAME)
+                .ok_or_else(|| OpsError::MissingResponse(series::QUERY_NAME.to_string()))?;
+            Ok(SqlResponse::from_value(series::QUERY_NAME, value)?)
+        }),
+        None => credentials()
+            .and_then(|(account, token)| query(&account, &token, series::QUERY_NAME, sql)),
+    };
+    let series =
+        match response.and_then(|r| Ok(series::Series::from_response(&args.since, bucket, &r)?)) {
+            Ok(s) => s,
+            Err(e) => return fail(&e, err),
+        };
+    let text = match args.format {
+        OutputFormat::Json => json(&series),
+        OutputFormat::Svg => series::render_svg(&series),
+        _ => series::render_text(&series),
     };
     write_or_fail(out, &text)
 }
@@ -128,6 +195,13 @@ pub fn run_alerts_to(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
+    if args.metrics.by.is_some() || args.metrics.format == OutputFormat::Svg {
+        let _ = writeln!(
+            err,
+            "error: alerts read window totals: --by and --format svg are for metrics"
+        );
+        return EXIT_USAGE;
+    }
     if args.metrics.print_sql {
         return print_sql(&args.metrics, out, err);
     }
@@ -152,7 +226,7 @@ pub fn run_alerts_to(
             };
             json(&serde_json::json!({"status": status, "alerts": alerts, "summary": summary}))
         }
-        OutputFormat::Prometheus => prometheus::render(&summary, Some(&alerts)),
+        OutputFormat::Prometheus | OutputFormat::Svg => prometheus::render(&summary, Some(&alerts)),
     };
     if args.metrics.format != OutputFormat::Summary && !alerts.is_empty() {
         let _ = err.write_all(text::render_alerts(&alerts).as_bytes());
@@ -245,6 +319,19 @@ fn fetch_responses(
     window: &Window,
     dataset: &str,
 ) -> Result<BTreeMap<MetricsQuery, SqlResponse>, CliError> {
+    let (account, token) = credentials()?;
+    let mut responses = BTreeMap::new();
+    for q in MetricsQuery::ALL {
+        responses.insert(
+            q,
+            query(&account, &token, q.name(), q.sql(window, dataset))?,
+        );
+    }
+    Ok(responses)
+}
+
+/// `CLOUDFLARE_ACCOUNT_ID` and `CLOUDFLARE_API_TOKEN`, checked.
+fn credentials() -> Result<(String, String), CliError> {
     let account = std::env::var("CLOUDFLARE_ACCOUNT_ID").unwrap_or_default();
     let token = std::env::var("CLOUDFLARE_API_TOKEN").unwrap_or_default();
     if account.is_empty() || token.is_empty() {
@@ -253,6 +340,11 @@ fn fetch_responses(
     if account.len() != 32 || !account.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(CliError::InvalidAccountId(account));
     }
+    Ok((account, token))
+}
+
+/// One SQL API call; `name` names the query in errors.
+fn query(account: &str, token: &str, name: &str, sql: String) -> Result<SqlResponse, CliError> {
     let url =
         format!("https://api.cloudflare.com/client/v4/accounts/{account}/analytics_engine/sql");
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -260,29 +352,25 @@ fn fetch_responses(
         .http_status_as_error(false)
         .build()
         .into();
-    let mut responses = BTreeMap::new();
-    for q in MetricsQuery::ALL {
-        let http = |reason: String| CliError::Http {
-            query: q.name().to_string(),
-            reason,
-        };
-        let mut response = agent
-            .post(&url)
-            .header("Authorization", &format!("Bearer {token}"))
-            .send(q.sql(window, dataset))
-            .map_err(|e| http(e.to_string()))?;
-        let status = response.status();
-        let body = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| http(e.to_string()))?;
-        if !status.is_success() {
-            let excerpt: String = body.chars().take(300).collect();
-            return Err(http(format!("HTTP {status}: {excerpt}")));
-        }
-        responses.insert(q, SqlResponse::parse(q.name(), &body)?);
+    let http = |reason: String| CliError::Http {
+        query: name.to_string(),
+        reason,
+    };
+    let mut response = agent
+        .post(&url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send(sql)
+        .map_err(|e| http(e.to_string()))?;
+    let status = response.status();
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| http(e.to_string()))?;
+    if !status.is_success() {
+        let excerpt: String = body.chars().take(300).collect();
+        return Err(http(format!("HTTP {status}: {excerpt}")));
     }
-    Ok(responses)
+    Ok(SqlResponse::parse(name, &body)?)
 }
 
 fn read_text(path: &Path) -> Result<String, CliError> {
@@ -306,5 +394,132 @@ fn write_or_fail(out: &mut dyn Write, text: &str) -> u8 {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => EXIT_OK,
         Err(_) => EXIT_FAILURE,
+    }
+}
+
+/// `concierge canary`: the gated canary walk of `[canary]` in `thresholds.toml`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum CanaryCommand {
+    /// Print the phases and gates (`--format json` for scripts/canary)
+    Plan {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Summary)]
+        format: OutputFormat,
+    },
+    /// Judge the new Worker version against the old one: exit 0 promote, 6 wait (not enough
+    /// traffic yet), 4 roll back (a gate failed), 1 no data, 2 usage
+    Gate(CanaryGateArgs),
+}
+
+/// Flags of `concierge canary gate`.
+#[derive(Debug, Clone, Args)]
+pub struct CanaryGateArgs {
+    /// The Worker version being rolled out
+    #[arg(long = "new", value_name = "VERSION_ID")]
+    pub new_version: String,
+    /// The Worker version it replaces
+    #[arg(long = "old", value_name = "VERSION_ID")]
+    pub old_version: String,
+    /// The phase (by name) whose `min_requests` applies; without it one request is enough
+    #[arg(long)]
+    pub phase: Option<String>,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+
+/// Runs `concierge canary ...`; returns the exit code.
+pub fn run_canary(command: &CanaryCommand, rules_dir: &Path) -> u8 {
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    run_canary_to(
+        command,
+        rules_dir,
+        &mut std::io::stdin().lock(),
+        &mut out,
+        &mut err,
+    )
+}
+
+/// [`run_canary`] over explicit streams (for tests).
+pub fn run_canary_to(
+    command: &CanaryCommand,
+    rules_dir: &Path,
+    stdin: &mut dyn Read,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let thresholds = match load_thresholds(rules_dir) {
+        Ok(t) => t,
+        Err(e) => return fail(&e, err),
+    };
+    let plan = &thresholds.canary;
+    match command {
+        CanaryCommand::Plan { format } => {
+            let text = match format {
+                OutputFormat::Json => json(plan),
+                _ => {
+                    let mut text = String::from("phase      traffic  soak    min requests\n");
+                    for p in &plan.phases {
+                        text.push_str(&format!(
+                            "{:<10} {:>6} %  {:>3} min  {:>12}\n",
+                            p.name, p.percentage, p.soak_minutes, p.min_requests
+                        ));
+                    }
+                    let g = &plan.gates;
+                    text.push_str(&format!(
+                        "gates: 5xx < {:.1} % and ≤ old + {:.1} pts; p95 < {:.0} ms and ≤ {:.2}× old; \
+                         unmatched ≤ old + {:.1} pts; escalation ≤ old + {:.1} pts (with ≥ {} messages each)\n",
+                        g.max_error_rate * 100.0,
+                        g.max_error_rate_increase * 100.0,
+                        g.max_latency_p95_ms,
+                        g.max_latency_p95_ratio,
+                        g.max_unmatched_rate_increase * 100.0,
+                        g.max_escalation_rate_increase * 100.0,
+                        g.min_messages
+                    ));
+                    text
+                }
+            };
+            write_or_fail(out, &text)
+        }
+        CanaryCommand::Gate(args) => {
+            let phase = match &args.phase {
+                None => None,
+                Some(name) => match plan.phases.iter().find(|p| &p.name == name) {
+                    Some(p) => Some(p),
+                    None => {
+                        let names: Vec<&str> =
+                            plan.phases.iter().map(|p| p.name.as_str()).collect();
+                        let _ = writeln!(
+                            err,
+                            "error: no canary phase `{name}` in the rules (phases: {})",
+                            names.join(", ")
+                        );
+                        return EXIT_USAGE;
+                    }
+                },
+            };
+            let summary = match summarize(&args.metrics, stdin) {
+                Ok(s) => s,
+                Err(e) => return fail(&e, err),
+            };
+            let verdict = crate::ops::canary::judge(
+                &summary,
+                &args.new_version,
+                &args.old_version,
+                phase,
+                &plan.gates,
+            );
+            let text = match args.metrics.format {
+                OutputFormat::Json => json(&verdict),
+                _ => crate::ops::canary::render(&verdict),
+            };
+            match write_or_fail(out, &text) {
+                EXIT_OK => match verdict.decision {
+                    crate::ops::canary::Decision::Promote => EXIT_OK,
+                    crate::ops::canary::Decision::Wait => EXIT_WAIT,
+                    crate::ops::canary::Decision::RollBack => EXIT_CRITICAL,
+                },
+                failed => failed,
+            }
+        }
     }
 }

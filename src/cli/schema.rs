@@ -304,6 +304,48 @@ struct ThresholdsFile {
     alerts: Option<Alerts>,
     rate_limits: Option<RateLimits>,
     returns: Option<Returns>,
+    canary: Option<Canary>,
+}
+
+/// `[canary]`: the gated walk of `scripts/canary`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Canary {
+    /// `[[canary.phase]]`, in order; percentages rise and end at 100.
+    phase: Option<Vec<CanaryPhase>>,
+    gates: Option<CanaryGates>,
+}
+
+/// One `[[canary.phase]]`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct CanaryPhase {
+    name: String,
+    /// Share of traffic for the new version; 0 reaches only version-override requests.
+    #[schemars(range(min = 0, max = 100))]
+    percentage: u32,
+    min_requests: Option<u32>,
+    soak_minutes: Option<u32>,
+}
+
+/// `[canary.gates]`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct CanaryGates {
+    #[schemars(range(min = 0.0, max = 1.0))]
+    max_error_rate: Option<f64>,
+    #[schemars(range(min = 0.0, max = 1.0))]
+    max_error_rate_increase: Option<f64>,
+    max_latency_p95_ms: Option<f64>,
+    max_latency_p95_ratio: Option<f64>,
+    #[schemars(range(min = 0.0, max = 1.0))]
+    max_unmatched_rate_increase: Option<f64>,
+    #[schemars(range(min = 0.0, max = 1.0))]
+    max_escalation_rate_increase: Option<f64>,
+    min_messages: Option<u32>,
 }
 
 /// `[alerts]`.
@@ -317,6 +359,10 @@ struct Alerts {
     escalation_rate: Option<Levels>,
     /// Lower is worse: `warn` at or above `critical`.
     csat_average: Option<Levels>,
+    rate_limited_rate: Option<Levels>,
+    database_error_rate: Option<Levels>,
+    /// Messages per widget load; lower is worse.
+    messages_per_session: Option<Levels>,
     min_requests: Option<u32>,
 }
 
@@ -547,6 +593,17 @@ mod tests {
             ),
             ("thresholds", "/properties/rate_limits", keys::RATE_LIMITS),
             ("thresholds", "/properties/returns", keys::RETURNS),
+            ("thresholds", "/properties/canary", keys::CANARY),
+            (
+                "thresholds",
+                "/definitions/Canary/properties/phase",
+                keys::PHASE,
+            ),
+            (
+                "thresholds",
+                "/definitions/Canary/properties/gates",
+                keys::GATES,
+            ),
             ("rollout", "", keys::ROLLOUT),
             ("rollout", "/properties/features", keys::FEATURE),
         ];

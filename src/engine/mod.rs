@@ -25,7 +25,7 @@ pub use intents::{IntentCompileError, IntentScore, RuleHit, RuleKind};
 pub use model::*;
 pub use murmur3::murmur3_32;
 pub use price::{PriceMatch, PriceParser};
-pub use rollout::{bucket_of, Rollout, BUCKETS};
+pub use rollout::{bucket_of, feature_bucket_of, Rollout, BUCKETS};
 pub use spec::EngineSpec;
 
 use entities::EntityExtractor;

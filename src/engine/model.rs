@@ -222,6 +222,13 @@ pub struct AlertThresholds {
     pub escalation_rate: AlertLevels,
     /// Average CSAT score; lower is worse, so `warn` > `critical` here.
     pub csat_average: AlertLevels,
+    /// Share of requests answered 429 `rate_limited`, 0..1 (defaults warn 0.05, critical 0.15).
+    pub rate_limited_rate: AlertLevels,
+    /// Share of requests that failed because D1 or KV did, 0..1 (defaults 0.005 / 0.02).
+    pub database_error_rate: AlertLevels,
+    /// Messages per widget load (`GET /v1/flags`, one per page view); lower is worse
+    /// (defaults warn 0.10, critical 0.03).
+    pub messages_per_session: AlertLevels,
     /// Windows with fewer requests than this do not raise rate alerts.
     pub min_requests: u64,
 }
@@ -270,7 +277,89 @@ pub struct Thresholds {
     /// TTL of per-session state in KV.
     pub session_ttl_seconds: u32,
     pub returns: ReturnPolicy,
+    /// The gated canary walk of `scripts/canary` (ops tooling only; the Worker ignores it).
+    pub canary: CanaryPlan,
 }
+
+/// One phase of a gated canary: the new Worker version's share of traffic and how long and how
+/// much traffic it must see before its gates are judged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CanaryPhase {
+    pub name: String,
+    /// Share of traffic for the new version, 0..=100 (0: only requests that carry a
+    /// `Cloudflare-Workers-Version-Overrides` header, e.g. staff beta testers, reach it).
+    pub percentage: u32,
+    /// Requests the new version must have served in the window before the gates count.
+    pub min_requests: u64,
+    /// Minutes to wait at this phase before the first gate check.
+    pub soak_minutes: u32,
+}
+
+/// What the new version must hold, alone and against the old version over the same window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CanaryGates {
+    /// Highest 5xx share of the new version (0..1).
+    pub max_error_rate: f64,
+    /// Highest 5xx share above the old version's, in points (0..1).
+    pub max_error_rate_increase: f64,
+    /// Highest p95 latency of the new version, in ms.
+    pub max_latency_p95_ms: f64,
+    /// Highest p95 latency as a multiple of the old version's.
+    pub max_latency_p95_ratio: f64,
+    /// Highest unmatched share above the old version's, in points (0..1).
+    pub max_unmatched_rate_increase: f64,
+    /// Highest escalation share above the old version's, in points (0..1).
+    pub max_escalation_rate_increase: f64,
+    /// Classified messages each version needs before the intent-share gates are judged.
+    pub min_messages: u64,
+}
+
+/// The phases and gates of `[canary]` in `thresholds.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CanaryPlan {
+    pub phases: Vec<CanaryPhase>,
+    pub gates: CanaryGates,
+}
+
+impl Default for CanaryPlan {
+    /// beta (0 %, version overrides only) → 10 % → 25 % → 50 % → 100 %, each gated on
+    /// 5xx < 2 % and p95 < 800 ms.
+    fn default() -> Self {
+        let phase = |name: &str, percentage, min_requests, soak_minutes| CanaryPhase {
+            name: name.to_string(),
+            percentage,
+            min_requests,
+            soak_minutes,
+        };
+        CanaryPlan {
+            phases: vec![
+                phase("beta", 0, 20, 10),
+                phase("10%", 10, 200, 15),
+                phase("25%", 25, 400, 15),
+                phase("50%", 50, 800, 15),
+                phase("100%", 100, 0, 0),
+            ],
+            gates: CanaryGates {
+                max_error_rate: 0.02,
+                max_error_rate_increase: 0.01,
+                max_latency_p95_ms: 800.0,
+                max_latency_p95_ratio: 1.5,
+                max_unmatched_rate_increase: 0.05,
+                max_escalation_rate_increase: 0.05,
+                min_messages: 50,
+            },
+        }
+    }
+}
+
+/// The features the product has (`[features.*]` in `rollout.toml` may only name these): catalog
+/// search, order lookups, the return/resize form and stylist requests.
+pub const FEATURES: [&str; 4] = [
+    "product_search",
+    "order_lookup",
+    "returns_form",
+    "stylist_chat",
+];
 
 /// Rollout for one feature, overriding the master settings where set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -348,6 +437,18 @@ impl Default for Thresholds {
                     warn: 3.5,
                     critical: 3.0,
                 },
+                rate_limited_rate: AlertLevels {
+                    warn: 0.05,
+                    critical: 0.15,
+                },
+                database_error_rate: AlertLevels {
+                    warn: 0.005,
+                    critical: 0.02,
+                },
+                messages_per_session: AlertLevels {
+                    warn: 0.10,
+                    critical: 0.03,
+                },
                 min_requests: 50,
             },
             rate_limits: RateLimits {
@@ -368,6 +469,7 @@ impl Default for Thresholds {
                 ring_size_min: 3.0,
                 ring_size_max: 13.0,
             },
+            canary: CanaryPlan::default(),
         }
     }
 }

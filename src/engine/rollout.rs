@@ -13,7 +13,9 @@
 //! 4. the user is on the global or the feature's allowlist → on, [`RolloutReason::Allowlisted`];
 //! 5. no user id → on only at 100 %, bucket 0, [`RolloutReason::Anonymous`];
 //! 6. `bucket < percentage_bp` (the feature's percentage when it sets one, else the global one) →
-//!    [`RolloutReason::InRollout`], otherwise [`RolloutReason::OutOfRollout`].
+//!    [`RolloutReason::InRollout`], otherwise [`RolloutReason::OutOfRollout`]. A feature with its
+//!    own percentage buckets users by [`feature_bucket_of`] (`"{salt}:{feature}:{user_id}"`), so
+//!    each feature's rollout is independent of the widget's and of the other features'.
 //!
 //! Every decision with a user id reports that user's bucket, whatever the reason (so `concierge
 //! bucket` can show it); anonymous decisions report bucket 0.
@@ -31,6 +33,18 @@ pub const BUCKETS: u32 = 10_000;
 pub fn bucket_of(salt: &str, user_id: &str, seed: u32) -> u32 {
     let mut hasher = Murmur3::new(seed);
     hasher.write(salt.as_bytes());
+    hasher.write(b":");
+    hasher.write(user_id.as_bytes());
+    hasher.finish() % BUCKETS
+}
+
+/// A feature's own bucket: `murmur3_32("{salt}:{feature}:{user_id}", seed) % 10000`, so two
+/// features rolled out to 10 % reach different shoppers rather than the same first tenth.
+pub fn feature_bucket_of(salt: &str, feature: &str, user_id: &str, seed: u32) -> u32 {
+    let mut hasher = Murmur3::new(seed);
+    hasher.write(salt.as_bytes());
+    hasher.write(b":");
+    hasher.write(feature.as_bytes());
     hasher.write(b":");
     hasher.write(user_id.as_bytes());
     hasher.finish() % BUCKETS
@@ -117,7 +131,19 @@ impl Rollout {
     /// Whether `user_id` (anonymous when `None`) gets `feature` (the widget as a whole when `None`).
     /// See the module docs for the order in which the rules apply.
     pub fn decide(&self, user_id: Option<&str>, feature: Option<&str>) -> RolloutDecision {
-        let bucket = user_id.map_or(0, |id| self.bucket(id));
+        let gate = feature.and_then(|name| {
+            self.features
+                .binary_search_by(|g| (*g.name).cmp(name))
+                .ok()
+                .map(|i| (i, &self.features[i]))
+        });
+        let bucket = match (user_id, gate) {
+            (None, _) => 0,
+            (Some(id), Some((_, g))) if g.percentage_bp.is_some() => {
+                feature_bucket_of(&self.spec.salt, &g.name, id, self.spec.seed)
+            }
+            (Some(id), _) => self.bucket(id),
+        };
         let decision = |enabled, reason| RolloutDecision {
             enabled,
             bucket,
@@ -126,12 +152,6 @@ impl Rollout {
         if !self.spec.enabled {
             return decision(false, RolloutReason::KillSwitch);
         }
-        let gate = feature.and_then(|name| {
-            self.features
-                .binary_search_by(|g| (*g.name).cmp(name))
-                .ok()
-                .map(|i| (i, &self.features[i]))
-        });
         if gate.is_some_and(|(_, g)| g.enabled == Some(false)) {
             return decision(false, RolloutReason::FeatureDisabled);
         }

@@ -7,6 +7,7 @@
 //! `min_requests` requests (messages, for the intent rates) raise no latency or rate alerts:
 //! a handful of requests says nothing about a p95 or a share.
 
+use super::sql::FLAGS_ROUTE;
 use super::summary::{GroupSummary, Summary};
 use super::OpsError;
 use crate::engine::model::{AlertLevels, AlertThresholds};
@@ -39,6 +40,9 @@ pub enum AlertRule {
     UnmatchedRate,
     EscalationRate,
     LowCsat,
+    RateLimitedRate,
+    DatabaseErrorRate,
+    LowEngagement,
 }
 
 impl AlertRule {
@@ -50,6 +54,9 @@ impl AlertRule {
             AlertRule::UnmatchedRate => "unmatched_rate",
             AlertRule::EscalationRate => "escalation_rate",
             AlertRule::LowCsat => "low_csat",
+            AlertRule::RateLimitedRate => "rate_limited_rate",
+            AlertRule::DatabaseErrorRate => "database_error_rate",
+            AlertRule::LowEngagement => "low_engagement",
         }
     }
 }
@@ -172,6 +179,49 @@ fn evaluate_group(group: &GroupSummary, t: &AlertThresholds, alerts: &mut Vec<Al
                 );
                 fire(AlertRule::ErrorRate, rate, level, reason);
             }
+        }
+        let shares = [
+            (
+                AlertRule::RateLimitedRate,
+                group.totals.rate_limited,
+                &t.rate_limited_rate,
+                "were rate limited (429)",
+            ),
+            (
+                AlertRule::DatabaseErrorRate,
+                group.totals.database_errors,
+                &t.database_error_rate,
+                "failed because D1 or KV did",
+            ),
+        ];
+        for (rule, count, levels, what) in shares {
+            let Some(count) = count else { continue };
+            let rate = count as f64 / requests as f64;
+            if let Some(level) = higher_is_worse(rate, levels) {
+                let reason = format!(
+                    "{count} of {requests} requests {what} ({}), at or above {}",
+                    percent(rate),
+                    percent(level.1)
+                );
+                fire(rule, rate, level, reason);
+            }
+        }
+    }
+    // Engagement: messages per widget load; a drop means shoppers open the widget and leave.
+    let loads: u64 = group
+        .routes
+        .iter()
+        .filter(|r| r.route == FLAGS_ROUTE)
+        .map(|r| r.traffic.requests)
+        .sum();
+    if loads >= t.min_requests {
+        let per_load = group.messages.classified as f64 / loads as f64;
+        if let Some(level) = lower_is_worse(per_load, &t.messages_per_session) {
+            let reason = format!(
+                "{per_load:.2} messages per widget load over {loads} loads is at or below {:.2}",
+                level.1
+            );
+            fire(AlertRule::LowEngagement, per_load, level, reason);
         }
     }
     let messages = group.messages.classified;

@@ -15,6 +15,12 @@ pub const DATASET: &str = "aurora_concierge";
 pub const MESSAGES_ROUTE: &str = "POST /v1/messages";
 /// The intent whose share is the escalation rate.
 pub const ESCALATION_INTENT: &str = "stylist_escalation";
+/// The data point error code (blob9) of a 429.
+pub const RATE_LIMITED_CODE: &str = "rate_limited";
+/// The data point error code of a request that failed because D1 or KV did.
+pub const DATABASE_ERROR_CODE: &str = "database_error";
+/// The route the widget calls once per page view: a "session" for the engagement alert.
+pub const FLAGS_ROUTE: &str = "GET /v1/flags";
 
 /// One query of the metrics set; its [`name`](MetricsQuery::name) keys responses files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -91,6 +97,8 @@ impl MetricsQuery {
                     "SUM(_sample_interval) AS requests",
                     "SUM(if(blob3 = '4xx', _sample_interval, 0)) AS errors_4xx",
                     "SUM(if(blob3 = '5xx', _sample_interval, 0)) AS errors_5xx",
+                    "SUM(if(blob9 = 'rate_limited', _sample_interval, 0)) AS rate_limited",
+                    "SUM(if(blob9 = 'database_error', _sample_interval, 0)) AS database_errors",
                     "quantileExactWeighted(0.5)(double1, _sample_interval) AS latency_p50_ms",
                     "quantileExactWeighted(0.95)(double1, _sample_interval) AS latency_p95_ms",
                     "quantileExactWeighted(0.99)(double1, _sample_interval) AS latency_p99_ms",

@@ -3,7 +3,9 @@
 //! read from a dev log, so development and production are read the same way.
 
 use super::response::{Row, SqlResponse};
-use super::sql::{MetricsQuery, ESCALATION_INTENT, MESSAGES_ROUTE};
+use super::sql::{
+    MetricsQuery, DATABASE_ERROR_CODE, ESCALATION_INTENT, MESSAGES_ROUTE, RATE_LIMITED_CODE,
+};
 use super::OpsError;
 use crate::engine::model::UNKNOWN_INTENT;
 use crate::metrics::DataPoint;
@@ -29,6 +31,13 @@ pub struct TrafficStats {
     /// Share of 4xx responses (client mistakes, rate limiting; informative only).
     pub client_error_rate: Option<f64>,
     pub latency: LatencyQuantiles,
+    /// Requests answered 429 `rate_limited`; `None` when the source does not count them (older
+    /// saved answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limited: Option<u64>,
+    /// Requests that failed because D1 or KV did (`database_error` in the data point).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_errors: Option<u64>,
 }
 
 impl TrafficStats {
@@ -41,10 +50,24 @@ impl TrafficStats {
             error_rate: ratio(errors_5xx, requests),
             client_error_rate: ratio(errors_4xx, requests),
             latency,
+            rate_limited: None,
+            database_errors: None,
         }
     }
 
+    /// The counts of rate-limited and database-failed requests, where the source has them.
+    pub fn with_error_codes(
+        mut self,
+        rate_limited: Option<u64>,
+        database_errors: Option<u64>,
+    ) -> Self {
+        self.rate_limited = rate_limited;
+        self.database_errors = database_errors;
+        self
+    }
+
     fn from_row(row: &Row<'_>) -> Result<TrafficStats, OpsError> {
+        let optional = |column: &str| row.count(column).ok();
         Ok(TrafficStats::new(
             row.count("requests")?,
             row.count("errors_4xx")?,
@@ -54,16 +77,22 @@ impl TrafficStats {
                 p95_ms: row.number("latency_p95_ms")?,
                 p99_ms: row.number("latency_p99_ms")?,
             },
-        ))
+        )
+        .with_error_codes(optional("rate_limited"), optional("database_errors")))
     }
 
     fn from_points<'a>(points: impl Iterator<Item = &'a DataPoint>) -> TrafficStats {
-        let (mut e4, mut e5) = (0, 0);
+        let (mut e4, mut e5, mut limited, mut database) = (0, 0, 0, 0);
         let mut latencies: Vec<(f64, u64)> = Vec::new();
         for p in points {
             match p.status / 100 {
                 4 => e4 += 1,
                 5 => e5 += 1,
+                _ => {}
+            }
+            match p.error_code.as_str() {
+                RATE_LIMITED_CODE => limited += 1,
+                DATABASE_ERROR_CODE => database += 1,
                 _ => {}
             }
             latencies.push((p.latency_ms, 1));
@@ -74,6 +103,7 @@ impl TrafficStats {
             p99_ms: quantile_exact_weighted(&latencies, 0.99),
         };
         TrafficStats::new(latencies.len() as u64, e4, e5, latency)
+            .with_error_codes(Some(limited), Some(database))
     }
 }
 

@@ -3,7 +3,9 @@
 
 use super::reader::{At, Reader};
 use super::SCHEMA_VERSION;
-use crate::engine::model::{AlertLevels, FeatureRollout, RolloutSpec, Thresholds};
+use crate::engine::model::{
+    AlertLevels, CanaryPhase, CanaryPlan, FeatureRollout, RolloutSpec, Thresholds, FEATURES,
+};
 use toml::de::DeTable;
 
 pub(crate) const MANIFEST_KEYS: &[&str] = &["version", "schema", "description"];
@@ -19,6 +21,18 @@ pub(crate) const THRESHOLD_KEYS: &[&str] = &[
     "alerts",
     "rate_limits",
     "returns",
+    "canary",
+];
+pub(crate) const CANARY_KEYS: &[&str] = &["phase", "gates"];
+pub(crate) const PHASE_KEYS: &[&str] = &["name", "percentage", "min_requests", "soak_minutes"];
+pub(crate) const GATE_KEYS: &[&str] = &[
+    "max_error_rate",
+    "max_error_rate_increase",
+    "max_latency_p95_ms",
+    "max_latency_p95_ratio",
+    "max_unmatched_rate_increase",
+    "max_escalation_rate_increase",
+    "min_messages",
 ];
 pub(crate) const ALERT_KEYS: &[&str] = &[
     "latency_p95_ms",
@@ -26,6 +40,9 @@ pub(crate) const ALERT_KEYS: &[&str] = &[
     "unmatched_rate",
     "escalation_rate",
     "csat_average",
+    "rate_limited_rate",
+    "database_error_rate",
+    "messages_per_session",
     "min_requests",
 ];
 pub(crate) const LEVEL_KEYS: &[&str] = &["warn", "critical"];
@@ -200,6 +217,30 @@ pub fn read_thresholds(r: &mut Reader<'_>, table: &DeTable<'_>) -> Thresholds {
             &mut t.alerts.escalation_rate,
         );
         levels(r, a, "csat_average", 5.0, false, &mut t.alerts.csat_average);
+        levels(
+            r,
+            a,
+            "rate_limited_rate",
+            1.0,
+            true,
+            &mut t.alerts.rate_limited_rate,
+        );
+        levels(
+            r,
+            a,
+            "database_error_rate",
+            1.0,
+            true,
+            &mut t.alerts.database_error_rate,
+        );
+        levels(
+            r,
+            a,
+            "messages_per_session",
+            1000.0,
+            false,
+            &mut t.alerts.messages_per_session,
+        );
         if let Some(v) = r.count(a, "min_requests") {
             t.alerts.min_requests = u64::from(v.into_inner());
         }
@@ -244,7 +285,119 @@ pub fn read_thresholds(r: &mut Reader<'_>, table: &DeTable<'_>) -> Thresholds {
             t.returns.ring_size_max = v.into_inner();
         }
     }
+    if let Some((c, _)) = r.table(table, "canary") {
+        read_canary(r, c, &mut t.canary);
+    }
     t
+}
+
+/// `[canary]`: `[[canary.phase]]` entries (if any, they replace the default walk) and
+/// `[canary.gates]` over the defaults. Percentages must rise and the walk must end at 100.
+fn read_canary(r: &mut Reader<'_>, table: &DeTable<'_>, plan: &mut CanaryPlan) {
+    r.known_keys(table, CANARY_KEYS, "[canary]");
+    if let Some((g, _)) = r.table(table, "gates") {
+        r.known_keys(g, GATE_KEYS, "[canary.gates]");
+        let gates = &mut plan.gates;
+        for (key, max, slot) in [
+            ("max_error_rate", 1.0, &mut gates.max_error_rate),
+            (
+                "max_error_rate_increase",
+                1.0,
+                &mut gates.max_error_rate_increase,
+            ),
+            (
+                "max_latency_p95_ms",
+                600_000.0,
+                &mut gates.max_latency_p95_ms,
+            ),
+            (
+                "max_latency_p95_ratio",
+                100.0,
+                &mut gates.max_latency_p95_ratio,
+            ),
+            (
+                "max_unmatched_rate_increase",
+                1.0,
+                &mut gates.max_unmatched_rate_increase,
+            ),
+            (
+                "max_escalation_rate_increase",
+                1.0,
+                &mut gates.max_escalation_rate_increase,
+            ),
+        ] {
+            if let Some(v) = r.number_in(g, key, 0.0, max) {
+                *slot = v.into_inner();
+            }
+        }
+        if let Some(v) = r.count(g, "min_messages") {
+            gates.min_messages = u64::from(v.into_inner());
+        }
+    }
+    let entries = r.tables(table, "phase");
+    if entries.is_empty() {
+        return;
+    }
+    let mut phases: Vec<CanaryPhase> = Vec::new();
+    let mut last_span = 0..0;
+    for (p, span) in entries {
+        r.known_keys(p, PHASE_KEYS, "[[canary.phase]]");
+        let name = r.string(p, "name").map(At::into_inner);
+        let percentage = r.number_in(p, "percentage", 0.0, 100.0);
+        let (Some(name), Some(percentage)) = (name, percentage) else {
+            if p.get("name").is_none() {
+                r.missing(span.clone(), "name", "[[canary.phase]]", "\"10%\"");
+            }
+            if p.get("percentage").is_none() {
+                r.missing(span.clone(), "percentage", "[[canary.phase]]", "10");
+            }
+            continue;
+        };
+        let whole = percentage.get_ref().round();
+        if (whole - percentage.get_ref()).abs() > 1e-9 {
+            r.error(
+                percentage.span(),
+                format!(
+                    "canary `percentage` {} is not a whole number",
+                    percentage.get_ref()
+                ),
+                Some("Worker version splits take whole percentages, e.g. 10 or 25".into()),
+            );
+            continue;
+        }
+        let whole = whole as u32;
+        if let Some(prev) = phases.last() {
+            if whole <= prev.percentage {
+                r.error(
+                    percentage.span(),
+                    format!(
+                        "canary phase `{name}` sends {whole} %, not more than the phase before it ({} %)",
+                        prev.percentage
+                    ),
+                    Some("each phase must send a larger share of traffic to the new version".into()),
+                );
+            }
+        }
+        last_span = span;
+        phases.push(CanaryPhase {
+            name,
+            percentage: whole,
+            min_requests: r
+                .count(p, "min_requests")
+                .map_or(0, |v| u64::from(v.into_inner())),
+            soak_minutes: r.count(p, "soak_minutes").map_or(0, At::into_inner),
+        });
+    }
+    if phases.last().is_some_and(|p| p.percentage != 100) {
+        r.error(
+            last_span,
+            "the last canary phase does not send 100 % of traffic to the new version",
+            Some(
+                "end the walk with `percentage = 100`, or the new version never takes over".into(),
+            ),
+        );
+    }
+    plan.phases = phases;
 }
 
 /// A percentage 0..=100 with at most two decimals, as basis points.
@@ -300,6 +453,21 @@ pub fn read_rollout(r: &mut Reader<'_>, table: &DeTable<'_>) -> RolloutSpec {
     }
     if let Some((features, _)) = r.table(table, "features") {
         for (name, (t, _)) in r.named_tables(features, "feature") {
+            if !FEATURES.contains(&name.get_ref().as_str()) {
+                let help = match super::reader::did_you_mean(name.get_ref(), &FEATURES) {
+                    Some(known) => format!("did you mean `{known}`?"),
+                    None => format!(
+                        "the features are {}",
+                        FEATURES.map(|f| format!("`{f}`")).join(", ")
+                    ),
+                };
+                r.error(
+                    name.span(),
+                    format!("unknown feature `{}`", name.get_ref()),
+                    Some(help),
+                );
+                continue;
+            }
             r.known_keys(t, FEATURE_KEYS, &format!("[features.{}]", name.get_ref()));
             let feature = FeatureRollout {
                 enabled: r.boolean(t, "enabled").map(At::into_inner),

@@ -4,6 +4,7 @@
 //! `CONVERSATION_STORE=durable_object`, messages go to their session's Durable Object
 //! ([`conversations`]) instead.
 
+mod alerts;
 mod bindings;
 mod conversations;
 
@@ -116,6 +117,7 @@ async fn to_api_request(request: &mut Request) -> Result<ApiRequest> {
         header("origin"),
     );
     let client_ip = header("cf-connecting-ip").unwrap_or_else(|| "unknown".into());
+    let shopper_id = header("x-shopper-id");
     let body = if method == "GET" || method == "HEAD" || method == "OPTIONS" {
         Body::Bytes(Vec::new())
     } else if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
@@ -135,6 +137,7 @@ async fn to_api_request(request: &mut Request) -> Result<ApiRequest> {
         content_type,
         authorization,
         idempotency_key,
+        shopper_id,
         origin,
         client_ip,
         own_origin: Some(url.origin().ascii_serialization()),

@@ -95,7 +95,7 @@ describe('metrics from the dev log', () => {
     // The same log through stdin, as `wrangler dev … | concierge metrics --from-log -` would.
     const piped = concierge(['metrics', '--from-log', '-', '--format', 'prometheus'], worker.logs().slice(start));
     assert.equal(piped.code, 0, piped.err);
-    assert.match(piped.out, /^concierge_requests\{rules_version="[^"]+",worker_version="[^"]+",route="GET \/health"\} 5$/m);
+    assert.match(piped.out, /^concierge_requests\{rules_version="[^"]+",worker_version="[^"]+",method="GET",route="\/health"\} 5$/m);
     // 21 requests is below min_requests: no alert may fire on so little traffic.
     const alerts = concierge(['alerts', '--from-log', log]);
     assert.equal(alerts.code, 0, alerts.out + alerts.err);

@@ -55,7 +55,9 @@ if [ "$1" = check ]; then exit "\${STUB_CHECK_EXIT:-0}"; fi
 echo "wrangler $*" >> "${log}"
 case "$1 $2" in
   "deployments status") echo '{"id":"d1","versions":[{"version_id":"${OLD_VERSION}","percentage":100}]}' ;;
-  "versions upload") echo "Uploaded aurora-concierge (1.2 sec)"; echo "Worker Version ID: ${NEW_VERSION}" ;;
+  "versions upload")
+    echo "Uploaded aurora-concierge (1.2 sec)"
+    [ -z "\$WRANGLER_OUTPUT_FILE_PATH" ] || echo '{"type":"version-upload","version":1,"version_id":"${NEW_VERSION}"}' >> "\$WRANGLER_OUTPUT_FILE_PATH" ;;
 esac
 `);
   chmodSync(join(dir, "stub/concierge"), 0o755);
@@ -125,7 +127,7 @@ test("deploy stops on failing checks, a failing diff and bad arguments", () => {
   const diff = sh(repo.dir, "scripts/deploy", ["--dry-run"], { CONCIERGE: repo.env.CONCIERGE, STUB_DIFF_EXIT: "1" });
   assert.equal(diff.code, 1);
   assert.match(diff.err, /concierge diff failed \(exit 1\)/);
-  for (const bad of ["0", "101", "ten", "12.5"]) {
+  for (const bad of ["-1", "101", "ten", "12.5"]) {
     const r = sh(repo.dir, "scripts/deploy", ["--dry-run", "--percentage", bad], repo.env);
     assert.equal(r.code, 2, `--percentage ${bad}`);
   }
@@ -168,6 +170,24 @@ test("a stubbed real deploy reads the version ids, splits traffic and tags the c
   assert.match(note, new RegExp(`^worker-version: ${NEW_VERSION}$`, "m"));
   assert.match(note, /^percentage: 30$/m);
   assert.equal(git(repo.dir, "rev-list", "-n", "1", tags[1]), git(repo.dir, "rev-parse", "HEAD"));
+  rmSync(repo.dir, { recursive: true, force: true });
+});
+
+test("deploy --env staging targets the staging Worker and keeps its own deploy tags", () => {
+  const repo = fixtureRepo();
+  const r = sh(repo.dir, "scripts/deploy", ["--yes", "--env", "staging", "--percentage", "0", "--record", "rec.txt"], repo.env);
+  assert.equal(r.code, 0, r.err + r.out);
+  const calls = repo.calls();
+  assert.match(calls, /^wrangler deployments status --json --env staging$/m);
+  assert.match(calls, /^wrangler versions upload --tag \S+ --message .* --env staging$/m);
+  assert.match(calls, new RegExp(`^wrangler versions deploy ${NEW_VERSION}@0% ${OLD_VERSION}@100% --message .* --yes --env staging$`, "m"));
+  const staging = git(repo.dir, "tag", "--list", "deployed-staging/*").split("\n").filter(Boolean);
+  assert.equal(staging.length, 1, "a staging tag");
+  assert.deepEqual(deployTags(repo.dir), ["deployed/20261120T000000Z"], "production tags untouched");
+  const record = readFileSync(join(repo.dir, "rec.txt"), "utf8");
+  assert.match(record, new RegExp(`^new_version=${NEW_VERSION}$`, "m"));
+  assert.match(record, new RegExp(`^old_version=${OLD_VERSION}$`, "m"));
+  assert.equal(sh(repo.dir, "scripts/deploy", ["--dry-run", "--env", "Bad Env"], repo.env).code, 2);
   rmSync(repo.dir, { recursive: true, force: true });
 });
 
