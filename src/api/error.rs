@@ -5,7 +5,8 @@ use super::http::ApiResponse;
 use super::platform::StorageError;
 use serde_json::json;
 
-/// Everything a request can fail with. Client mistakes are 4xx; only [`ApiError::Internal`] is 5xx.
+/// Everything a request can fail with. Client mistakes are 4xx; only [`ApiError::Internal`] and
+/// the operator's [`ApiError::ConciergeDisabled`] are 5xx.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApiError {
     #[error("request body is larger than {limit} bytes")]
@@ -30,6 +31,9 @@ pub enum ApiError {
     Forbidden,
     #[error("too many requests; retry after {retry_after} seconds")]
     RateLimited { retry_after: u64 },
+    /// The KV kill switch is on: shopper routes are off until it is turned off again.
+    #[error("the concierge is switched off for now; retry after {retry_after} seconds")]
+    ConciergeDisabled { retry_after: u64 },
     #[error("this idempotency key was used with a different request")]
     IdempotencyKeyReused,
     #[error("a request with this idempotency key is still being processed")]
@@ -60,6 +64,7 @@ impl ApiError {
             ApiError::Unauthorized => 401,
             ApiError::Forbidden => 403,
             ApiError::RateLimited { .. } => 429,
+            ApiError::ConciergeDisabled { .. } => 503,
             ApiError::IdempotencyInFlight | ApiError::AlreadyExists(_) => 409,
             ApiError::Internal(_) => 500,
         }
@@ -79,6 +84,7 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden => "forbidden",
             ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::ConciergeDisabled { .. } => "concierge_disabled",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::IdempotencyInFlight => "idempotency_in_flight",
             ApiError::NotEligible { .. } => "not_eligible",
@@ -127,7 +133,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { allowed } => {
                 response.set_header("allow", &allowed.join(", "));
             }
-            ApiError::RateLimited { retry_after } => {
+            ApiError::RateLimited { retry_after } | ApiError::ConciergeDisabled { retry_after } => {
                 response.set_header("retry-after", &retry_after.to_string());
             }
             _ => {}

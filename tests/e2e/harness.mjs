@@ -104,12 +104,12 @@ function stripAnsi(text) {
  * fresh (default true: migrate and seed even a given persistDir), seed, env (extra process env,
  * e.g. for the build), config (another wrangler config file, e.g. one without a build step),
  * logLevel (wrangler's; the default, log, shows the Worker's console.log lines and one line per
- * request), readyTimeoutMs.
+ * request), readyTimeoutMs, args (more `wrangler dev` arguments, e.g. ['--test-scheduled']).
  * Resolves once the Worker has answered its first request, to {url, port, persistDir, stop(),
  * logs(), d1(sql), kvPut(k, v), kvDelete(k), kvList(), timings: {readyMs, firstAnswerMs}} where readyMs is
  * spawn → "Ready on" and firstAnswerMs is "Ready on" → the first answer of GET /health.
  */
-export async function startWorker({ vars = {}, persistDir, fresh = true, seed = true, env = {}, config, logLevel = 'log', readyTimeoutMs = 300_000 } = {}) {
+export async function startWorker({ vars = {}, persistDir, fresh = true, seed = true, env = {}, config, logLevel = 'log', readyTimeoutMs = 300_000, args: extraArgs = [] } = {}) {
   const dir = persistDir ?? mkdtempSync(join(tmpdir(), 'aurora-e2e-'));
   const ownsDir = !persistDir;
   if (fresh || ownsDir) await migrateAndSeed(dir, { seed });
@@ -125,6 +125,7 @@ export async function startWorker({ vars = {}, persistDir, fresh = true, seed = 
   const configFile = config ?? process.env.E2E_WRANGLER_CONFIG;
   if (configFile) args.push('--config', configFile);
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+  args.push(...extraArgs);
 
   mkdirSync(LOG_DIR, { recursive: true });
   // detached: the child calls setsid(), so its pid is the process group id of wrangler, the
