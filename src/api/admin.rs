@@ -17,33 +17,22 @@ const TICKET_STATUSES: &[&str] = &["open", "pending", "closed"];
 pub const TICKET_PAGE: u32 = 50;
 pub const MAX_TICKET_PAGE: u32 = 200;
 
-/// The opaque `cursor` of the next page: hex of `created_at` and `ticket_id` of the page's last
-/// ticket.
+/// The `cursor` of the next page: `{created_at}~{ticket_id}` of the page's last ticket.
 pub fn encode_cursor(created_at: &str, ticket_id: &str) -> String {
-    format!("{created_at}|{ticket_id}")
-        .bytes()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    format!("{created_at}~{ticket_id}")
 }
 
-/// The inverse of [`encode_cursor`]; `None` for anything it could not have made.
+/// The inverse of [`encode_cursor`]: a `YYYY-MM-DDTHH:MM:SSZ` shaped time (compared as text,
+/// so any such string is a usable position) and a ticket id; `None` for anything else.
 pub fn decode_cursor(cursor: &str) -> Option<(String, String)> {
-    if cursor.is_empty() || cursor.len() > 400 || !cursor.len().is_multiple_of(2) {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> = cursor
-        .as_bytes()
-        .chunks(2)
-        .map(|pair| {
-            std::str::from_utf8(pair)
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect();
-    let text = String::from_utf8(bytes?).ok()?;
-    let (at, id) = text.split_once('|')?;
-    (crate::api::time::parse_iso(at).is_some() && validate::check_id("cursor", id).is_ok())
-        .then(|| (at.to_string(), id.to_string()))
+    let (at, id) = cursor.split_once('~')?;
+    let shape = b"0000-00-00T00:00:00Z";
+    let at_ok = at.len() == shape.len()
+        && at.bytes().zip(shape.iter()).all(|(b, s)| match s {
+            b'0' => b.is_ascii_digit(),
+            other => b == *other,
+        });
+    (at_ok && validate::check_id("cursor", id).is_ok()).then(|| (at.to_string(), id.to_string()))
 }
 
 /// `GET /v1/admin/tickets` parameters: `status`, `email`, `order_number`, `limit`, `cursor`.
@@ -60,9 +49,6 @@ fn ticket_query(
         &["status", "email", "order_number", "limit", "cursor"],
     )?;
     for (name, value) in params {
-        if value.is_empty() {
-            continue;
-        }
         match name.as_str() {
             "status" => {
                 if !TICKET_STATUSES.contains(&value.as_str()) {

@@ -48,6 +48,52 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// One error of each kind, for the tests that hold the OpenAPI document to the code.
+    pub fn samples() -> Vec<ApiError> {
+        let samples = vec![
+            ApiError::PayloadTooLarge { limit: 0 },
+            ApiError::UnsupportedMediaType,
+            ApiError::InvalidJson(String::new()),
+            ApiError::invalid("f", ""),
+            ApiError::MissingField { field: "f".into() },
+            ApiError::UnknownField { field: "f".into() },
+            ApiError::NotFound(String::new()),
+            ApiError::MethodNotAllowed { allowed: vec![] },
+            ApiError::Unauthorized,
+            ApiError::Forbidden,
+            ApiError::RateLimited { retry_after: 1 },
+            ApiError::ConciergeDisabled { retry_after: 1 },
+            ApiError::IdempotencyKeyReused,
+            ApiError::IdempotencyInFlight,
+            ApiError::not_eligible("f", ""),
+            ApiError::AlreadyExists(String::new()),
+            ApiError::Internal(String::new()),
+        ];
+        // A new variant fails to compile here until it is listed above.
+        for sample in &samples {
+            match sample {
+                ApiError::PayloadTooLarge { .. }
+                | ApiError::UnsupportedMediaType
+                | ApiError::InvalidJson(_)
+                | ApiError::InvalidField { .. }
+                | ApiError::MissingField { .. }
+                | ApiError::UnknownField { .. }
+                | ApiError::NotFound(_)
+                | ApiError::MethodNotAllowed { .. }
+                | ApiError::Unauthorized
+                | ApiError::Forbidden
+                | ApiError::RateLimited { .. }
+                | ApiError::ConciergeDisabled { .. }
+                | ApiError::IdempotencyKeyReused
+                | ApiError::IdempotencyInFlight
+                | ApiError::NotEligible { .. }
+                | ApiError::AlreadyExists(_)
+                | ApiError::Internal(_) => {}
+            }
+        }
+        samples
+    }
+
     /// HTTP status.
     pub fn status(&self) -> u16 {
         match self {

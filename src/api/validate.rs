@@ -357,7 +357,8 @@ impl Fields {
     }
 }
 
-/// Parses a query string into pairs, rejecting names not in `known` and repeated names.
+/// Parses a query string into pairs, rejecting names not in `known`, repeated names and empty
+/// values (`?period=`: leave the parameter out instead, as the OpenAPI document says).
 pub fn query_params(query: &str, known: &[&str]) -> Result<Vec<(String, String)>, ApiError> {
     let mut out: Vec<(String, String)> = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -366,6 +367,12 @@ pub fn query_params(query: &str, known: &[&str]) -> Result<Vec<(String, String)>
         let value = percent_decode(value);
         if !known.contains(&name.as_str()) {
             return Err(ApiError::UnknownField { field: name });
+        }
+        if value.is_empty() {
+            return Err(ApiError::invalid(
+                &name,
+                format!("`{name}` must not be empty (leave it out instead)"),
+            ));
         }
         if out.iter().any(|(n, _)| *n == name) {
             return Err(ApiError::invalid(
