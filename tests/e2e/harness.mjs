@@ -224,6 +224,11 @@ export function sleep(ms) {
   return new Promise((res) => setTimeout(res, ms));
 }
 
+/** wrangler dev's own 503 when its proxy could not reach the Worker (see `request`). */
+export function isProxyRestart(res, text) {
+  return res.status === 503 && !res.headers.get('x-rules-version') && /restarted mid-request/.test(text);
+}
+
 /** JSON request helper: returns {status, headers, body (parsed JSON or text), text}. */
 export async function request(base, method, path, { body, headers = {}, raw } = {}) {
   const init = { method, headers: { ...headers } };
@@ -241,7 +246,15 @@ export async function request(base, method, path, { body, headers = {}, raw } = 
     if (err?.cause?.code !== 'UND_ERR_SOCKET') throw err;
     res = await fetch(base + path, init);
   }
-  const text = await res.text();
+  let text = await res.text();
+  if (isProxyRestart(res, text)) {
+    // Not the Worker's answer (it always carries X-Rules-Version): wrangler dev's proxy failed to
+    // reach the Worker and says "Your worker restarted mid-request". It retries GET and HEAD
+    // itself; other methods are retried here once, and the event is reported.
+    process.stderr.write(`# harness: wrangler dev proxy 503 on ${method} ${path} (not the Worker); retrying once\n`);
+    res = await fetch(base + path, init);
+    text = await res.text();
+  }
   let parsed = text;
   try { parsed = JSON.parse(text); } catch { /* not JSON */ }
   return { status: res.status, headers: res.headers, body: parsed, text };

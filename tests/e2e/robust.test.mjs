@@ -56,7 +56,15 @@ function rawRequest(head, chunks = [], { timeoutMs = 60_000 } = {}) {
       resolve({ status: Number(lines[0].split(' ')[1]), headers, body: body.toString('utf8'), sent });
     };
     socket.on('data', (d) => { received = Buffer.concat([received, d]); finish(); });
-    socket.on('error', (e) => { if (!done) { clearTimeout(timer); reject(e); } });
+    socket.on('error', (e) => {
+      if (done) return;
+      clearTimeout(timer);
+      done = true;
+      // The server closing the connection while the client still writes: a refusal without an
+      // answer the client got to read.
+      if (['ECONNRESET', 'EPIPE'].includes(e.code)) resolve({ status: 0, headers: {}, body: '', sent, reset: true });
+      else reject(e);
+    });
     socket.on('connect', async () => {
       socket.write(head);
       for (const chunk of chunks) {
@@ -104,7 +112,8 @@ describe('probes of the issue, on the wire', () => {
     // body it is still forwarding with 503 "Your worker restarted mid-request" about half the time;
     // on Cloudflare the Worker's 413 goes out as is.
     const fromProxy = res.status === 503 && !res.headers['x-rules-version'] && /restarted mid-request/.test(res.body);
-    if (!fromProxy) {
+    // Under load the server may also close the connection while the client is still writing.
+    if (!fromProxy && !res.reset) {
       assert.equal(res.status, 413, res.body);
       assert.equal(JSON.parse(res.body).error.code, 'payload_too_large');
     }
