@@ -13,6 +13,83 @@ use serde_json::{json, Map, Value};
 
 const TICKET_STATUSES: &[&str] = &["open", "pending", "closed"];
 
+/// Tickets per page when the request names no `limit`, and the most it may name.
+pub const TICKET_PAGE: u32 = 50;
+pub const MAX_TICKET_PAGE: u32 = 200;
+
+/// The `cursor` of the next page: `{created_at}~{ticket_id}` of the page's last ticket.
+pub fn encode_cursor(created_at: &str, ticket_id: &str) -> String {
+    format!("{created_at}~{ticket_id}")
+}
+
+/// The inverse of [`encode_cursor`]: a `YYYY-MM-DDTHH:MM:SSZ` shaped time (compared as text,
+/// so any such string is a usable position) and a ticket id; `None` for anything else.
+pub fn decode_cursor(cursor: &str) -> Option<(String, String)> {
+    let (at, id) = cursor.split_once('~')?;
+    let shape = b"0000-00-00T00:00:00Z";
+    let at_ok = at.len() == shape.len()
+        && at.bytes().zip(shape.iter()).all(|(b, s)| match s {
+            b'0' => b.is_ascii_digit(),
+            other => b == *other,
+        });
+    (at_ok && validate::check_id("cursor", id).is_ok()).then(|| (at.to_string(), id.to_string()))
+}
+
+/// `GET /v1/admin/tickets` parameters: `status`, `email`, `order_number`, `limit`, `cursor`.
+fn ticket_query(
+    query: &str,
+    domain: &crate::engine::Domain,
+) -> Result<store::TicketQuery, ApiError> {
+    let mut q = store::TicketQuery {
+        limit: TICKET_PAGE,
+        ..store::TicketQuery::default()
+    };
+    let params = validate::query_params(
+        query,
+        &["status", "email", "order_number", "limit", "cursor"],
+    )?;
+    for (name, value) in params {
+        match name.as_str() {
+            "status" => {
+                if !TICKET_STATUSES.contains(&value.as_str()) {
+                    return Err(ApiError::invalid(
+                        "status",
+                        "`status` must be one of open, pending, closed",
+                    ));
+                }
+                q.status = Some(value);
+            }
+            "email" => q.email = Some(validate::normalise_email("email", &value)?),
+            "order_number" => {
+                validate::check_order_number("order_number", value.trim(), domain)?;
+                q.order_number = Some(value.trim().to_string());
+            }
+            "limit" => {
+                q.limit = value
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=MAX_TICKET_PAGE).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::invalid(
+                            "limit",
+                            format!("`limit` must be a whole number from 1 to {MAX_TICKET_PAGE}"),
+                        )
+                    })?;
+            }
+            _ => {
+                q.after = Some(decode_cursor(value.trim()).ok_or_else(|| {
+                    ApiError::invalid(
+                        "cursor",
+                        "`cursor` must be a `next_cursor` of a previous page",
+                    )
+                })?);
+            }
+        }
+    }
+    Ok(q)
+}
+
 /// Roles allowed on each admin route.
 pub fn allowed_roles(route: &Route) -> &'static [Role] {
     match route {
@@ -37,25 +114,22 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         require(role, allowed_roles(route))?;
         match route {
             Route::AdminTickets => {
-                let params = validate::query_params(&request.query, &["status"])?;
-                let status = params
-                    .into_iter()
-                    .next()
-                    .map(|(_, v)| v)
-                    .filter(|v| !v.is_empty());
-                if let Some(status) = &status {
-                    if !TICKET_STATUSES.contains(&status.as_str()) {
-                        return Err(ApiError::invalid(
-                            "status",
-                            "`status` must be one of open, pending, closed",
-                        ));
-                    }
-                }
-                let tickets = store::list_tickets(self.db, status.as_deref()).await?;
+                let query = ticket_query(&request.query, self.engine.domain())?;
+                let mut tickets = store::list_tickets(self.db, &query).await?;
+                let more = tickets.len() > query.limit as usize;
+                tickets.truncate(query.limit as usize);
+                let next_cursor = tickets
+                    .last()
+                    .filter(|_| more)
+                    .map(|t| encode_cursor(&t.created_at, &t.ticket_id));
                 Ok(ApiResponse::json(
                     200,
-                    &json!({"tickets": tickets, "count": tickets.len()}),
+                    &json!({"tickets": tickets, "count": tickets.len(), "next_cursor": next_cursor}),
                 ))
+            }
+            Route::AdminIsolate => {
+                validate::query_params(&request.query, &[])?;
+                Ok(ApiResponse::json(200, &self.state.report()))
             }
             Route::AdminTicket(id) => {
                 validate::check_id("id", id)?;

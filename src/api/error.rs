@@ -5,7 +5,8 @@ use super::http::ApiResponse;
 use super::platform::StorageError;
 use serde_json::json;
 
-/// Everything a request can fail with. Client mistakes are 4xx; only [`ApiError::Internal`] is 5xx.
+/// Everything a request can fail with. Client mistakes are 4xx; only [`ApiError::Internal`] and
+/// the operator's [`ApiError::ConciergeDisabled`] are 5xx.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApiError {
     #[error("request body is larger than {limit} bytes")]
@@ -33,6 +34,9 @@ pub enum ApiError {
     FeatureDisabled(&'static str),
     #[error("too many requests; retry after {retry_after} seconds")]
     RateLimited { retry_after: u64 },
+    /// The KV kill switch is on: shopper routes are off until it is turned off again.
+    #[error("the concierge is switched off for now; retry after {retry_after} seconds")]
+    ConciergeDisabled { retry_after: u64 },
     #[error("this idempotency key was used with a different request")]
     IdempotencyKeyReused,
     #[error("a request with this idempotency key is still being processed")]
@@ -51,6 +55,56 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// One error of each kind, for the tests that hold the OpenAPI document to the code.
+    pub fn samples() -> Vec<ApiError> {
+        let samples = vec![
+            ApiError::PayloadTooLarge { limit: 0 },
+            ApiError::UnsupportedMediaType,
+            ApiError::InvalidJson(String::new()),
+            ApiError::invalid("f", ""),
+            ApiError::MissingField { field: "f".into() },
+            ApiError::UnknownField { field: "f".into() },
+            ApiError::NotFound(String::new()),
+            ApiError::MethodNotAllowed { allowed: vec![] },
+            ApiError::Unauthorized,
+            ApiError::Forbidden,
+            ApiError::FeatureDisabled("product_search"),
+            ApiError::RateLimited { retry_after: 1 },
+            ApiError::ConciergeDisabled { retry_after: 1 },
+            ApiError::IdempotencyKeyReused,
+            ApiError::IdempotencyInFlight,
+            ApiError::not_eligible("f", ""),
+            ApiError::AlreadyExists(String::new()),
+            ApiError::Internal(String::new()),
+        ];
+        // A new variant fails to compile here until it is listed above.
+        for sample in &samples {
+            match sample {
+                ApiError::PayloadTooLarge { .. }
+                | ApiError::UnsupportedMediaType
+                | ApiError::InvalidJson(_)
+                | ApiError::InvalidField { .. }
+                | ApiError::MissingField { .. }
+                | ApiError::UnknownField { .. }
+                | ApiError::NotFound(_)
+                | ApiError::MethodNotAllowed { .. }
+                | ApiError::Unauthorized
+                | ApiError::Forbidden
+                | ApiError::FeatureDisabled(_)
+                | ApiError::RateLimited { .. }
+                | ApiError::ConciergeDisabled { .. }
+                | ApiError::IdempotencyKeyReused
+                | ApiError::IdempotencyInFlight
+                | ApiError::NotEligible { .. }
+                | ApiError::AlreadyExists(_)
+                // Storage failures answer `internal` like Internal (listed once, above).
+                | ApiError::Internal(_)
+                | ApiError::Storage(_) => {}
+            }
+        }
+        samples
+    }
+
     /// HTTP status.
     pub fn status(&self) -> u16 {
         match self {
@@ -67,6 +121,7 @@ impl ApiError {
             ApiError::Unauthorized => 401,
             ApiError::Forbidden | ApiError::FeatureDisabled(_) => 403,
             ApiError::RateLimited { .. } => 429,
+            ApiError::ConciergeDisabled { .. } => 503,
             ApiError::IdempotencyInFlight | ApiError::AlreadyExists(_) => 409,
             ApiError::Internal(_) | ApiError::Storage(_) => 500,
         }
@@ -87,6 +142,7 @@ impl ApiError {
             ApiError::Forbidden => "forbidden",
             ApiError::FeatureDisabled(_) => "feature_disabled",
             ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::ConciergeDisabled { .. } => "concierge_disabled",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::IdempotencyInFlight => "idempotency_in_flight",
             ApiError::NotEligible { .. } => "not_eligible",
@@ -144,7 +200,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { allowed } => {
                 response.set_header("allow", &allowed.join(", "));
             }
-            ApiError::RateLimited { retry_after } => {
+            ApiError::RateLimited { retry_after } | ApiError::ConciergeDisabled { retry_after } => {
                 response.set_header("retry-after", &retry_after.to_string());
             }
             _ => {}

@@ -30,18 +30,41 @@ use crate::metrics::DataPoint;
 use auth::AdminTokens;
 use error::ApiError;
 use http::{ApiRequest, ApiResponse};
-use platform::{Clock, Database, IdSource, KeyValue, MetricsSink};
-use ratelimit::{LimitClass, RateDecision, RateLimiter};
+use platform::{Clock, Database, IdSource, KeyValue, LookupBudget, MetricsSink, Statement};
+use ratelimit::{client_key, LimitClass, RateDecision, RateLimiter};
 use router::Route;
 use session::ConversationStore;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use store::MessageLogEntry;
 
 /// The OpenAPI 3.1 document served at `/openapi.json`.
 pub const OPENAPI_JSON: &str = include_str!("openapi.json");
 
-/// KV key of the emergency kill switch (`on` hides the widget for everyone).
+/// KV key of the emergency kill switch (`on` hides the widget and turns the shopper routes off).
 pub const KILL_SWITCH_KEY: &str = "ops:kill-switch";
+
+/// `Retry-After` of a 503 `concierge_disabled` (seconds).
+pub const KILL_SWITCH_RETRY_AFTER: u64 = 60;
+
+/// At most this many message-log entries wait in an isolate; beyond it the oldest are dropped
+/// (and counted) rather than letting a D1 outage grow the isolate's memory.
+pub const MAX_BUFFERED_MESSAGE_LOG: usize = 500;
+
+/// Message-log rows are kept this long (then the scheduled purge deletes them).
+pub const MESSAGE_LOG_RETENTION_MS: i64 = 90 * time::DAY_MS;
+
+/// Bytes of linear memory of this isolate's wasm instance (0 natively).
+pub fn isolate_memory_bytes() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        core::arch::wasm32::memory_size(0) as u64 * 65_536
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
+}
 
 /// Per-deployment settings, read from vars and secrets by the Worker.
 #[derive(Debug, Clone)]
@@ -88,8 +111,110 @@ pub struct IsolateState {
     kill_switch: RefCell<Option<(bool, i64)>>,
     catalog_version: RefCell<Option<(i64, i64)>>,
     limiter: RefCell<RateLimiter>,
-    message_log: RefCell<Vec<MessageLogEntry>>,
+    message_log: RefCell<VecDeque<MessageLogEntry>>,
     message_log_since: RefCell<Option<i64>>,
+    message_log_dropped: Cell<u64>,
+    message_log_failures: Cell<u64>,
+    requests: Cell<u64>,
+}
+
+impl IsolateState {
+    /// Buffers one message-log entry, dropping the oldest beyond [`MAX_BUFFERED_MESSAGE_LOG`].
+    pub fn buffer_message_log(&self, entry: MessageLogEntry, now_ms: i64) {
+        let mut log = self.message_log.borrow_mut();
+        log.push_back(entry);
+        while log.len() > MAX_BUFFERED_MESSAGE_LOG {
+            log.pop_front();
+            self.message_log_dropped
+                .set(self.message_log_dropped.get() + 1);
+        }
+        self.message_log_since.borrow_mut().get_or_insert(now_ms);
+    }
+
+    /// Takes the buffered entries when there are `config.message_log_batch` of them or the
+    /// oldest has waited `config.message_log_max_age_ms`; empty otherwise.
+    pub fn take_due_message_log(&self, now_ms: i64, config: &Config) -> Vec<MessageLogEntry> {
+        let due = {
+            let log = self.message_log.borrow();
+            let since = *self.message_log_since.borrow();
+            !log.is_empty()
+                && (log.len() >= config.message_log_batch
+                    || since.is_some_and(|t| now_ms - t >= config.message_log_max_age_ms))
+        };
+        if due {
+            self.take_message_log()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Takes every buffered entry.
+    pub fn take_message_log(&self) -> Vec<MessageLogEntry> {
+        *self.message_log_since.borrow_mut() = None;
+        std::mem::take(&mut *self.message_log.borrow_mut()).into()
+    }
+
+    /// Puts entries whose write failed back in front of the buffer (still bounded).
+    fn restore_message_log(&self, entries: Vec<MessageLogEntry>, now_ms: i64) {
+        let mut log = self.message_log.borrow_mut();
+        for entry in entries.into_iter().rev() {
+            log.push_front(entry);
+        }
+        while log.len() > MAX_BUFFERED_MESSAGE_LOG {
+            log.pop_front();
+            self.message_log_dropped
+                .set(self.message_log_dropped.get() + 1);
+        }
+        self.message_log_since.borrow_mut().get_or_insert(now_ms);
+    }
+
+    /// What `GET /v1/admin/isolate` reports.
+    pub fn report(&self) -> serde_json::Value {
+        serde_json::json!({
+            "memory_bytes": isolate_memory_bytes(),
+            "requests": self.requests.get(),
+            "message_log": {
+                "buffered": self.message_log.borrow().len(),
+                "max_buffered": MAX_BUFFERED_MESSAGE_LOG,
+                "dropped": self.message_log_dropped.get(),
+                "failed_writes": self.message_log_failures.get(),
+            },
+            "rate_limiter_entries": self.limiter.borrow().len(),
+        })
+    }
+}
+
+/// Writes message-log entries in one batch; on failure they go back into the (bounded) buffer
+/// for the next flush. The Worker runs this in `ctx.wait_until`, after the answer has gone out,
+/// so a failing D1 write never fails a shopper's message.
+pub async fn write_message_log<D: Database>(
+    db: &D,
+    state: &IsolateState,
+    entries: Vec<MessageLogEntry>,
+    now_ms: i64,
+) -> Result<(), ApiError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    if let Err(error) = store::insert_message_log(db, &entries).await {
+        state
+            .message_log_failures
+            .set(state.message_log_failures.get() + 1);
+        state.restore_message_log(entries, now_ms);
+        return Err(error.into());
+    }
+    Ok(())
+}
+
+/// The scheduled purge (a Cron Trigger in the Worker): idempotency keys past their retention and
+/// message-log rows past [`MESSAGE_LOG_RETENTION_MS`].
+pub async fn purge<D: Database>(db: &D, now_ms: i64) -> Result<store::Purged, ApiError> {
+    Ok(store::purge(
+        db,
+        &time::format_iso(now_ms - idempotency::RETENTION_MS),
+        &time::format_iso(now_ms - MESSAGE_LOG_RETENTION_MS),
+    )
+    .await?)
 }
 
 /// What a request did, for its Analytics Engine data point.
@@ -123,6 +248,8 @@ pub struct Api<'a, D, K> {
     pub engine: &'a Engine,
     pub config: &'a Config,
     pub state: &'a IsolateState,
+    /// The order-lookup budget shared across isolates.
+    pub lookups: &'a dyn LookupBudget,
 }
 
 impl<D: Database, K: KeyValue> Api<'_, D, K> {
@@ -130,6 +257,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
     /// their JSON responses; every response carries `X-Rules-Version` and CORS headers.
     pub async fn serve(&self, request: &ApiRequest, sink: &dyn MetricsSink) -> ApiResponse {
         let started = self.clock.now_ms();
+        self.state.requests.set(self.state.requests.get() + 1);
         let mut observation = Observation::default();
         let result = match self.admit(request) {
             Ok(()) => self.dispatch(request, &mut observation).await,
@@ -159,7 +287,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             Ok(Route::Returns | Route::Escalations | Route::Csat) => LimitClass::Creates,
             _ => return Ok(()),
         };
-        self.check_rate(class, &request.client_ip)
+        self.check_rate(class, &client_key(&request.client_ip))
     }
 
     /// Answers with `error` without dispatching (the Worker's coarse rate-limit guard).
@@ -248,6 +376,11 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             );
             return Ok(cors::preflight(methods, origin));
         }
+        if route.is_shopper() && self.kill_switch_on().await {
+            return Err(ApiError::ConciergeDisabled {
+                retry_after: KILL_SWITCH_RETRY_AFTER,
+            });
+        }
         if let Some(feature) = features::Feature::of_route(&route) {
             self.features_for(request, None)?.require(feature)?;
         }
@@ -269,7 +402,8 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             Route::AdminTickets
             | Route::AdminTicket(_)
             | Route::AdminCsat
-            | Route::AdminAnalytics => self.admin(&route, request).await,
+            | Route::AdminAnalytics
+            | Route::AdminIsolate => self.admin(&route, request).await,
             Route::Preflight(_) => Err(ApiError::Internal("preflight reached dispatch".into())),
         }
     }
@@ -314,7 +448,23 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         }
     }
 
-    /// Runs a creating POST under its `Idempotency-Key`, if any.
+    /// Spends one attempt of the shared order-lookup budget for `order_number`: 429 with
+    /// `Retry-After` once the client (IPv4 address or IPv6 /64) or the order number has spent it.
+    /// A failing budget store lets the attempt through (the per-isolate limits still apply).
+    pub async fn spend_lookup(&self, client_ip: &str, order_number: &str) -> Result<(), ApiError> {
+        match self
+            .lookups
+            .spend(&client_key(client_ip), order_number)
+            .await
+        {
+            Ok(true) | Err(_) => Ok(()),
+            Ok(false) => Err(ApiError::RateLimited { retry_after: 60 }),
+        }
+    }
+
+    /// Runs a creating POST under its `Idempotency-Key`, if any: claims the key (scoped by route
+    /// and client), prepares the row, then writes the row and the stored response in one batch
+    /// guarded by the claim.
     async fn create(&self, route: &Route, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
         let object = validate::json_object(request)?;
         let canonical = serde_json::Value::Object(object.clone()).to_string();
@@ -325,42 +475,81 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             self.engine.domain(),
         )?;
         let key = idempotency::parse_key(request.idempotency_key.as_deref())?;
-        if let Some(key) = &key {
-            let hash = idempotency::request_hash(route.template(), &canonical);
-            if let idempotency::Begin::Replay(response) =
-                idempotency::begin(self.db, key, route.template(), &hash, self.clock.now_ms())
-                    .await?
-            {
-                return Ok(response);
+        let claim = match &key {
+            None => None,
+            Some(key) => {
+                let scoped =
+                    idempotency::scoped_key(route.template(), &client_key(&request.client_ip), key);
+                let hash = idempotency::request_hash(route.template(), &canonical);
+                let owner = self.ids.token();
+                match idempotency::begin(
+                    self.db,
+                    &scoped,
+                    route.template(),
+                    &hash,
+                    &owner,
+                    self.clock.now_ms(),
+                )
+                .await?
+                {
+                    idempotency::Begin::Replay(response) => return Ok(response),
+                    idempotency::Begin::Proceed(claim) => Some(claim),
+                }
             }
-        }
-        let result = self.perform_create(&input).await;
-        if let Some(key) = &key {
-            match &result {
-                Ok(response) => idempotency::complete(self.db, key, response).await?,
-                Err(error) if error.status() >= 500 => idempotency::abandon(self.db, key).await?,
-                Err(error) => idempotency::complete(self.db, key, &error.to_response()).await?,
+        };
+        let result = self.commit_create(&input, request, claim.as_ref()).await;
+        if let (Some(claim), Err(error)) = (&claim, &result) {
+            if error.status() >= 500 {
+                // Release at once so the retry runs; if even that fails, the lease expires.
+                let _ = idempotency::abandon(self.db, claim).await;
+            } else if !matches!(error, ApiError::IdempotencyInFlight) {
+                idempotency::complete(self.db, claim, &error.to_response()).await?;
             }
         }
         result
     }
 
+    /// Prepares a create and writes it: without a claim the row alone, with one the row and the
+    /// `done` response in one batch, both guarded by the claim.
+    async fn commit_create(
+        &self,
+        input: &shopper::CreateInput,
+        request: &ApiRequest,
+        claim: Option<&idempotency::Claim>,
+    ) -> Result<ApiResponse, ApiError> {
+        let prepared = self.prepare_create(input, request, claim).await?;
+        let mut statements: Vec<Statement> = vec![prepared.insert];
+        if let Some(claim) = claim {
+            statements.push(idempotency::complete_statement(claim, &prepared.response));
+        }
+        let changed = self.db.batch(&statements).await?;
+        if changed.first().copied().unwrap_or(0) > 0 {
+            return Ok(prepared.response);
+        }
+        match claim {
+            // The lease ran out and a retry took the key over: it does the work, not us.
+            Some(claim) if !idempotency::still_owned(self.db, claim).await? => {
+                Err(ApiError::IdempotencyInFlight)
+            }
+            _ => Err(prepared.conflict),
+        }
+    }
+
     /// Whether `ops:kill-switch` is `on`, trusting the isolate's last read for the configured time.
-    /// A KV failure counts as "off": the rules' own master switch still applies.
+    /// A failed KV read keeps the last value this isolate read (fail safe: a switch that was on
+    /// stays on through a KV outage); an isolate that never read it counts it as off.
     async fn kill_switch_on(&self) -> bool {
         let now = self.clock.now_ms();
-        if let Some((on, at)) = *self.state.kill_switch.borrow() {
+        let last = *self.state.kill_switch.borrow();
+        if let Some((on, at)) = last {
             if now - at < self.config.kill_switch_cache_ms {
                 return on;
             }
         }
-        let on = self
-            .kv
-            .get(KILL_SWITCH_KEY)
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("on"));
+        let on = match self.kv.get(KILL_SWITCH_KEY).await {
+            Ok(value) => value.is_some_and(|v| v.trim().eq_ignore_ascii_case("on")),
+            Err(_) => last.is_some_and(|(on, _)| on),
+        };
         *self.state.kill_switch.borrow_mut() = Some((on, now));
         on
     }
@@ -378,35 +567,23 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         Ok(version)
     }
 
-    /// Buffers one message-log entry and writes the buffer when it is full or old enough.
-    async fn log_message(&self, entry: MessageLogEntry) -> Result<(), ApiError> {
+    /// Buffers one message-log entry; the Worker writes the buffer after answering
+    /// ([`IsolateState::take_due_message_log`], [`write_message_log`]).
+    fn log_message(&self, entry: MessageLogEntry) {
+        self.state.buffer_message_log(entry, self.clock.now_ms());
+    }
+
+    /// Writes the buffer if it is due, as the Worker does in `ctx.wait_until` after a request.
+    pub async fn flush_due_message_log(&self) -> Result<(), ApiError> {
         let now = self.clock.now_ms();
-        let due = {
-            let mut log = self.state.message_log.borrow_mut();
-            log.push(entry);
-            let mut since = self.state.message_log_since.borrow_mut();
-            let first = *since.get_or_insert(now);
-            log.len() >= self.config.message_log_batch
-                || now - first >= self.config.message_log_max_age_ms
-        };
-        if due {
-            self.flush_message_log().await?;
-        }
-        Ok(())
+        let due = self.state.take_due_message_log(now, self.config);
+        write_message_log(self.db, self.state, due, now).await
     }
 
     /// Writes every buffered message-log entry to D1 (admin analytics calls this first).
     pub async fn flush_message_log(&self) -> Result<(), ApiError> {
-        let entries = std::mem::take(&mut *self.state.message_log.borrow_mut());
-        *self.state.message_log_since.borrow_mut() = None;
-        if entries.is_empty() {
-            return Ok(());
-        }
-        if let Err(error) = store::insert_message_log(self.db, &entries).await {
-            // Put them back so the next flush retries; analytics must not lose them silently.
-            self.state.message_log.borrow_mut().extend(entries);
-            return Err(error.into());
-        }
-        Ok(())
+        let now = self.clock.now_ms();
+        let entries = self.state.take_message_log();
+        write_message_log(self.db, self.state, entries, now).await
     }
 }

@@ -4,6 +4,8 @@
 
 use crate::metrics::DataPoint;
 use serde_json::{Map, Value};
+use std::future::Future;
+use std::pin::Pin;
 
 /// One bound SQL parameter, in the value space D1 and SQLite share.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +60,22 @@ pub enum StorageError {
     RowShape(String),
 }
 
+/// One SQL statement with its parameters, for [`Database::batch`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub sql: String,
+    pub params: Vec<SqlValue>,
+}
+
+impl Statement {
+    pub fn new(sql: impl Into<String>, params: Vec<SqlValue>) -> Self {
+        Statement {
+            sql: sql.into(),
+            params,
+        }
+    }
+}
+
 /// D1 (or SQLite in tests). Futures are not `Send`: the Worker runs on one thread.
 #[allow(async_fn_in_trait)]
 pub trait Database {
@@ -65,6 +83,34 @@ pub trait Database {
     async fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, StorageError>;
     /// Runs a statement and returns the number of rows it changed.
     async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, StorageError>;
+    /// Runs statements in order as one transaction (D1's `batch()`): all of them or none. Returns
+    /// the rows each changed. Within a batch SQLite's `changes()` is the previous statement's.
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<u64>, StorageError>;
+}
+
+/// A boxed future that need not be `Send` (the Worker runs on one thread).
+pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// The order-lookup budget shared by every route that can confirm an order (lookup, tracking in
+/// messages, returns), held outside the isolate (the Workers rate-limiting bindings in the
+/// Worker) so that neither a new isolate nor a reset restores it.
+pub trait LookupBudget {
+    /// Spends one attempt by `client` (see [`super::ratelimit::client_key`]) at `order_number`;
+    /// `Ok(false)` once the client's or the order number's budget is spent.
+    fn spend<'a>(
+        &'a self,
+        client: &'a str,
+        order_number: &'a str,
+    ) -> LocalFuture<'a, Result<bool, StorageError>>;
+}
+
+/// No shared budget (the per-isolate limits still apply); for tools and tests that do not care.
+pub struct Unlimited;
+
+impl LookupBudget for Unlimited {
+    fn spend<'a>(&'a self, _: &'a str, _: &'a str) -> LocalFuture<'a, Result<bool, StorageError>> {
+        Box::pin(async { Ok(true) })
+    }
 }
 
 /// Workers KV (or memory in tests).

@@ -34,6 +34,26 @@ pub enum RateDecision {
     Limited { retry_after_seconds: u64 },
 }
 
+/// The client a budget belongs to: an IPv4 address as it is, an IPv6 address by its /64 (one
+/// subscriber usually holds a whole /64, so counting exact addresses would give each of them
+/// 2^64 budgets), anything unparsable as `unknown`.
+pub fn client_key(ip: &str) -> String {
+    let ip = ip.trim();
+    if let Ok(v4) = ip.parse::<std::net::Ipv4Addr>() {
+        return v4.to_string();
+    }
+    match ip.parse::<std::net::Ipv6Addr>() {
+        Ok(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Err(_) => "unknown".to_string(),
+    }
+}
+
 const WINDOW_MS: i64 = 60_000;
 const MAX_TRACKED: usize = 10_000;
 
@@ -44,6 +64,16 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// How many (class, client) counters are held.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Whether no counter is held.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
     /// Counts one request of `client` in `class` and decides whether it may proceed.
     pub fn check(
         &mut self,
@@ -108,6 +138,21 @@ mod tests {
             limiter.check(LimitClass::Creates, "a", 3, 180_000),
             RateDecision::Allowed { .. }
         ));
+    }
+
+    #[test]
+    fn clients_are_ipv4_addresses_or_ipv6_slash_64s() {
+        assert_eq!(client_key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(
+            client_key("2001:db8:1:2:aaaa::1"),
+            client_key("2001:0db8:0001:0002:ffff:ffff:ffff:ffff")
+        );
+        assert_eq!(client_key("2001:db8:1:2::9"), "2001:db8:1:2::/64");
+        assert_ne!(client_key("2001:db8:1:3::1"), client_key("2001:db8:1:2::1"));
+        assert_eq!(client_key("::ffff:198.51.100.1"), "198.51.100.1");
+        for junk in ["", "unknown", "1.2.3", "\u{e9}\u{e9}", "::g"] {
+            assert_eq!(client_key(junk), "unknown", "{junk:?}");
+        }
     }
 
     #[test]

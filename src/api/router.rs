@@ -19,6 +19,8 @@ pub enum Route {
     AdminTicket(String),
     AdminCsat,
     AdminAnalytics,
+    /// `GET /v1/admin/isolate`: this isolate's memory and buffers (admin).
+    AdminIsolate,
     /// `OPTIONS` on a known path; carries the methods that path allows.
     Preflight(Vec<&'static str>),
 }
@@ -38,6 +40,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/v1/admin/tickets/{id}"),
     ("GET", "/v1/admin/csat"),
     ("GET", "/v1/admin/analytics"),
+    ("GET", "/v1/admin/isolate"),
 ];
 
 impl Route {
@@ -57,8 +60,23 @@ impl Route {
             Route::AdminTicket(_) => "PATCH /v1/admin/tickets/{id}",
             Route::AdminCsat => "GET /v1/admin/csat",
             Route::AdminAnalytics => "GET /v1/admin/analytics",
+            Route::AdminIsolate => "GET /v1/admin/isolate",
             Route::Preflight(_) => "OPTIONS *",
         }
+    }
+
+    /// Whether the KV kill switch turns this route off (503 `concierge_disabled`). `/v1/flags`
+    /// stays on: it is how the widget learns that it must hide.
+    pub fn is_shopper(&self) -> bool {
+        matches!(
+            self,
+            Route::Messages
+                | Route::Products
+                | Route::OrderLookup
+                | Route::Returns
+                | Route::Escalations
+                | Route::Csat
+        )
     }
 
     /// Whether this route creates something and so honours `Idempotency-Key`.
@@ -89,7 +107,8 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
         | "/v1/flags"
         | "/v1/admin/tickets"
         | "/v1/admin/csat"
-        | "/v1/admin/analytics" => (&["GET", "HEAD"], None),
+        | "/v1/admin/analytics"
+        | "/v1/admin/isolate" => (&["GET", "HEAD"], None),
         "/v1/messages" | "/v1/orders/lookup" | "/v1/returns" | "/v1/escalations" | "/v1/csat" => {
             (&["POST"], None)
         }
@@ -117,6 +136,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
         ("/v1/admin/tickets", _) => Route::AdminTickets,
         ("/v1/admin/csat", _) => Route::AdminCsat,
         ("/v1/admin/analytics", _) => Route::AdminAnalytics,
+        ("/v1/admin/isolate", _) => Route::AdminIsolate,
         ("/v1/messages", _) => Route::Messages,
         ("/v1/orders/lookup", _) => Route::OrderLookup,
         ("/v1/returns", _) => Route::Returns,

@@ -4,11 +4,12 @@ use super::conversation::{Conversation, Refinement, Search, Slot, Step};
 use super::error::ApiError;
 use super::features::Features;
 use super::http::{ApiRequest, ApiResponse};
+use super::idempotency::Claim;
 use super::models::{
     CatalogFilter, MessageReply, OrderItem, OrderView, PriceOrder, Product, ReturnEligibility,
     Ticket,
 };
-use super::platform::{Database, KeyValue};
+use super::platform::{Database, KeyValue, Statement};
 use super::router::Route;
 use super::store::{self, MessageLogEntry, NewReturn, OrderRecord};
 use super::time::{format_iso, parse_iso, DAY_MS};
@@ -86,6 +87,16 @@ impl MessageInput {
             said,
         })
     }
+}
+
+/// A create ready to commit: the row's guarded insert, the answer once it is written, and the
+/// error when the insert writes nothing while the claim still holds (a CSAT response already
+/// stored for the ticket).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    pub insert: Statement,
+    pub response: ApiResponse,
+    pub conflict: ApiError,
 }
 
 /// A validated creating request.
@@ -496,6 +507,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                         &mut reply,
                         &conversation,
                         &features,
+                        &request.client_ip,
                     )
                     .await?;
                 reply.reply = text;
@@ -512,8 +524,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             intent,
             confidence,
             created_at: format_iso(self.clock.now_ms()),
-        })
-        .await?;
+        });
         Ok(ApiResponse::json(200, &reply))
     }
 
@@ -562,6 +573,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         reply: &mut MessageReply,
         conversation: &Conversation,
         features: &Features,
+        client_ip: &str,
     ) -> Result<(String, Option<&'static str>), ApiError> {
         let thresholds = self.engine.thresholds();
         let entities = classification.map(|c| &c.entities);
@@ -571,7 +583,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 None,
             ),
             "order_tracking" => match entities.map(|e| (&e.order_number, &e.email)) {
-                Some((Some(number), Some(email))) => match self.owned_order(number, email).await? {
+                Some((Some(number), Some(email))) => match self.tracked_order(client_ip, number, email).await? {
                     Some(view) => {
                         let text = format!("Order {} is {}.", view.order_number, readable(&view.status));
                         reply.order = Some(view);
@@ -616,6 +628,17 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 (text.to_string(), next_step)
             }
         })
+    }
+
+    /// [`Api::owned_order`] for a tracking message, after spending the shared lookup budget.
+    async fn tracked_order(
+        &self,
+        client_ip: &str,
+        order_number: &str,
+        email: &str,
+    ) -> Result<Option<OrderView>, ApiError> {
+        self.spend_lookup(client_ip, order_number).await?;
+        self.owned_order(order_number, email).await
     }
 
     /// The order if `email` owns it; `None` for an unknown order and a wrong email alike.
@@ -722,14 +745,8 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 }
             }
         }
-        if let (Some(min), Some(max)) = (filter.min_cents, filter.max_cents) {
-            if min > max {
-                return Err(ApiError::invalid(
-                    "min",
-                    "`min` must not be greater than `max`",
-                ));
-            }
-        }
+        // A `min` above `max` is a range with nothing in it: the query finds nothing (200, no
+        // products), as the OpenAPI document, which cannot relate two parameters, allows.
         let mut products = self.catalog(&filter).await?;
         products.truncate(filter.limit as usize);
         Ok(ApiResponse::json(
@@ -744,6 +761,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         let order_number = f.string("order_number", 1, 32)?;
         check_order_number("order_number", &order_number, self.engine.domain())?;
         let email = normalise_email("email", &f.string("email", 3, 254)?)?;
+        self.spend_lookup(&request.client_ip, &order_number).await?;
         match self.owned_order(&order_number, &email).await? {
             Some(view) => Ok(ApiResponse::json(200, &view)),
             None => Err(ApiError::NotFound(ORDER_NOT_FOUND.into())),
@@ -796,8 +814,15 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         ))
     }
 
-    /// The work of a creating POST, after validation and the idempotency claim.
-    pub async fn perform_create(&self, input: &CreateInput) -> Result<ApiResponse, ApiError> {
+    /// The work of a creating POST after validation and the idempotency claim, up to the row to
+    /// write: checks that need reads run here; the row itself is written by the caller in one
+    /// batch with the stored response ([`Api::create`](super::Api)).
+    pub async fn prepare_create(
+        &self,
+        input: &CreateInput,
+        request: &ApiRequest,
+        claim: Option<&Claim>,
+    ) -> Result<Prepared, ApiError> {
         let now_ms = self.clock.now_ms();
         let now = format_iso(now_ms);
         match input {
@@ -809,6 +834,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 reason,
                 ring_size,
             } => {
+                self.spend_lookup(&request.client_ip, order_number).await?;
                 let order = store::find_order(self.db, order_number)
                     .await?
                     .filter(|o| o.email.trim().eq_ignore_ascii_case(email))
@@ -843,8 +869,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                     ));
                 }
                 let return_id = format!("RET-{}", self.ids.token());
-                store::insert_return(
-                    self.db,
+                let insert = store::insert_return(
                     &NewReturn {
                         return_id: &return_id,
                         order_number,
@@ -854,12 +879,16 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                         ring_size: *ring_size,
                         created_at: &now,
                     },
-                )
-                .await?;
-                Ok(ApiResponse::json(
-                    201,
-                    &json!({"return_id": return_id, "status": "requested", "kind": kind, "sku": sku, "order_number": order_number}),
-                ))
+                    claim,
+                );
+                Ok(Prepared {
+                    insert,
+                    response: ApiResponse::json(
+                        201,
+                        &json!({"return_id": return_id, "status": "requested", "kind": kind, "sku": sku, "order_number": order_number}),
+                    ),
+                    conflict: ApiError::Internal("return row was not written".into()),
+                })
             }
             CreateInput::Escalation {
                 session_id,
@@ -880,11 +909,14 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                     created_at: now.clone(),
                     updated_at: now,
                 };
-                store::insert_ticket(self.db, &ticket).await?;
-                Ok(ApiResponse::json(
-                    201,
-                    &json!({"ticket_id": ticket.ticket_id, "status": "open", "csat_url": "/v1/csat"}),
-                ))
+                Ok(Prepared {
+                    insert: store::insert_ticket(&ticket, claim),
+                    response: ApiResponse::json(
+                        201,
+                        &json!({"ticket_id": ticket.ticket_id, "status": "open", "csat_url": "/v1/csat"}),
+                    ),
+                    conflict: ApiError::Internal("ticket row was not written".into()),
+                })
             }
             CreateInput::Csat {
                 ticket_id,
@@ -894,16 +926,17 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 if store::find_ticket(self.db, ticket_id).await?.is_none() {
                     return Err(ApiError::NotFound(format!("no ticket `{ticket_id}`")));
                 }
-                if !store::insert_csat(self.db, ticket_id, *score, comment.as_deref(), &now).await?
-                {
-                    return Err(ApiError::AlreadyExists(format!(
+                Ok(Prepared {
+                    insert: store::insert_csat(ticket_id, *score, comment.as_deref(), &now, claim),
+                    response: ApiResponse::json(
+                        201,
+                        &json!({"ticket_id": ticket_id, "score": score}),
+                    ),
+                    // The primary key: a response for this ticket already exists.
+                    conflict: ApiError::AlreadyExists(format!(
                         "ticket `{ticket_id}` already has a CSAT response"
-                    )));
-                }
-                Ok(ApiResponse::json(
-                    201,
-                    &json!({"ticket_id": ticket_id, "score": score}),
-                ))
+                    )),
+                })
             }
         }
     }

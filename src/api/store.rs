@@ -1,7 +1,7 @@
 //! D1 storage: the SQL the handlers run, behind a small async [`Database`] trait so the same
 //! queries run on D1 in the Worker and on SQLite in native tests.
 //!
-//! # Schema the Worker queries (agreed with `migrations/0001_init.sql`)
+//! # Schema the Worker queries (agreed with `migrations/`)
 //!
 //! Timestamps are ISO-8601 UTC text `YYYY-MM-DDTHH:MM:SSZ` (they sort and compare as text).
 //! Money is integer cents. Booleans are INTEGER 0/1. Emails are stored lower-case.
@@ -30,19 +30,23 @@
 //!         , note TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)
 //! csat_responses(ticket_id TEXT PRIMARY KEY REFERENCES tickets, score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
 //!                comment TEXT, created_at TEXT NOT NULL)
-//! idempotency_keys(key TEXT PRIMARY KEY, route TEXT NOT NULL, request_hash TEXT NOT NULL,
+//! idempotency_keys(key TEXT PRIMARY KEY  -- SHA-256 of route, client and header (0003)
+//!                  , route TEXT NOT NULL, request_hash TEXT NOT NULL,
 //!                  status TEXT NOT NULL  -- in_flight|done
-//!                  , response_status INTEGER, response_body TEXT, created_at TEXT NOT NULL)
+//!                  , owner TEXT NOT NULL -- the claiming request's random token
+//!                  , response_status INTEGER, response_body TEXT, created_at TEXT NOT NULL,
+//!                  claimed_at TEXT NOT NULL)  -- start of the current lease
 //! message_log(id INTEGER PRIMARY KEY AUTOINCREMENT, intent TEXT NOT NULL, confidence REAL NOT NULL,
 //!             created_at TEXT NOT NULL)          -- no personal data: admin analytics only
 //! catalog_meta(id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)  -- one row (1, 1);
 //!             bump `version` whenever products change: it is part of the KV catalog cache key
 //! ```
 
+use super::idempotency::{guarded_insert, Claim};
 use super::models::{
     dollars, CatalogFilter, OrderItem, PriceOrder, Product, Shipment, ShipmentEvent, Ticket,
 };
-use super::platform::{Database, Row, SqlValue, StorageError};
+use super::platform::{Database, Row, SqlValue, Statement, StorageError};
 use serde_json::Value;
 
 /// A text column; error when absent or not text.
@@ -274,31 +278,52 @@ pub struct NewReturn<'a> {
     pub created_at: &'a str,
 }
 
-/// Stores a return request with status `requested`.
-pub async fn insert_return<D: Database>(db: &D, r: &NewReturn<'_>) -> Result<(), StorageError> {
-    db.execute(
-        "INSERT INTO return_requests (return_id, order_number, sku, kind, reason, ring_size, status, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'requested', ?7)",
+/// The statement storing a return request with status `requested` (guarded by `claim`).
+pub fn insert_return(r: &NewReturn<'_>, claim: Option<&Claim>) -> Statement {
+    guarded_insert(
+        "return_requests",
         &[
+            "return_id",
+            "order_number",
+            "sku",
+            "kind",
+            "reason",
+            "ring_size",
+            "status",
+            "created_at",
+        ],
+        vec![
             r.return_id.into(),
             r.order_number.into(),
             r.sku.into(),
             r.kind.into(),
             r.reason.into(),
             r.ring_size.into(),
+            "requested".into(),
             r.created_at.into(),
         ],
+        "",
+        claim,
     )
-    .await?;
-    Ok(())
 }
 
-/// Stores a new open ticket.
-pub async fn insert_ticket<D: Database>(db: &D, t: &Ticket) -> Result<(), StorageError> {
-    db.execute(
-        "INSERT INTO tickets (ticket_id, session_id, email, name, topic, message, status, note, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+/// The statement storing a new ticket (guarded by `claim`).
+pub fn insert_ticket(t: &Ticket, claim: Option<&Claim>) -> Statement {
+    guarded_insert(
+        "tickets",
         &[
+            "ticket_id",
+            "session_id",
+            "email",
+            "name",
+            "topic",
+            "message",
+            "status",
+            "note",
+            "created_at",
+            "updated_at",
+        ],
+        vec![
             t.ticket_id.clone().into(),
             t.session_id.clone().into(),
             t.email.clone().into(),
@@ -310,9 +335,9 @@ pub async fn insert_ticket<D: Database>(db: &D, t: &Ticket) -> Result<(), Storag
             t.created_at.clone().into(),
             t.updated_at.clone().into(),
         ],
+        "",
+        claim,
     )
-    .await?;
-    Ok(())
 }
 
 const TICKET_COLUMNS: &str =
@@ -344,18 +369,44 @@ pub async fn find_ticket<D: Database>(db: &D, id: &str) -> Result<Option<Ticket>
     rows.first().map(ticket_from_row).transpose()
 }
 
-/// Tickets, newest first, optionally only one status (at most 200).
+/// Which tickets a support list shows: filters, the page size and where the last page ended.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketQuery {
+    pub status: Option<String>,
+    /// Lower-case email of the shopper.
+    pub email: Option<String>,
+    /// An order number the topic or message mentions.
+    pub order_number: Option<String>,
+    /// `(created_at, ticket_id)` of the last ticket of the previous page.
+    pub after: Option<(String, String)>,
+    pub limit: u32,
+}
+
+/// Tickets matching `q`, newest first (ties by id), at most `q.limit + 1` so the caller can tell
+/// whether another page exists. Keyset paging: a page never repeats or skips a ticket when new
+/// ones arrive meanwhile.
 pub async fn list_tickets<D: Database>(
     db: &D,
-    status: Option<&str>,
+    q: &TicketQuery,
 ) -> Result<Vec<Ticket>, StorageError> {
+    let (after_at, after_id) = q.after.clone().unzip();
     let rows = db
         .query(
             &format!(
-                "SELECT {TICKET_COLUMNS} FROM tickets WHERE (?1 IS NULL OR status = ?1) \
-                 ORDER BY created_at DESC, ticket_id LIMIT 200"
+                "SELECT {TICKET_COLUMNS} FROM tickets \
+                 WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR email = ?2) \
+                   AND (?3 IS NULL OR instr(upper(topic || ' ' || message), ?3) > 0) \
+                   AND (?4 IS NULL OR created_at < ?4 OR (created_at = ?4 AND ticket_id > ?5)) \
+                 ORDER BY created_at DESC, ticket_id LIMIT ?6"
             ),
-            &[status.into()],
+            &[
+                q.status.clone().into(),
+                q.email.clone().into(),
+                q.order_number.as_ref().map(|n| n.to_uppercase()).into(),
+                after_at.into(),
+                after_id.into(),
+                SqlValue::Integer(i64::from(q.limit) + 1),
+            ],
         )
         .await?;
     rows.iter().map(ticket_from_row).collect()
@@ -378,22 +429,22 @@ pub async fn update_ticket<D: Database>(
     Ok(changed > 0)
 }
 
-/// Stores a CSAT response; false when the ticket already has one (the primary key).
-pub async fn insert_csat<D: Database>(
-    db: &D,
+/// The statement storing a CSAT response (guarded by `claim`); it changes no row when the ticket
+/// already has one (the primary key).
+pub fn insert_csat(
     ticket_id: &str,
     score: i64,
     comment: Option<&str>,
     now: &str,
-) -> Result<bool, StorageError> {
-    let rows = db
-        .query(
-            "INSERT INTO csat_responses (ticket_id, score, comment, created_at) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (ticket_id) DO NOTHING RETURNING ticket_id",
-            &[ticket_id.into(), score.into(), comment.into(), now.into()],
-        )
-        .await?;
-    Ok(!rows.is_empty())
+    claim: Option<&Claim>,
+) -> Statement {
+    guarded_insert(
+        "csat_responses",
+        &["ticket_id", "score", "comment", "created_at"],
+        vec![ticket_id.into(), score.into(), comment.into(), now.into()],
+        "ON CONFLICT (ticket_id) DO NOTHING",
+        claim,
+    )
 }
 
 /// CSAT counts per score (index 0 = score 1).
@@ -446,36 +497,80 @@ pub struct MessageLogEntry {
     pub created_at: String,
 }
 
-/// Appends buffered message log entries in one statement.
+/// Appends message-log entries in one batch (one transaction), so a failure writes none of
+/// them and a retry cannot write any twice.
 pub async fn insert_message_log<D: Database>(
     db: &D,
     entries: &[MessageLogEntry],
 ) -> Result<(), StorageError> {
-    // D1 allows at most 100 bound parameters per statement: 3 per row → chunks of 30.
-    for chunk in entries.chunks(30) {
-        let placeholders: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(?{}, ?{}, ?{})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-            .collect();
-        let params: Vec<SqlValue> = chunk
-            .iter()
-            .flat_map(|e| {
-                [
-                    SqlValue::from(e.intent.as_str()),
-                    SqlValue::Real(e.confidence),
-                    SqlValue::from(e.created_at.as_str()),
-                ]
-            })
-            .collect();
-        db.execute(
-            &format!(
-                "INSERT INTO message_log (intent, confidence, created_at) VALUES {}",
-                placeholders.join(", ")
-            ),
-            &params,
-        )
-        .await?;
+    // D1 allows at most 100 bound parameters per statement: 3 per row → 30 rows a statement.
+    let statements: Vec<Statement> = entries
+        .chunks(30)
+        .map(|chunk| {
+            let placeholders: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(?{}, ?{}, ?{})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                .collect();
+            let params: Vec<SqlValue> = chunk
+                .iter()
+                .flat_map(|e| {
+                    [
+                        SqlValue::from(e.intent.as_str()),
+                        SqlValue::Real(e.confidence),
+                        SqlValue::from(e.created_at.as_str()),
+                    ]
+                })
+                .collect();
+            Statement::new(
+                format!(
+                    "INSERT INTO message_log (intent, confidence, created_at) VALUES {}",
+                    placeholders.join(", ")
+                ),
+                params,
+            )
+        })
+        .collect();
+    if !statements.is_empty() {
+        db.batch(&statements).await?;
     }
     Ok(())
+}
+
+/// What one run of the scheduled purge deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Purged {
+    pub idempotency_keys: u64,
+    pub message_log: u64,
+}
+
+/// Rows deleted per table per run, so a backlog is worked off over several runs within D1's
+/// limits on a statement's duration.
+pub const PURGE_BATCH: i64 = 5_000;
+
+/// Deletes idempotency keys created before `keys_before` and message-log rows created before
+/// `log_before` (ISO timestamps), at most [`PURGE_BATCH`] of each, in one batch.
+pub async fn purge<D: Database>(
+    db: &D,
+    keys_before: &str,
+    log_before: &str,
+) -> Result<Purged, StorageError> {
+    let changed = db
+        .batch(&[
+            Statement::new(
+                "DELETE FROM idempotency_keys WHERE key IN \
+                 (SELECT key FROM idempotency_keys WHERE created_at < ?1 LIMIT ?2)",
+                vec![keys_before.into(), SqlValue::Integer(PURGE_BATCH)],
+            ),
+            Statement::new(
+                "DELETE FROM message_log WHERE id IN \
+                 (SELECT id FROM message_log WHERE created_at < ?1 LIMIT ?2)",
+                vec![log_before.into(), SqlValue::Integer(PURGE_BATCH)],
+            ),
+        ])
+        .await?;
+    Ok(Purged {
+        idempotency_keys: changed.first().copied().unwrap_or(0),
+        message_log: changed.get(1).copied().unwrap_or(0),
+    })
 }
 
 /// Message counts per intent.

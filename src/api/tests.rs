@@ -5,7 +5,8 @@ use super::auth::AdminTokens;
 use super::error::ApiError;
 use super::http::{ApiRequest, ApiResponse, Body, MAX_BODY_BYTES};
 use super::platform::{
-    Clock, Database, IdSource, KeyValue, MetricsSink, Row, SqlValue, StorageError,
+    Clock, Database, IdSource, KeyValue, LocalFuture, LookupBudget, MetricsSink, Row, SqlValue,
+    Statement, StorageError,
 };
 use super::session::{SessionStorage, StoredConversation, IDLE_TTL_MS};
 use super::time::parse_iso;
@@ -129,17 +130,80 @@ impl Database for SqliteDb {
         self.run(sql, params)?;
         Ok(self.conn.changes())
     }
+
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<u64>, StorageError> {
+        if self.yield_once {
+            YieldOnce(false).await;
+        }
+        let err = |e: rusqlite::Error| StorageError::Database(e.to_string());
+        self.conn.execute_batch("BEGIN").map_err(err)?;
+        let mut changed = Vec::new();
+        for statement in statements {
+            if let Err(e) = self.run(&statement.sql, &statement.params) {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+            changed.push(self.conn.changes());
+        }
+        self.conn.execute_batch("COMMIT").map_err(err)?;
+        Ok(changed)
+    }
+}
+
+/// The shared order-lookup budget in memory: `per_client` and `per_order` attempts each.
+struct MemoryBudget {
+    per_client: u32,
+    per_order: u32,
+    spent: RefCell<HashMap<String, u32>>,
+}
+
+impl Default for MemoryBudget {
+    fn default() -> Self {
+        MemoryBudget {
+            per_client: 1_000,
+            per_order: 1_000,
+            spent: RefCell::default(),
+        }
+    }
+}
+
+impl LookupBudget for MemoryBudget {
+    fn spend<'a>(
+        &'a self,
+        client: &'a str,
+        order_number: &'a str,
+    ) -> LocalFuture<'a, Result<bool, StorageError>> {
+        Box::pin(async move {
+            let mut spent = self.spent.borrow_mut();
+            for (key, limit) in [
+                (format!("client:{client}"), self.per_client),
+                (format!("order:{order_number}"), self.per_order),
+            ] {
+                let n = spent.entry(key).or_insert(0);
+                if *n >= limit {
+                    return Ok(false);
+                }
+                *n += 1;
+            }
+            Ok(true)
+        })
+    }
 }
 
 #[derive(Default)]
 struct MemoryKv {
     entries: RefCell<HashMap<String, (String, u64)>>,
     reads: Cell<u32>,
+    /// Every read fails, as a KV outage would.
+    failing: Cell<bool>,
 }
 
 impl KeyValue for MemoryKv {
     async fn get(&self, key: &str) -> Result<Option<String>, StorageError> {
         self.reads.set(self.reads.get() + 1);
+        if self.failing.get() {
+            return Err(StorageError::Kv("simulated KV outage".into()));
+        }
         Ok(self.entries.borrow().get(key).map(|(v, _)| v.clone()))
     }
 
@@ -247,6 +311,7 @@ struct Harness {
     config: Config,
     state: IsolateState,
     sink: VecSink,
+    lookups: MemoryBudget,
 }
 
 impl Harness {
@@ -267,6 +332,7 @@ impl Harness {
             },
             state: IsolateState::default(),
             sink: VecSink::default(),
+            lookups: MemoryBudget::default(),
         }
     }
 
@@ -279,11 +345,17 @@ impl Harness {
             engine: &self.engine,
             config: &self.config,
             state: &self.state,
+            lookups: &self.lookups,
         }
     }
 
+    /// Serves one request, then writes the message log if it is due, as the Worker does in
+    /// `ctx.wait_until` (a failure there is the Worker's log line, never the answer).
     fn send(&self, request: ApiRequest) -> ApiResponse {
-        block_on(self.api().serve(&request, &self.sink))
+        let api = self.api();
+        let response = block_on(api.serve(&request, &self.sink));
+        let _ = block_on(api.flush_due_message_log());
+        response
     }
 
     fn post(&self, path: &str, body: Value) -> ApiResponse {
@@ -414,7 +486,8 @@ fn bad_input_is_4xx_with_code_and_field_never_500() {
         );
     }
     assert_eq!(error_of(&h.get("/v1/products?limit=0")).2, json!("limit"));
-    assert_eq!(error_of(&h.get("/v1/products?min=9&max=1")).2, json!("min"));
+    // A `min` above `max` finds nothing (the document cannot relate the two parameters).
+    assert_eq!(h.get("/v1/products?min=9&max=1").json_body()["count"], 0);
     assert_eq!(
         error_of(&h.get("/v1/products?colour=red")).1,
         "unknown_field"
@@ -817,6 +890,86 @@ fn openapi_document_lists_every_route() {
     for (method, path) in super::router::ROUTES {
         let op = &doc["paths"][path][method.to_ascii_lowercase()];
         assert!(op.is_object(), "{method} {path} missing from openapi.json");
+    }
+}
+
+/// The document and the code agree: the same routes (and nothing else), the same error codes,
+/// the bounds the handlers enforce, and the statuses each route can answer.
+#[test]
+fn openapi_document_equals_what_the_code_serves() {
+    let doc: Value = serde_json::from_str(super::OPENAPI_JSON).unwrap_or(Value::Null);
+    let mut documented: Vec<(String, String)> = Vec::new();
+    for (path, ops) in doc["paths"].as_object().into_iter().flatten() {
+        for method in ops.as_object().into_iter().flatten().map(|(m, _)| m) {
+            documented.push((method.to_ascii_uppercase(), path.clone()));
+        }
+    }
+    documented.sort();
+    let mut routes: Vec<(String, String)> = super::router::ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    routes.sort();
+    assert_eq!(documented, routes);
+
+    let mut codes: Vec<String> = doc["components"]["schemas"]["Error"]["properties"]["error"]
+        ["properties"]["code"]["enum"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.as_str().map(String::from))
+        .collect();
+    codes.sort();
+    let mut ours: Vec<String> = ApiError::samples()
+        .iter()
+        .map(|e| e.code().to_string())
+        .collect();
+    ours.sort();
+    assert_eq!(codes, ours);
+
+    let param = |path: &str, method: &str, name: &str| -> Value {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == name)
+            .map(|p| p["schema"].clone())
+            .unwrap_or(Value::Null)
+    };
+    let thresholds = crate::embedded::engine().thresholds().clone();
+    assert_eq!(
+        param("/v1/products", "get", "limit")["maximum"],
+        json!(thresholds.max_result_limit)
+    );
+    assert_eq!(
+        param("/v1/admin/tickets", "get", "limit")["maximum"],
+        json!(super::admin::MAX_TICKET_PAGE)
+    );
+    let domain = crate::embedded::engine().domain().clone();
+    let styles: Vec<String> = domain.styles.iter().map(|s| s.id.clone()).collect();
+    assert_eq!(
+        param("/v1/products", "get", "category")["enum"],
+        json!(domain.categories)
+    );
+    assert_eq!(
+        param("/v1/products", "get", "metal")["enum"],
+        json!(domain.metals)
+    );
+    assert_eq!(param("/v1/products", "get", "style")["enum"], json!(styles));
+    // Shopper routes document the kill switch's 503; no route documents a 500.
+    for (method, path) in super::router::ROUTES {
+        let responses = &doc["paths"][path][method.to_ascii_lowercase()]["responses"];
+        let route = super::router::route(method, &path.replace("{id}", "TCK-1"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            responses["503"].is_object(),
+            route.is_shopper() || route == super::router::Route::Health,
+            "{method} {path}: 503"
+        );
+        assert!(
+            responses["500"].is_null(),
+            "{method} {path} documents a 500"
+        );
     }
 }
 
@@ -1875,5 +2028,642 @@ mod features {
         let (status, code, field) = error_of(&h.send(request));
         assert_eq!((status, code.as_str()), (422, "invalid_field"));
         assert_eq!(field, json!("X-Shopper-Id"));
+    }
+}
+
+// ---- Holding up under bad input, abuse and faults (issue 9) ----
+
+fn admin_get(h: &Harness, path: &str, token: &str) -> ApiResponse {
+    let mut request = ApiRequest::new("GET", path);
+    request.authorization = Some(format!("Bearer {token}"));
+    h.send(request)
+}
+
+fn from(ip: &str, mut request: ApiRequest) -> ApiRequest {
+    request.client_ip = ip.to_string();
+    request
+}
+
+#[test]
+fn the_kill_switch_stops_shopper_routes_with_503_but_not_admin_health_or_flags() {
+    let mut h = Harness::new();
+    h.config.kill_switch_cache_ms = 0;
+    block_on(h.kv.put(super::KILL_SWITCH_KEY, "on", 60)).unwrap_or_else(|e| panic!("{e}"));
+    let shopper = [
+        h.post("/v1/messages", json!({"session_id": "s1", "text": "rings"})),
+        h.get("/v1/products"),
+        h.post(
+            "/v1/orders/lookup",
+            json!({"order_number": "AUR-100001", "email": "ada@example.com"}),
+        ),
+        h.post("/v1/escalations", json!({"session_id": "s1", "email": "ada@example.com", "topic": "t", "message": "m"})),
+        h.post("/v1/csat", json!({"ticket_id": "TCK-1", "score": 5})),
+        h.post("/v1/returns", json!({"order_number": "AUR-100001", "email": "ada@example.com", "sku": "RG-1", "kind": "return", "reason": "r"})),
+    ];
+    for response in &shopper {
+        assert_eq!(error_of(response).0, 503, "{}", response.body);
+        assert_eq!(error_of(response).1, "concierge_disabled");
+        assert_eq!(response.header("retry-after"), Some("60"));
+    }
+    assert_eq!(h.db.count("SELECT COUNT(*) FROM tickets"), 0);
+    let flags = h.get("/v1/flags").json_body();
+    assert_eq!(
+        (flags["enabled"].as_bool(), flags["reason"].as_str()),
+        (Some(false), Some("emergency_off"))
+    );
+    assert_eq!(h.get("/health").status, 200);
+    assert_eq!(admin_get(&h, "/v1/admin/tickets", "sup").status, 200);
+    // Off again: shopper routes answer.
+    h.kv.entries.borrow_mut().clear();
+    assert_eq!(h.get("/v1/products").status, 200);
+}
+
+#[test]
+fn a_failed_kill_switch_read_keeps_the_last_known_value() {
+    let mut h = Harness::new();
+    h.config.kill_switch_cache_ms = 0;
+    block_on(h.kv.put(super::KILL_SWITCH_KEY, "on", 60)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(h.get("/v1/products").status, 503);
+    h.kv.failing.set(true);
+    assert_eq!(
+        h.get("/v1/products").status,
+        503,
+        "stays on through a KV outage"
+    );
+    h.kv.failing.set(false);
+    h.kv.entries.borrow_mut().clear();
+    assert_eq!(h.get("/v1/products").status, 200);
+    h.kv.failing.set(true);
+    assert_eq!(
+        h.get("/v1/products").status,
+        200,
+        "stays off through a KV outage"
+    );
+}
+
+/// Regression: `log_message(..).await?` turned a D1 write failure into a 500 for the shopper.
+#[test]
+fn a_failing_message_log_write_still_answers_and_loses_nothing() {
+    let mut h = Harness::new();
+    h.config.message_log_batch = 2;
+    h.db.fail_on = Some("INSERT INTO message_log");
+    for i in 0..5 {
+        let reply = h.post(
+            "/v1/messages",
+            json!({"session_id": "s1", "text": format!("hello {i}")}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    assert_eq!(h.db.count("SELECT COUNT(*) FROM message_log"), 0);
+    let report = h.state.report();
+    assert_eq!(report["message_log"]["buffered"], 5);
+    assert!(report["message_log"]["failed_writes"].as_u64() >= Some(2));
+    h.db.fail_on = None;
+    assert_eq!(
+        h.post("/v1/messages", json!({"session_id": "s1", "text": "hi"}))
+            .status,
+        200
+    );
+    assert_eq!(
+        h.db.count("SELECT COUNT(*) FROM message_log"),
+        6,
+        "every message once: batches are all-or-nothing"
+    );
+    assert_eq!(h.state.report()["message_log"]["buffered"], 0);
+}
+
+#[test]
+fn the_message_log_buffer_is_bounded_during_an_outage() {
+    let h = Harness::new();
+    for i in 0..(super::MAX_BUFFERED_MESSAGE_LOG + 7) {
+        h.state.buffer_message_log(
+            super::store::MessageLogEntry {
+                intent: format!("i{i}"),
+                confidence: 0.5,
+                created_at: NOW.into(),
+            },
+            0,
+        );
+    }
+    let report = h.state.report();
+    assert_eq!(
+        report["message_log"]["buffered"],
+        super::MAX_BUFFERED_MESSAGE_LOG
+    );
+    assert_eq!(report["message_log"]["dropped"], 7);
+    let kept = h.state.take_message_log();
+    assert_eq!(
+        kept.first().map(|e| e.intent.as_str()),
+        Some("i7"),
+        "the oldest go first"
+    );
+}
+
+fn escalation() -> Value {
+    json!({"session_id": "s1", "email": "ada@example.com", "topic": "Sizing", "message": "Help"})
+}
+
+fn keyed(ip: &str, key: &str, body: &Value) -> ApiRequest {
+    let mut request = ApiRequest::new("POST", "/v1/escalations").with_json(&body.to_string());
+    request.idempotency_key = Some(key.into());
+    from(ip, request)
+}
+
+/// A request that claimed its key and died (client gone, CPU limit, crash) before completing.
+fn abandon_claim(h: &Harness, ip: &str, key: &str, body: &Value) {
+    let route = "POST /v1/escalations";
+    let scoped = super::idempotency::scoped_key(route, &super::ratelimit::client_key(ip), key);
+    let canonical = body.to_string();
+    let hash = super::idempotency::request_hash(route, &canonical);
+    let begun = block_on(super::idempotency::begin(
+        &h.db,
+        &scoped,
+        route,
+        &hash,
+        "dead-owner",
+        h.clock.0.get(),
+    ));
+    assert!(
+        matches!(begun, Ok(super::idempotency::Begin::Proceed(_))),
+        "{begun:?}"
+    );
+}
+
+/// Regression: a request that died after claiming its key left every retry with 409 for 24 h.
+#[test]
+fn an_abandoned_claim_is_taken_over_by_a_retry_after_its_lease() {
+    let h = Harness::new();
+    let body = escalation();
+    abandon_claim(&h, "203.0.113.9", "k-dead", &body);
+    let early = h.send(keyed("203.0.113.9", "k-dead", &body));
+    assert_eq!(error_of(&early).1, "idempotency_in_flight");
+    h.clock
+        .0
+        .set(h.clock.0.get() + super::idempotency::LEASE_MS + 1_000);
+    let changed = h.send(keyed("203.0.113.9", "k-dead", &json!({"session_id": "s1", "email": "ada@example.com", "topic": "Other", "message": "Help"})));
+    assert_eq!(
+        error_of(&changed).1,
+        "idempotency_key_reused",
+        "a stale claim is only taken over by the same request"
+    );
+    let retry = h.send(keyed("203.0.113.9", "k-dead", &body));
+    assert_eq!(retry.status, 201, "{}", retry.body);
+    let replay = h.send(keyed("203.0.113.9", "k-dead", &body));
+    assert_eq!(
+        (replay.status, replay.body.as_str()),
+        (201, retry.body.as_str())
+    );
+    assert_eq!(h.db.count("SELECT COUNT(*) FROM tickets"), 1);
+}
+
+#[test]
+fn of_two_racing_takeovers_exactly_one_wins_and_a_late_owner_writes_nothing() {
+    let mut h = Harness::new();
+    let body = escalation();
+    abandon_claim(&h, "203.0.113.9", "k-race", &body);
+    h.clock
+        .0
+        .set(h.clock.0.get() + super::idempotency::LEASE_MS + 1_000);
+    h.db.yield_once = true;
+    let requests: Vec<ApiRequest> = (0..8)
+        .map(|_| keyed("203.0.113.9", "k-race", &body))
+        .collect();
+    let api = h.api();
+    let responses = block_on_all(requests.iter().map(|r| api.serve(r, &h.sink)).collect());
+    let statuses: Vec<u16> = responses.iter().map(|r| r.status).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        h.db.count("SELECT COUNT(*) FROM tickets"),
+        1,
+        "{statuses:?}"
+    );
+    // The dead owner wakes up and commits: its guarded batch writes nothing.
+    h.db.yield_once = false;
+    let claim = super::idempotency::Claim {
+        key: super::idempotency::scoped_key("POST /v1/escalations", "203.0.113.9", "k-race"),
+        owner: "dead-owner".into(),
+    };
+    let ticket = super::models::Ticket {
+        ticket_id: "TCK-LATE".into(),
+        session_id: "s1".into(),
+        email: "ada@example.com".into(),
+        name: None,
+        topic: "Sizing".into(),
+        message: "Help".into(),
+        status: "open".into(),
+        note: None,
+        created_at: NOW.into(),
+        updated_at: NOW.into(),
+    };
+    let late = block_on(h.db.batch(&[
+        super::store::insert_ticket(&ticket, Some(&claim)),
+        super::idempotency::complete_statement(&claim, &ApiResponse::json(201, &json!({}))),
+    ]));
+    assert_eq!(late, Ok(vec![0, 0]));
+    assert_eq!(h.db.count("SELECT COUNT(*) FROM tickets"), 1);
+}
+
+#[test]
+fn idempotency_keys_are_scoped_by_client_and_route() {
+    let h = Harness::new();
+    let body = escalation();
+    assert_eq!(h.send(keyed("203.0.113.1", "same", &body)).status, 201);
+    let other_client = h.send(keyed("203.0.113.2", "same", &body));
+    assert_eq!(other_client.header("idempotent-replayed"), None);
+    assert_eq!(other_client.status, 201);
+    // One IPv6 /64 is one client.
+    assert_eq!(h.send(keyed("2001:db8::1", "v6", &body)).status, 201);
+    let same_64 = h.send(keyed("2001:db8::2", "v6", &body));
+    assert_eq!(same_64.header("idempotent-replayed"), Some("true"));
+    let mut csat = ApiRequest::new("POST", "/v1/csat")
+        .with_json(&json!({"ticket_id": "TCK-NOPE", "score": 5}).to_string());
+    csat.idempotency_key = Some("same".into());
+    csat.client_ip = "203.0.113.1".into();
+    assert_eq!(
+        error_of(&h.send(csat)).1,
+        "not_found",
+        "another route, another key"
+    );
+    assert_eq!(h.db.count("SELECT COUNT(*) FROM tickets"), 3);
+}
+
+#[test]
+fn the_scheduled_purge_deletes_expired_keys_and_old_message_logs_only() {
+    let h = Harness::new();
+    h.db.conn
+        .execute_batch(
+            "INSERT INTO idempotency_keys (key, route, request_hash, status, owner, created_at, claimed_at) VALUES
+               ('old', 'r', 'h', 'done', 'o', '2026-11-24T11:00:00Z', '2026-11-24T11:00:00Z'),
+               ('new', 'r', 'h', 'done', 'o', '2026-11-25T11:00:00Z', '2026-11-25T11:00:00Z');
+             INSERT INTO message_log (intent, confidence, created_at) VALUES
+               ('greeting', 1, '2026-08-01T00:00:00Z'), ('greeting', 1, '2026-11-20T00:00:00Z');",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let purged = block_on(super::purge(&h.db, h.clock.0.get())).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((purged.idempotency_keys, purged.message_log), (1, 1));
+    assert_eq!(
+        h.db.count("SELECT COUNT(*) FROM idempotency_keys WHERE key = 'new'"),
+        1
+    );
+    assert_eq!(h.db.count("SELECT COUNT(*) FROM message_log"), 1);
+    let again = block_on(super::purge(&h.db, h.clock.0.get())).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((again.idempotency_keys, again.message_log), (0, 0));
+}
+
+/// Regression: lookups, tracking messages and returns each had their own per-isolate budget.
+#[test]
+fn one_lookup_budget_per_order_number_spans_lookups_tracking_and_returns() {
+    let mut h = Harness::new();
+    h.lookups.per_order = 3;
+    h.config.rate_limit_scale = 100;
+    let ask = |ip: &str, request: ApiRequest| h.send(from(ip, request));
+    let lookup = || {
+        ApiRequest::new("POST", "/v1/orders/lookup").with_json(
+            &json!({"order_number": "AUR-100001", "email": "eve@example.com"}).to_string(),
+        )
+    };
+    assert_eq!(ask("198.51.100.1", lookup()).status, 404);
+    assert_eq!(ask("198.51.100.2", lookup()).status, 404);
+    let tracking = ApiRequest::new("POST", "/v1/messages").with_json(
+        &json!({"session_id": "s1", "text": "where is my order AUR-100001, email eve@example.com"})
+            .to_string(),
+    );
+    assert_eq!(ask("198.51.100.3", tracking.clone()).status, 200);
+    for limited in [
+        ask("198.51.100.4", lookup()),
+        ask("198.51.100.5", tracking),
+        ask(
+            "198.51.100.6",
+            ApiRequest::new("POST", "/v1/returns").with_json(&json!({"order_number": "AUR-100001", "email": "eve@example.com", "sku": "RG-1", "kind": "return", "reason": "r"}).to_string()),
+        ),
+    ] {
+        assert_eq!(error_of(&limited).1, "rate_limited", "{}", limited.body);
+        assert_eq!(limited.header("retry-after"), Some("60"));
+    }
+    // Another order number still has its budget.
+    let other = ApiRequest::new("POST", "/v1/orders/lookup")
+        .with_json(&json!({"order_number": "AUR-100002", "email": "bo@example.com"}).to_string());
+    assert_eq!(ask("198.51.100.7", other).status, 200);
+}
+
+#[test]
+fn one_lookup_budget_per_client_counts_an_ipv6_slash_64_once() {
+    let mut h = Harness::new();
+    h.lookups.per_client = 2;
+    h.config.rate_limit_scale = 100;
+    let lookup = |ip: &str, n: u32| {
+        h.send(from(
+            ip,
+            ApiRequest::new("POST", "/v1/orders/lookup").with_json(
+                &json!({"order_number": format!("AUR-2000{n:02}"), "email": "eve@example.com"})
+                    .to_string(),
+            ),
+        ))
+    };
+    assert_eq!(lookup("2001:db8:0:1::1", 1).status, 404);
+    assert_eq!(lookup("2001:db8:0:1::2", 2).status, 404);
+    assert_eq!(error_of(&lookup("2001:db8:0:1:ffff::3", 3)).0, 429);
+    assert_eq!(lookup("2001:db8:0:2::1", 4).status, 404, "another /64");
+}
+
+#[test]
+fn tickets_page_by_cursor_and_search_by_email_or_order_number() {
+    let mut h = Harness::new();
+    h.config.rate_limit_scale = 100;
+    for i in 0..7 {
+        h.clock.0.set(h.clock.0.get() + 1_000);
+        let email = if i % 2 == 0 {
+            "ada@example.com"
+        } else {
+            "bo@example.com"
+        };
+        let message = if i == 3 {
+            "about order AUR-100002 please".to_string()
+        } else {
+            format!("note {i}")
+        };
+        let created = h.post(
+            "/v1/escalations",
+            json!({"session_id": "s1", "email": email, "topic": "t", "message": message}),
+        );
+        assert_eq!(created.status, 201);
+    }
+    let mut seen = Vec::new();
+    let mut path = "/v1/admin/tickets?limit=3".to_string();
+    loop {
+        let page = admin_get(&h, &path, "sup").json_body();
+        let tickets = page["tickets"].as_array().cloned().unwrap_or_default();
+        assert!(tickets.len() <= 3);
+        seen.extend(
+            tickets
+                .iter()
+                .map(|t| t["ticket_id"].as_str().unwrap_or("").to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/admin/tickets?limit=3&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 7, "{seen:?}");
+    let unique: std::collections::BTreeSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), 7, "no ticket twice");
+    let ada = admin_get(&h, "/v1/admin/tickets?email=ADA%40example.com", "sup").json_body();
+    assert_eq!(ada["count"], 4);
+    let by_order = admin_get(&h, "/v1/admin/tickets?order_number=AUR-100002", "sup").json_body();
+    assert_eq!(by_order["count"], 1);
+    assert_eq!(
+        by_order["tickets"][0]["message"],
+        "about order AUR-100002 please"
+    );
+    for (bad, field) in [
+        ("cursor=zz", "cursor"),
+        ("cursor=2026-11-25T12:00:00Z~a%20b", "cursor"),
+        ("cursor=2026-11-25~TCK-1", "cursor"),
+        ("status=", "status"),
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("email=%3Ca%40example.com%3E", "email"),
+        ("order_number=123", "order_number"),
+    ] {
+        let response = admin_get(&h, &format!("/v1/admin/tickets?{bad}"), "sup");
+        assert_eq!(
+            error_of(&response),
+            (422, "invalid_field".into(), json!(field)),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn the_isolate_report_is_admin_only_and_counts_requests() {
+    let h = Harness::new();
+    assert_eq!(admin_get(&h, "/v1/admin/isolate", "sup").status, 403);
+    let report = admin_get(&h, "/v1/admin/isolate", "adm").json_body();
+    assert_eq!(report["requests"], 2);
+    assert_eq!(
+        report["message_log"]["max_buffered"],
+        super::MAX_BUFFERED_MESSAGE_LOG
+    );
+}
+
+/// Regression: NUL, control and bidi characters in free text reached tickets; `<` in emails too.
+#[test]
+fn free_text_with_controls_and_emails_with_angle_brackets_are_422_at_their_field() {
+    let h = Harness::new();
+    for (body, field) in [
+        (json!({"session_id": "s1", "text": "hi\u{0}"}), "text"),
+        (
+            json!({"session_id": "s1", "text": "gnp\u{202E}.exe"}),
+            "text",
+        ),
+    ] {
+        assert_eq!(
+            error_of(&h.post("/v1/messages", body)),
+            (422, "invalid_field".into(), json!(field))
+        );
+    }
+    for (body, field) in [
+        (
+            json!({"session_id": "s1", "email": "<a@example.com>", "topic": "t", "message": "m"}),
+            "email",
+        ),
+        (
+            json!({"session_id": "s1", "email": "a@example.com", "topic": "t\u{7}", "message": "m"}),
+            "topic",
+        ),
+        (
+            json!({"session_id": "s1", "email": "a@example.com", "topic": "t", "message": "m\u{0}"}),
+            "message",
+        ),
+    ] {
+        assert_eq!(
+            error_of(&h.post("/v1/escalations", body)),
+            (422, "invalid_field".into(), json!(field))
+        );
+    }
+    assert_eq!(h.db.count("SELECT COUNT(*) FROM tickets"), 0);
+}
+
+mod never_a_panic {
+    //! Raw methods, paths, query strings, headers and bodies through the platform-free router:
+    //! every answer is 2xx or 4xx with the error envelope, never a 5xx and never a panic.
+    use super::*;
+    use proptest::prelude::*;
+
+    const METHODS: &[&str] = &[
+        "GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS", "QUERY", "get", "PROPFIND", "",
+    ];
+    const PATHS: &[&str] = &[
+        "/health",
+        "/openapi.json",
+        "/v1/messages",
+        "/v1/products",
+        "/v1/orders/lookup",
+        "/v1/returns",
+        "/v1/escalations",
+        "/v1/csat",
+        "/v1/flags",
+        "/v1/admin/tickets",
+        "/v1/admin/tickets/",
+        "/v1/admin/csat",
+        "/v1/admin/analytics",
+        "/v1/admin/isolate",
+        "/v1/",
+        "",
+    ];
+    const BODIES: &[&str] = &[
+        r#"{"session_id":"s1","text":"rose gold rings under $500"}"#,
+        r#"{"session_id":"s1","text":"where is AUR-100001 ada@example.com"}"#,
+        r#"{"order_number":"AUR-100001","email":"ada@example.com"}"#,
+        r#"{"order_number":"AUR-100001","email":"ada@example.com","sku":"RG-1","kind":"resize","reason":"r","ring_size":7}"#,
+        r#"{"session_id":"s1","email":"ada@example.com","topic":"t","message":"m"}"#,
+        r#"{"ticket_id":"TCK-1","score":5}"#,
+        r#"{"status":"closed","note":"n"}"#,
+        r#"{"session_id":"s1","remove":"metals","context":{"v":1,"search":{"metals":["rose_gold"]},"page":1,"shown":[],"shown_cents":[],"unmatched":0}}"#,
+    ];
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            "[ -~]{0,40}",
+            any::<String>().prop_map(|s| s.chars().take(40).collect()),
+            Just("x\u{e9}json".to_string()),
+            Just("application/json; charset=\u{e9}".to_string()),
+        ]
+    }
+
+    /// A body: one of the valid bodies with a random byte-level or JSON-level mutation.
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        (
+            0..BODIES.len(),
+            0u8..6,
+            any::<String>(),
+            any::<u16>(),
+            proptest::collection::vec(any::<u8>(), 0..64),
+        )
+            .prop_map(|(i, how, junk, at, bytes)| {
+                let base = BODIES[i];
+                match how {
+                    0 => base.as_bytes().to_vec(),
+                    1 => {
+                        let mut b = base.as_bytes().to_vec();
+                        b.truncate(usize::from(at) % (b.len() + 1));
+                        b
+                    }
+                    2 => bytes,
+                    3 => {
+                        let mut value: Value = serde_json::from_str(base).unwrap_or(Value::Null);
+                        if let Value::Object(map) = &mut value {
+                            let keys: Vec<String> = map.keys().cloned().collect();
+                            let key = keys[usize::from(at) % keys.len()].clone();
+                            map.insert(key, json!(junk));
+                        }
+                        value.to_string().into_bytes()
+                    }
+                    4 => {
+                        let mut value: Value = serde_json::from_str(base).unwrap_or(Value::Null);
+                        let junk_values = [
+                            json!(null),
+                            json!(-1),
+                            json!(1e308),
+                            json!([]),
+                            json!({}),
+                            json!(true),
+                            json!("\u{0}"),
+                        ];
+                        if let Value::Object(map) = &mut value {
+                            let keys: Vec<String> = map.keys().cloned().collect();
+                            let key = keys[usize::from(at) % keys.len()].clone();
+                            map.insert(
+                                key,
+                                junk_values[usize::from(at) % junk_values.len()].clone(),
+                            );
+                        }
+                        value.to_string().into_bytes()
+                    }
+                    _ => {
+                        let mut b = base.as_bytes().to_vec();
+                        let pos = usize::from(at) % (b.len() + 1);
+                        b.splice(pos..pos, junk.into_bytes());
+                        b
+                    }
+                }
+            })
+    }
+
+    fn request() -> impl Strategy<Value = ApiRequest> {
+        (
+            (
+                prop::sample::select(METHODS),
+                prop::sample::select(PATHS),
+                text(),
+                text(),
+            ),
+            (
+                prop::option::of(text()),
+                prop::option::of(text()),
+                prop::option::of(text()),
+                prop::option::of(text()),
+            ),
+            (text(), body(), any::<bool>()),
+        )
+            .prop_map(
+                |(
+                    (method, path, suffix, query),
+                    (content_type, authorization, key, origin),
+                    (ip, body, json_type),
+                )| {
+                    let mut request = ApiRequest::new(method, "/");
+                    request.path = if suffix.len() % 3 == 0 {
+                        format!("{path}{suffix}")
+                    } else {
+                        path.to_string()
+                    };
+                    request.query = query;
+                    request.content_type = if json_type {
+                        Some("application/json".into())
+                    } else {
+                        content_type
+                    };
+                    request.authorization = authorization.map(|a| {
+                        if a.len() % 2 == 0 {
+                            format!("Bearer {a}")
+                        } else {
+                            a
+                        }
+                    });
+                    request.idempotency_key = key;
+                    request.origin = origin;
+                    request.client_ip = ip;
+                    request.body = Body::Bytes(body);
+                    request
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn any_request_is_answered_2xx_or_4xx_with_the_error_envelope(request in request()) {
+            let mut h = Harness::new();
+            h.config.rate_limit_scale = 1_000;
+            let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.send(request.clone())));
+            let response = match response {
+                Ok(r) => r,
+                Err(_) => return Err(TestCaseError::fail(format!("panicked on {request:?}"))),
+            };
+            prop_assert!((200..500).contains(&response.status), "{} {} for {:?}", response.status, response.body, request);
+            prop_assert_eq!(response.header("x-rules-version"), Some(h.engine.rules_version()));
+            if response.status >= 400 && request.method != "HEAD" {
+                let body = response.json_body();
+                prop_assert!(body["error"]["code"].is_string(), "{}", response.body);
+                prop_assert!(body["error"]["message"].is_string(), "{}", response.body);
+                prop_assert!(body["error"]["field"].is_string() || body["error"]["field"].is_null(), "{}", response.body);
+            }
+        }
     }
 }

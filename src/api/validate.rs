@@ -82,26 +82,68 @@ pub fn check_order_number(field: &str, value: &str, domain: &Domain) -> Result<(
     Ok(())
 }
 
-/// Checks an email address loosely (one `@`, a dot in the domain, no spaces, at most 254 chars)
-/// and returns it lower-cased.
+/// Checks an email address to what a mail server accepts in `RCPT TO` (RFC 5321): a dot-atom
+/// local part of at most 64 characters (letters, digits and `` !#$%&'*+/=?^_`{|}~- ``, dots only
+/// between them) and a domain name of at least two labels of letters, digits and inner hyphens,
+/// each at most 63 characters, the last one not all digits; at most 254 characters in all. No
+/// quoted local parts and no address literals, so `<`, `>`, `"`, spaces and controls never pass.
+/// Returns it lower-cased.
 pub fn normalise_email(field: &str, value: &str) -> Result<String, ApiError> {
     let value = value.trim();
-    let ok = value.len() <= 254
-        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
-        && value.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        });
-    if !ok {
+    if !is_mailbox(value) {
         return Err(ApiError::invalid(
             field,
             format!("`{field}` must be an email address"),
         ));
     }
     Ok(value.to_ascii_lowercase())
+}
+
+fn is_mailbox(value: &str) -> bool {
+    let Some((local, domain)) = value.rsplit_once('@') else {
+        return false;
+    };
+    let atext = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&b);
+    let local_ok = (1..=64).contains(&local.len())
+        && local
+            .split('.')
+            .all(|atom| !atom.is_empty() && atom.bytes().all(atext));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    value.len() <= 254
+        && local_ok
+        && labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && labels
+            .last()
+            .is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Characters free text may not hold: C0 and C1 controls other than tab, line feed and carriage
+/// return (NUL among them), and the bidirectional formatting characters that can make a ticket or
+/// a log line read differently from what it says (Trojan Source).
+pub fn is_forbidden_in_text(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// Rejects a string holding a character of [`is_forbidden_in_text`].
+pub fn check_text(path: &str, value: &str) -> Result<(), ApiError> {
+    if value.chars().any(is_forbidden_in_text) {
+        return Err(ApiError::invalid(
+            path,
+            format!("`{path}` must not contain control or bidirectional formatting characters"),
+        ));
+    }
+    Ok(())
 }
 
 /// Field access over one JSON object that rejects unknown fields up front.
@@ -177,6 +219,7 @@ impl Fields {
                 format!("`{path}` must be {min} to {max} characters"),
             ));
         }
+        check_text(&path, s)?;
         Ok(Some(s.to_string()))
     }
 
@@ -288,7 +331,12 @@ impl Fields {
         for (i, item) in items.iter().enumerate() {
             let at = format!("{path}[{i}]");
             match item.as_str() {
-                Some(s) if (1..=max_len).contains(&s.chars().count()) => out.push(s.to_string()),
+                Some(s)
+                    if (1..=max_len).contains(&s.chars().count())
+                        && !s.chars().any(is_forbidden_in_text) =>
+                {
+                    out.push(s.to_string())
+                }
                 _ => {
                     return Err(ApiError::invalid(
                         &at,
@@ -309,7 +357,8 @@ impl Fields {
     }
 }
 
-/// Parses a query string into pairs, rejecting names not in `known` and repeated names.
+/// Parses a query string into pairs, rejecting names not in `known`, repeated names and empty
+/// values (`?period=`: leave the parameter out instead, as the OpenAPI document says).
 pub fn query_params(query: &str, known: &[&str]) -> Result<Vec<(String, String)>, ApiError> {
     let mut out: Vec<(String, String)> = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -318,6 +367,12 @@ pub fn query_params(query: &str, known: &[&str]) -> Result<Vec<(String, String)>
         let value = percent_decode(value);
         if !known.contains(&name.as_str()) {
             return Err(ApiError::UnknownField { field: name });
+        }
+        if value.is_empty() {
+            return Err(ApiError::invalid(
+                &name,
+                format!("`{name}` must not be empty (leave it out instead)"),
+            ));
         }
         if out.iter().any(|(n, _)| *n == name) {
             return Err(ApiError::invalid(
@@ -358,6 +413,7 @@ pub fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn fields(body: &str, known: &[&str]) -> Result<Fields, ApiError> {
         let request = ApiRequest::new("POST", "/x").with_json(body);
@@ -434,6 +490,41 @@ mod tests {
             .contains("between 1 and 5"));
     }
 
+    /// Regression: NUL, controls and bidi overrides were accepted in free text and stored.
+    #[test]
+    fn free_text_rejects_nul_controls_and_bidi_formatting() {
+        for bad in [
+            "hi\u{0}there",
+            "bell\u{7}",
+            "esc\u{1b}[31m",
+            "c1\u{85}x",
+            "evil\u{202E}gnp.exe",
+            "iso\u{2066}late",
+            "mark\u{200F}",
+        ] {
+            let body = json!({ "text": bad }).to_string();
+            let f = fields(&body, &["text"]).unwrap_or_else(|e| panic!("{e}"));
+            let err = f.string("text", 1, 100).unwrap_err();
+            assert_eq!(
+                (err.code(), err.field()),
+                ("invalid_field", Some("text")),
+                "{bad:?}"
+            );
+        }
+        let f = fields(
+            &json!({"text": "two\nlines\tand caf\u{e9} \u{1f48d}"}).to_string(),
+            &["text"],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(f.string("text", 1, 100).is_ok());
+        let f = fields(&json!({"list": ["ok", "b\u{0}d"]}).to_string(), &["list"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            f.opt_strings("list", 5, 10).unwrap_err().field(),
+            Some("list[1]")
+        );
+    }
+
     #[test]
     fn emails_order_numbers_and_ids() {
         assert_eq!(
@@ -444,6 +535,39 @@ mod tests {
         );
         assert!(normalise_email("email", "no-at-sign").is_err());
         assert!(normalise_email("email", "a@b").is_err());
+        for ok in [
+            "o'brien+rings@mail.example.co.uk",
+            "first.last@xn--bcher-kva.example",
+            "a@b.io",
+        ] {
+            assert!(normalise_email("email", ok).is_ok(), "{ok}");
+        }
+        // Regression: `<`, `>` and `"` passed the old check and reached tickets and mail headers.
+        for bad in [
+            "<a@example.com>",
+            "a<b@example.com",
+            "\"a b\"@example.com",
+            "a@example.com>",
+            "a..b@example.com",
+            ".a@example.com",
+            "a.@example.com",
+            "a@-example.com",
+            "a@example-.com",
+            "a@example..com",
+            "a@1.2.3.4",
+            "a@[127.0.0.1]",
+            "a@@example.com",
+            "ad\u{e9}@example.com",
+            "a\u{0}@example.com",
+        ] {
+            assert_eq!(
+                normalise_email("email", bad).map_err(|e| e.code()),
+                Err("invalid_field"),
+                "{bad}"
+            );
+        }
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        assert!(normalise_email("email", &long_local).is_err());
         let engine = crate::embedded::engine();
         let domain = engine.domain();
         assert!(check_order_number("order_number", "AUR-100123", domain).is_ok());

@@ -9,7 +9,7 @@ use super::bindings::{D1Store, JsClock, KvStore};
 use super::{secret, var};
 use crate::api::alert_job::{AlertJob, AlertJobConfig, HttpClient};
 use crate::ops::sql::DATASET;
-use worker::{event, web_sys, Env, Headers, Request, ScheduleContext, ScheduledEvent};
+use worker::{web_sys, Env, Headers, Request};
 
 /// Outbound `fetch`.
 struct Fetch;
@@ -45,8 +45,12 @@ fn setting(env: &Env, name: &str) -> Option<String> {
     secret(env, name).or_else(|| Some(var(env, name, "")).filter(|v| !v.is_empty()))
 }
 
-#[event(scheduled)]
-async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+/// The alert job's schedule (one of `[triggers] crons` in wrangler.toml).
+pub(super) const CRON: &str = "*/5 * * * *";
+
+/// One run of the alert job; failures go to the log (the next run tries again).
+pub(super) async fn run(env: &Env) {
+    let env = env.clone();
     let sql_url = setting(&env, "AE_SQL_URL").or_else(|| {
         setting(&env, "CLOUDFLARE_ACCOUNT_ID").map(|account| {
             format!("https://api.cloudflare.com/client/v4/accounts/{account}/analytics_engine/sql")

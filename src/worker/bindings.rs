@@ -3,8 +3,10 @@
 //! `crypto.getRandomValues` ids.
 
 use crate::api::platform::{
-    Clock, Database, IdSource, KeyValue, MetricsSink, Row, SqlValue, StorageError,
+    Clock, Database, IdSource, KeyValue, LocalFuture, LookupBudget, MetricsSink, Row, SqlValue,
+    Statement, StorageError,
 };
+use crate::api::Config;
 use crate::metrics::DataPoint;
 use wasm_bindgen::JsValue;
 use worker::{
@@ -59,6 +61,77 @@ impl Database for D1Store {
             .and_then(|m| m.changes)
             .unwrap_or(0);
         Ok(changes as u64)
+    }
+
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<u64>, StorageError> {
+        let db = self
+            .0
+            .as_ref()
+            .ok_or_else(|| StorageError::Database("binding `DB` is missing".into()))?;
+        let prepared = statements
+            .iter()
+            .map(|s| self.statement(&s.sql, &s.params))
+            .collect::<Result<Vec<_>, _>>()?;
+        let results = db.batch(prepared).await.map_err(db_error)?;
+        results
+            .iter()
+            .map(|r| {
+                Ok(r.meta()
+                    .map_err(db_error)?
+                    .and_then(|m| m.changes)
+                    .unwrap_or(0) as u64)
+            })
+            .collect()
+    }
+}
+
+/// The shared order-lookup budget over two Workers rate-limiting bindings (wrangler.toml
+/// `[[ratelimits]]`): `LOOKUP_CLIENT_LIMITER` keyed by client, `LOOKUP_ORDER_LIMITER` keyed by
+/// the order number probed. Their counters live outside the isolate. Like `LIMITER`, they cannot
+/// be scaled, so `RATE_LIMIT_SCALE` > 1 (tests, benchmarks) skips them.
+pub struct LookupLimiters {
+    by_client: Option<worker::RateLimiter>,
+    by_order: Option<worker::RateLimiter>,
+}
+
+impl LookupLimiters {
+    pub fn new(env: &Env, config: &Config) -> Self {
+        if config.rate_limit_scale > 1 {
+            return LookupLimiters {
+                by_client: None,
+                by_order: None,
+            };
+        }
+        LookupLimiters {
+            by_client: env.rate_limiter("LOOKUP_CLIENT_LIMITER").ok(),
+            by_order: env.rate_limiter("LOOKUP_ORDER_LIMITER").ok(),
+        }
+    }
+}
+
+async fn allowed(limiter: Option<&worker::RateLimiter>, key: String) -> Result<bool, StorageError> {
+    match limiter {
+        None => Ok(true),
+        Some(limiter) => limiter
+            .limit(key)
+            .await
+            .map(|outcome| outcome.success)
+            .map_err(|e| StorageError::Kv(format!("rate limiter: {e}"))),
+    }
+}
+
+impl LookupBudget for LookupLimiters {
+    fn spend<'a>(
+        &'a self,
+        client: &'a str,
+        order_number: &'a str,
+    ) -> LocalFuture<'a, Result<bool, StorageError>> {
+        Box::pin(async move {
+            if !allowed(self.by_client.as_ref(), format!("client:{client}")).await? {
+                return Ok(false);
+            }
+            allowed(self.by_order.as_ref(), format!("order:{order_number}")).await
+        })
     }
 }
 

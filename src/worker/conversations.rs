@@ -4,7 +4,7 @@
 //! SQLite storage: one row, the last reply's `context`. An alarm deletes it a day after the
 //! session's last message.
 
-use super::bindings::{AnalyticsSink, D1Store, JsClock, KvStore, RandomIds};
+use super::bindings::{AnalyticsSink, D1Store, JsClock, KvStore, LookupLimiters, RandomIds};
 use crate::api::http::{ApiRequest, Body};
 use crate::api::platform::StorageError;
 use crate::api::session::{self, Expiry, SessionStorage, StoredConversation};
@@ -88,14 +88,17 @@ impl DurableObject for ConversationSession {
         let db = D1Store(env.d1("DB").ok());
         let kv = KvStore(env.kv("CONCIERGE_KV").ok());
         let sink = AnalyticsSink::new(env);
+        let config = super::config(env);
+        let lookups = LookupLimiters::new(env, config);
         let api = Api {
             db: &db,
             kv: &kv,
             clock: &JsClock,
             ids: &RandomIds,
             engine: crate::embedded::engine(),
-            config: super::config(env),
+            config,
             state: super::isolate_state(),
+            lookups: &lookups,
         };
         let storage = self.storage();
         let response = api
@@ -104,6 +107,7 @@ impl DurableObject for ConversationSession {
         if response.status == 200 {
             self.arm_expiry().await;
         }
+        self.flush_message_log_later();
         super::to_response(response)
     }
 
@@ -129,6 +133,24 @@ impl DurableObject for ConversationSession {
 }
 
 impl ConversationSession {
+    /// The object's isolate buffers message-log entries too: write them after answering, like
+    /// the Worker does.
+    fn flush_message_log_later(&self) {
+        let state = super::isolate_state();
+        let now = js_sys::Date::now() as i64;
+        let due = state.take_due_message_log(now, super::config(&self.env));
+        if due.is_empty() {
+            return;
+        }
+        let env = self.env.clone();
+        self.state.wait_until(async move {
+            let db = D1Store(env.d1("DB").ok());
+            if let Err(error) = crate::api::write_message_log(&db, state, due, now).await {
+                console_error!("message log not written (kept for the next flush): {error}");
+            }
+        });
+    }
+
     fn storage(&self) -> SqlSession<'_> {
         SqlSession {
             sql: self.state.storage().sql(),

@@ -12,8 +12,10 @@ use crate::api::auth::AdminTokens;
 use crate::api::http::{ApiRequest, ApiResponse, Body, MAX_BODY_BYTES};
 use crate::api::session::{self, ConversationStore};
 use crate::api::{Api, Config, IsolateState};
-use bindings::{AnalyticsSink, D1Store, JsClock, KvStore, RandomIds};
-use worker::{event, Context, Env, Headers, Request, Response, Result};
+use bindings::{AnalyticsSink, D1Store, JsClock, KvStore, LookupLimiters, RandomIds};
+use worker::{
+    event, Context, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent,
+};
 
 thread_local! {
     /// Caches, rate-limit counters and the message-log buffer of this isolate.
@@ -104,11 +106,67 @@ fn colo(request: &Request) -> String {
     }
 }
 
+/// The request method as sent. `worker::Method` maps every method it does not know (`QUERY`,
+/// `PROPFIND`, …) to `GET`, which once answered `QUERY /health` with 200 instead of 405.
+fn raw_method(request: &Request) -> String {
+    request.inner().method()
+}
+
+/// The rest of a body refused as too large, still to be read.
+type Leftover = Option<worker::ByteStream>;
+
+/// Reads the body chunk by chunk and stops at the first byte past [`MAX_BODY_BYTES`], so a huge
+/// chunked body (no `Content-Length`) is refused after 16 KiB, not after buffering all of it. The
+/// unread rest is handed back: the caller discards it after answering (see [`discard`]).
+async fn capped_body(request: &mut Request) -> (Body, Leftover) {
+    let Ok(mut stream) = request.stream() else {
+        // No body at all.
+        return (Body::Bytes(Vec::new()), None);
+    };
+    let mut bytes = Vec::new();
+    loop {
+        match next_chunk(&mut stream).await {
+            None => return (Body::Bytes(bytes), None),
+            Some(Ok(chunk)) => {
+                if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                    return (Body::TooLarge, Some(stream));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            // A body that breaks off is as good as none: validation answers it.
+            Some(Err(_)) => return (Body::Bytes(bytes), None),
+        }
+    }
+}
+
+async fn next_chunk(stream: &mut worker::ByteStream) -> Option<Result<Vec<u8>>> {
+    use futures_core::Stream;
+    std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx)).await
+}
+
+/// Reads and drops the rest of a refused body after the 413 has gone out (in `ctx.wait_until`),
+/// one chunk at a time, at most 128 MiB: a client still sending gets its answer instead of a
+/// reset connection (and `wrangler dev`'s proxy does not turn the early answer into a 503).
+async fn discard(mut rest: worker::ByteStream) {
+    let mut read = 0usize;
+    while let Some(Ok(chunk)) = next_chunk(&mut rest).await {
+        read += chunk.len();
+        if read > 128 * 1024 * 1024 {
+            break;
+        }
+    }
+}
+
 async fn to_api_request(request: &mut Request) -> Result<ApiRequest> {
+    Ok(read_request(request).await?.0)
+}
+
+/// [`to_api_request`], also handing back the unread rest of a body refused as too large.
+async fn read_request(request: &mut Request) -> Result<(ApiRequest, Leftover)> {
     let headers = request.headers();
     let header = |name: &str| headers.get(name).ok().flatten();
     let url = request.url()?;
-    let method = request.method().to_string();
+    let method = raw_method(request);
     let declared = header("content-length").and_then(|v| v.trim().parse::<usize>().ok());
     let (content_type, authorization, idempotency_key, origin) = (
         header("content-type"),
@@ -118,19 +176,14 @@ async fn to_api_request(request: &mut Request) -> Result<ApiRequest> {
     );
     let client_ip = header("cf-connecting-ip").unwrap_or_else(|| "unknown".into());
     let shopper_id = header("x-shopper-id");
-    let body = if method == "GET" || method == "HEAD" || method == "OPTIONS" {
-        Body::Bytes(Vec::new())
+    let (body, leftover) = if method == "GET" || method == "HEAD" || method == "OPTIONS" {
+        (Body::Bytes(Vec::new()), None)
     } else if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        Body::TooLarge
+        (Body::TooLarge, request.stream().ok())
     } else {
-        let bytes = request.bytes().await.unwrap_or_default();
-        if bytes.len() > MAX_BODY_BYTES {
-            Body::TooLarge
-        } else {
-            Body::Bytes(bytes)
-        }
+        capped_body(request).await
     };
-    Ok(ApiRequest {
+    let api_request = ApiRequest {
         method,
         path: url.path().to_string(),
         query: url.query().unwrap_or("").to_string(),
@@ -143,7 +196,8 @@ async fn to_api_request(request: &mut Request) -> Result<ApiRequest> {
         own_origin: Some(url.origin().ascii_serialization()),
         colo: colo(request),
         body,
-    })
+    };
+    Ok((api_request, leftover))
 }
 
 fn to_response(api: ApiResponse) -> Result<Response> {
@@ -187,9 +241,50 @@ async fn serve_asset(request: Request, env: &Env) -> Result<Option<Response>> {
     Ok(Some(response.with_headers(headers)))
 }
 
+/// Writes the isolate's message log in `ctx.wait_until` when it is due: after the answer, so a
+/// failing D1 write never fails the shopper (the entries stay buffered, bounded, for next time).
+fn flush_message_log_later(env: &Env, ctx: &Context) {
+    let state = isolate_state();
+    let now = js_sys::Date::now() as i64;
+    let due = state.take_due_message_log(now, config(env));
+    if due.is_empty() {
+        return;
+    }
+    let env = env.clone();
+    ctx.wait_until(async move {
+        let db = D1Store(env.d1("DB").ok());
+        if let Err(error) = crate::api::write_message_log(&db, state, due, now).await {
+            worker::console_error!("message log not written (kept for the next flush): {error}");
+        }
+    });
+}
+
+/// The Cron Trigger (`[triggers] crons` in wrangler.toml): purges expired idempotency keys and
+/// old message-log rows. Locally: `wrangler dev --test-scheduled`, then `GET /__scheduled`.
+/// The Cron Triggers of wrangler.toml: every five minutes the alert job ([`alerts`]), otherwise
+/// (hourly) the purge of expired idempotency keys and old message logs.
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    if event.cron() == alerts::CRON {
+        alerts::run(&env).await;
+        return;
+    }
+    let db = D1Store(env.d1("DB").ok());
+    match crate::api::purge(&db, js_sys::Date::now() as i64).await {
+        Ok(purged) => worker::console_log!(
+            "purge: {} idempotency keys, {} message log rows",
+            purged.idempotency_keys,
+            purged.message_log
+        ),
+        Err(error) => worker::console_error!("purge failed: {error}"),
+    }
+}
+
 #[event(fetch)]
-async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
-    match handle(request, &env).await {
+async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
+    let result = handle(request, &env, &ctx).await;
+    flush_message_log_later(&env, &ctx);
+    match result {
         Ok(response) => Ok(response),
         Err(error) => {
             // Glue failures (reading the request, building the response) still answer in the
@@ -203,9 +298,9 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
     }
 }
 
-async fn handle(mut request: Request, env: &Env) -> Result<Response> {
-    let method = request.method();
-    let is_read = matches!(method, worker::Method::Get | worker::Method::Head);
+async fn handle(mut request: Request, env: &Env, ctx: &Context) -> Result<Response> {
+    let method = raw_method(&request);
+    let is_read = method == "GET" || method == "HEAD";
     if is_read && !crate::api::router::is_api_path(&request.path()) {
         if let Some(asset) = serve_asset(request.clone()?, env).await? {
             return Ok(asset);
@@ -213,10 +308,14 @@ async fn handle(mut request: Request, env: &Env) -> Result<Response> {
     }
     let config = config(env);
     let state = isolate_state();
-    let api_request = to_api_request(&mut request).await?;
+    let (api_request, leftover) = read_request(&mut request).await?;
+    if let Some(rest) = leftover {
+        ctx.wait_until(discard(rest));
+    }
     let db = D1Store(env.d1("DB").ok());
     let kv = KvStore(env.kv("CONCIERGE_KV").ok());
     let sink = AnalyticsSink::new(env);
+    let lookups = LookupLimiters::new(env, config);
     let api = Api {
         db: &db,
         kv: &kv,
@@ -225,6 +324,7 @@ async fn handle(mut request: Request, env: &Env) -> Result<Response> {
         engine: crate::embedded::engine(),
         config,
         state,
+        lookups: &lookups,
     };
     let session = match config.conversation_store {
         ConversationStore::DurableObject => session::session_of(&api_request),

@@ -69,7 +69,7 @@ before(async () => {
   const base = `http://127.0.0.1:${server.address().port}`;
   worker = await startWorker({
     vars: { ...devVarsExample(), AE_SQL_URL: `${base}/sql`, ALERT_WEBHOOK_URL: `${base}/hook`, ALERT_SOURCE: 'e2e' },
-    extraArgs: ['--test-scheduled'],
+    args: ['--test-scheduled'],
   });
 });
 

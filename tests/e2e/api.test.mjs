@@ -6,6 +6,7 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { startWorker } from './harness.mjs';
 import { call, assertError, fixtures, devVarsExample, allowedOrigins, freshClient, marker } from './lib.mjs';
 
@@ -373,15 +374,20 @@ describe('idempotency', () => {
   it('the same key and body replays the stored response; a different body → 422', async () => {
     const key = marker('key');
     const topic = marker('idem');
-    const first = await post('/v1/escalations', escalation(topic), { 'idempotency-key': key });
+    const client = { 'idempotency-key': key, 'cf-connecting-ip': freshClient() };
+    const first = await post('/v1/escalations', escalation(topic), client);
     assert.equal(first.status, 201, first.text);
-    const again = await post('/v1/escalations', escalation(topic), { 'idempotency-key': key });
+    const again = await post('/v1/escalations', escalation(topic), client);
     assert.equal(again.status, 201);
     assert.deepEqual(again.body, first.body);
     assert.equal(again.headers.get('idempotent-replayed'), 'true');
     const rows = await worker.d1(`SELECT COUNT(*) AS n FROM tickets WHERE topic = '${topic}'`);
     assert.equal(rows[0].n, 1);
-    assertError(await post('/v1/escalations', escalation(`${topic}-changed`), { 'idempotency-key': key }), 422, 'idempotency_key_reused');
+    assertError(await post('/v1/escalations', escalation(`${topic}-changed`), client), 422, 'idempotency_key_reused');
+    // Keys are scoped by client: another client's identical key is its own request.
+    const other = await post('/v1/escalations', escalation(topic), { 'idempotency-key': key, 'cf-connecting-ip': freshClient() });
+    assert.equal(other.status, 201, other.text);
+    assert.equal(other.headers.get('idempotent-replayed'), null);
   });
 
   it('without a key, two identical requests create two rows', async () => {
@@ -410,7 +416,9 @@ describe('idempotency', () => {
     assert.equal(new Set(created.map((r) => r.body.return_id)).size, 1, 'every 201 carries the same return id');
     const rows = await worker.d1(`SELECT COUNT(*) AS n FROM return_requests WHERE reason = '${reason}'`);
     assert.equal(rows[0].n, 1);
-    const keys = await worker.d1(`SELECT COUNT(*) AS n FROM idempotency_keys WHERE key = '${key}'`);
+    // Stored scoped (SHA-256 of route, client and key), never the raw key or the client address.
+    const scoped = createHash('sha256').update(`POST /v1/returns\n${client}\n${key}`).digest('hex');
+    const keys = await worker.d1(`SELECT COUNT(*) AS n FROM idempotency_keys WHERE key = '${scoped}' AND status = 'done'`);
     assert.equal(keys[0].n, 1);
     // A retry after the burst replays the same return.
     const replay = await call(base, 'POST', '/v1/returns', { body, headers: { 'idempotency-key': key, 'cf-connecting-ip': client } });

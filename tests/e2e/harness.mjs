@@ -100,16 +100,16 @@ function stripAnsi(text) {
 
 /**
  * Starts `wrangler dev` on a free port with a fresh, migrated and seeded persist dir.
- * Options: vars (object of --var overrides), extraArgs (more `wrangler dev` flags, e.g. --test-scheduled), persistDir (reuse one instead of a fresh temp dir),
+ * Options: vars (object of --var overrides), persistDir (reuse one instead of a fresh temp dir),
  * fresh (default true: migrate and seed even a given persistDir), seed, env (extra process env,
  * e.g. for the build), config (another wrangler config file, e.g. one without a build step),
  * logLevel (wrangler's; the default, log, shows the Worker's console.log lines and one line per
- * request), readyTimeoutMs.
+ * request), readyTimeoutMs, args (more `wrangler dev` arguments, e.g. ['--test-scheduled']).
  * Resolves once the Worker has answered its first request, to {url, port, persistDir, stop(),
  * logs(), d1(sql), kvPut(k, v), kvDelete(k), kvList(), timings: {readyMs, firstAnswerMs}} where readyMs is
  * spawn → "Ready on" and firstAnswerMs is "Ready on" → the first answer of GET /health.
  */
-export async function startWorker({ vars = {}, persistDir, fresh = true, seed = true, env = {}, config, logLevel = 'log', readyTimeoutMs = 300_000, extraArgs = [] } = {}) {
+export async function startWorker({ vars = {}, persistDir, fresh = true, seed = true, env = {}, config, logLevel = 'log', readyTimeoutMs = 300_000, args: extraArgs = [] } = {}) {
   const dir = persistDir ?? mkdtempSync(join(tmpdir(), 'aurora-e2e-'));
   const ownsDir = !persistDir;
   if (fresh || ownsDir) await migrateAndSeed(dir, { seed });
@@ -224,6 +224,11 @@ export function sleep(ms) {
   return new Promise((res) => setTimeout(res, ms));
 }
 
+/** wrangler dev's own 503 when its proxy could not reach the Worker (see `request`). */
+export function isProxyRestart(res, text) {
+  return res.status === 503 && !res.headers.get('x-rules-version') && /restarted mid-request/.test(text);
+}
+
 /** JSON request helper: returns {status, headers, body (parsed JSON or text), text}. */
 export async function request(base, method, path, { body, headers = {}, raw } = {}) {
   const init = { method, headers: { ...headers } };
@@ -241,7 +246,15 @@ export async function request(base, method, path, { body, headers = {}, raw } = 
     if (err?.cause?.code !== 'UND_ERR_SOCKET') throw err;
     res = await fetch(base + path, init);
   }
-  const text = await res.text();
+  let text = await res.text();
+  if (isProxyRestart(res, text)) {
+    // Not the Worker's answer (it always carries X-Rules-Version): wrangler dev's proxy failed to
+    // reach the Worker and says "Your worker restarted mid-request". It retries GET and HEAD
+    // itself; other methods are retried here once, and the event is reported.
+    process.stderr.write(`# harness: wrangler dev proxy 503 on ${method} ${path} (not the Worker); retrying once\n`);
+    res = await fetch(base + path, init);
+    text = await res.text();
+  }
   let parsed = text;
   try { parsed = JSON.parse(text); } catch { /* not JSON */ }
   return { status: res.status, headers: res.headers, body: parsed, text };

@@ -66,11 +66,13 @@ describe('rate limits', () => {
     const second = new Date().getUTCSeconds();
     if (second >= 45) await sleep((61 - second) * 1000);
     const client = '203.0.113.7';
-    const body = { order_number: 'AUR-000003', email: 'nobody@example.com' };
+    // A new order number each time, so the per-order-number budget (10/min, tests/e2e/robust.test.mjs)
+    // is not what stops the client.
+    const body = (i) => ({ order_number: `AUR-0${String(10000 + i).padStart(5, '0')}`, email: 'nobody@example.com' });
     let limited = null;
     let allowed = 0;
     for (let i = 0; i < 200 && !limited; i += 1) {
-      const res = await call(worker.url, 'POST', '/v1/orders/lookup', { body, headers: { 'cf-connecting-ip': client } });
+      const res = await call(worker.url, 'POST', '/v1/orders/lookup', { body: body(i), headers: { 'cf-connecting-ip': client } });
       if (res.status === 429) limited = res;
       else { assert.equal(res.status, 404, res.text); allowed += 1; }
     }
@@ -79,7 +81,7 @@ describe('rate limits', () => {
     assert.equal(allowed, 20, 'lookups_per_minute in rules/thresholds.toml is 20');
     const retryAfter = Number(limited.headers.get('retry-after'));
     assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After ${limited.headers.get('retry-after')}`);
-    const other = await call(worker.url, 'POST', '/v1/orders/lookup', { body, headers: { 'cf-connecting-ip': '203.0.113.8' } });
+    const other = await call(worker.url, 'POST', '/v1/orders/lookup', { body: body(500), headers: { 'cf-connecting-ip': '203.0.113.8' } });
     assert.equal(other.status, 404, other.text);
     // Lookups and messages have separate budgets.
     const msg = await call(worker.url, 'POST', '/v1/messages', { body: { session_id: 's-ops-rl', text: 'hello' }, headers: { 'cf-connecting-ip': client } });
