@@ -47,6 +47,19 @@ pub fn check_regex(pattern: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// Compiles an intent pattern within the engine's per-pattern size budget
+/// ([`crate::engine::intents::PATTERN_SIZE_BUDGET`]); the error says by how much it is over.
+pub fn check_pattern_size(pattern: &str) -> Result<(), String> {
+    match crate::engine::intents::compile_pattern(pattern) {
+        Ok(_) => Ok(()),
+        Err(regex::Error::CompiledTooBig(limit)) => Err(format!(
+            "it compiles to more than the {} KiB each pattern may use",
+            limit / 1024
+        )),
+        Err(err) => Err(regex_error_summary(&err)),
+    }
+}
+
 /// Condenses the regex parser's multi-line error into its final explanation line.
 pub fn regex_error_summary(err: &impl std::fmt::Display) -> String {
     let text = err.to_string();
@@ -213,10 +226,17 @@ pub fn read_intents(
         ] {
             for pattern in r.strings(t, key) {
                 match check_regex(pattern.get_ref()) {
-                    Ok(_) => spec.patterns.push(WeightedRule {
-                        text: pattern.into_inner(),
-                        weight,
-                    }),
+                    Ok(_) => match check_pattern_size(pattern.get_ref()) {
+                        Ok(()) => spec.patterns.push(WeightedRule {
+                            text: pattern.into_inner(),
+                            weight,
+                        }),
+                        Err(message) => r.error(
+                            pattern.span(),
+                            format!("pattern in `{key}` of intent `{id_text}` is too large: {message}"),
+                            Some("each pattern is checked on its own; split it, or use a word list in `phrases` instead of long alternations and repeated `\\w`".into()),
+                        ),
+                    },
                     Err(err) => r.error(
                         pattern.span(),
                         format!("invalid regex in `{key}` of intent `{id_text}`: {}", regex_error_summary(&err)),
