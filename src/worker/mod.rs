@@ -171,19 +171,6 @@ async fn coarse_limit_exceeded(env: &Env, config: &Config, request: &ApiRequest)
     }
 }
 
-/// Serves a static asset (the widget, the demo page, images) with `X-Rules-Version` added, or
-/// `None` when the assets binding has no such file.
-async fn serve_asset(request: Request, env: &Env) -> Result<Option<Response>> {
-    let response = env.assets("ASSETS")?.fetch_request(request).await?;
-    if response.status_code() == 404 {
-        return Ok(None);
-    }
-    // Headers of a fetched response are immutable: copy them, then add ours.
-    let headers = response.headers().clone();
-    headers.set("x-rules-version", crate::embedded::engine().rules_version())?;
-    Ok(Some(response.with_headers(headers)))
-}
-
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
     match handle(request, &env).await {
@@ -201,13 +188,8 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
 }
 
 async fn handle(mut request: Request, env: &Env) -> Result<Response> {
-    let method = request.method();
-    let is_read = matches!(method, worker::Method::Get | worker::Method::Head);
-    if is_read && !crate::api::router::is_api_path(&request.path()) {
-        if let Some(asset) = serve_asset(request.clone()?, env).await? {
-            return Ok(asset);
-        }
-    }
+    // Static assets never get here: wrangler.toml's run_worker_first lists only the API paths,
+    // so a request reaching the Worker is an API call or a path with no asset (the API's 404).
     let config = config(env);
     let state = isolate_state();
     let api_request = to_api_request(&mut request).await?;
