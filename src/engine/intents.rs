@@ -185,7 +185,15 @@ impl IntentMatcher {
                 matcher.evidence_rules.push((kind, rule));
             }
             for (index, pattern) in spec.patterns.iter().enumerate() {
-                match regex_syntax::Parser::new().parse(&pattern.text) {
+                // Literals from the ASCII reading of the pattern: cheap to translate (no Unicode
+                // classes) and exact for ASCII messages; a message with other characters runs
+                // every pattern (see `each_match`).
+                let ascii = regex_syntax::ParserBuilder::new()
+                    .unicode(false)
+                    .utf8(false)
+                    .build()
+                    .parse(&pattern.text);
+                match ascii {
                     Ok(hir) => {
                         let rule = matcher.push_rule(
                             format!("{}.pattern.{}", spec.id, index),
@@ -618,6 +626,15 @@ impl PatternIndex {
 
     /// Calls `fire` with the rule of every pattern that matches `text`, in declaration order.
     fn each_match(&self, text: &str, mut fire: impl FnMut(usize)) {
+        if !text.is_ascii() {
+            // The literals were read in ASCII mode; with other characters about, every pattern runs.
+            for pattern in &self.patterns {
+                if pattern.regex().is_some_and(|r| r.is_match(text)) {
+                    fire(pattern.rule);
+                }
+            }
+            return;
+        }
         // Candidates as a bit set (on the stack for up to 512 patterns): sorted and deduplicated
         // for free, no allocation per message.
         let words = self.patterns.len().div_ceil(64);

@@ -1,4 +1,5 @@
-//! The validated rule set as plain data: what the rules loader hands to [`Engine::compile`].
+//! The validated rule set as plain data: what the rules loader hands to [`Engine::compile`], and
+//! (serialised by `build.rs`) the form in which the Worker embeds its rules.
 //!
 //! Nothing here knows about TOML or files; the loader (`crate::rules`) has already checked types,
 //! ranges and cross-references, and kept the spans needed to report problems.
@@ -6,6 +7,7 @@
 //! [`Engine::compile`]: super::Engine::compile
 
 use super::model::{EntityKind, PriceVocabulary, RolloutSpec, Thresholds, UnsupportedKind};
+use serde::{Deserialize, Serialize};
 
 /// Weight of a phrase or pattern listed under `phrases`/`patterns`.
 pub const STRONG_WEIGHT: f64 = 1.0;
@@ -18,7 +20,7 @@ pub const WEAK_WEIGHT: f64 = 0.4;
 pub const DECISIVE_WEIGHT: f64 = 5.0;
 
 /// One intent as the author declared it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IntentSpec {
     pub id: String,
     pub description: String,
@@ -37,14 +39,14 @@ pub struct IntentSpec {
 }
 
 /// A phrase or regular expression with the score it adds when it fires.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WeightedRule {
     pub text: String,
     pub weight: f64,
 }
 
 /// A canonical entity value and the phrases that name it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct VocabularyEntry {
     pub id: String,
     pub synonyms: Vec<String>,
@@ -52,7 +54,7 @@ pub struct VocabularyEntry {
 
 /// A style or stone (`hoop`, `solitaire`, `diamond`): named by shoppers, matched in product
 /// names, and possibly implying a category (`solitaire` → `rings`).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StyleEntry {
     pub id: String,
     pub synonyms: Vec<String>,
@@ -61,7 +63,7 @@ pub struct StyleEntry {
 }
 
 /// Something the shop does not sell, the phrases that name it and what to offer instead.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnsupportedEntry {
     pub id: String,
     pub kind: UnsupportedKind,
@@ -73,7 +75,7 @@ pub struct UnsupportedEntry {
 }
 
 /// Entity vocabularies and patterns.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EntitySpec {
     pub categories: Vec<VocabularyEntry>,
     pub styles: Vec<StyleEntry>,
@@ -98,7 +100,7 @@ pub struct EntitySpec {
 }
 
 /// Word rewrites and typo guards for normalisation.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LanguageSpec {
     /// `(word, replacement words)`, e.g. `("dont", "do not")`, `("plz", "please")`.
     pub aliases: Vec<(String, String)>,
@@ -110,7 +112,7 @@ pub struct LanguageSpec {
 }
 
 /// Everything the engine is compiled from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EngineSpec {
     pub rules_version: String,
     pub content_hash: String,
