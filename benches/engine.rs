@@ -3,7 +3,9 @@
 //! `cargo bench --bench engine -- classify` reports the time per message (each iteration
 //! classifies the next message of the corpus, round robin), so criterion's median is the median
 //! cost of one message. Goal: under 2 µs natively. `cargo bench --bench engine -- price` times the
-//! price parser alone on one message per shape.
+//! price parser alone on one message per shape. `cargo bench --bench engine -- scaled` times the
+//! same corpus against the shipped rules grown 1×, 3× and 10× (`scripts/scale-rules`): the goal is
+//! that 10× costs at most 1.3× the shipped rules.
 
 use aurora_concierge::embedded;
 use aurora_concierge::engine::PriceParser;
@@ -11,6 +13,41 @@ use aurora_concierge::engine::PriceVocabulary;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
 include!("messages.rs");
+
+#[path = "support/scale_rules.rs"]
+mod scale_rules;
+
+/// The embedded rules with `intents.toml` grown `k`×, compiled (examples not run).
+fn scaled_engine(k: usize) -> aurora_concierge::engine::Engine {
+    let sources = embedded::sources()
+        .into_iter()
+        .map(|mut s| {
+            if s.path.ends_with("intents.toml") {
+                s.text = scale_rules::scale_intents(&s.text, k);
+            }
+            s
+        })
+        .collect();
+    match aurora_concierge::rules::compile_sources(sources) {
+        Ok(loaded) => loaded.engine,
+        Err(report) => panic!("rules scaled {k}x do not compile:\n{report}"),
+    }
+}
+
+/// Per-message cost as the rule set grows: each iteration classifies the next corpus message.
+fn scaled(c: &mut Criterion) {
+    for k in [1, 3, 10] {
+        let engine = scaled_engine(k);
+        let mut next = 0usize;
+        c.bench_function(&format!("classify/scaled_{k}x"), |b| {
+            b.iter(|| {
+                let message = MESSAGES[next % MESSAGES.len()];
+                next = next.wrapping_add(1);
+                engine.classify(black_box(message))
+            })
+        });
+    }
+}
 
 fn classify(c: &mut Criterion) {
     let engine = embedded::load().expect("embedded rules are valid");
@@ -74,5 +111,5 @@ fn price_extract(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, classify, price_extract);
+criterion_group!(benches, classify, scaled, price_extract);
 criterion_main!(benches);

@@ -1,20 +1,47 @@
 //! Classifies the benchmark's 50 shop messages `ROUNDS` times (default 200), for counting
 //! instructions with valgrind, which does not depend on what else the machine is doing:
 //! `scripts/classify-instructions` runs it twice (0 and N rounds) and prints instructions per
-//! message.
-use aurora_concierge::embedded;
+//! message. With `SCALE=K` the rules are the shipped ones grown K× (`scripts/scale-rules`).
+use aurora_concierge::{embedded, engine::Engine, rules};
 use std::hint::black_box;
 
 include!("../benches/messages.rs");
 
+#[path = "../benches/support/scale_rules.rs"]
+mod scale_rules;
+
+fn engine(scale: usize) -> Result<Engine, String> {
+    if scale <= 1 {
+        return embedded::load().cloned().map_err(str::to_string);
+    }
+    let sources = embedded::sources()
+        .into_iter()
+        .map(|mut s| {
+            if s.path.ends_with("intents.toml") {
+                s.text = scale_rules::scale_intents(&s.text, scale);
+            }
+            s
+        })
+        .collect();
+    rules::compile_sources(sources)
+        .map(|loaded| loaded.engine)
+        .map_err(|report| report.to_string())
+}
+
 fn main() {
-    let rounds: usize = std::env::var("ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
-    let Ok(engine) = embedded::load() else {
-        eprintln!("embedded rules are invalid");
-        std::process::exit(1);
+    let env = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let rounds = env("ROUNDS", 200);
+    let engine = match engine(env("SCALE", 1)) {
+        Ok(engine) => engine,
+        Err(report) => {
+            eprintln!("rules are invalid:\n{report}");
+            std::process::exit(1);
+        }
     };
     // Warm the per-thread scratch buffers and lazily built state once, so 0 rounds measures
     // everything but the steady-state classifications.

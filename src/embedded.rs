@@ -1,20 +1,27 @@
-//! The rule set compiled into this build: the rule files are embedded at build time (`build.rs`)
-//! and compiled once per process (per Worker isolate) on first use.
+//! The rule set compiled into this build. `build.rs` validates `rules/*.toml` with the rules
+//! loader (a broken rule set fails the build with its diagnostics) and embeds the validated rule
+//! set as plain data; a process (a Worker isolate) builds its engine tables from it once, on first
+//! use, with no TOML parsing and no validation. Natively the rule files themselves are embedded
+//! too, for the CLI's default and the tests.
 //!
-//! Invalid embedded rules never panic: [`load`] reports the rendered diagnostics, and [`engine`]
-//! falls back to an engine that fails closed (every message `unknown`, rollout off).
+//! Invalid embedded data never panics: [`load`] reports why, and [`engine`] falls back to an
+//! engine that fails closed (every message `unknown`, rollout off).
 
-use crate::engine::Engine;
-use crate::rules::{self, SourceFile};
+use crate::engine::{Engine, EngineSpec};
 use std::sync::OnceLock;
 
+#[cfg(not(target_arch = "wasm32"))]
 include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
+/// The validated rule set, as `build.rs` wrote it.
+static RULE_SET: &str = include_str!(concat!(env!("OUT_DIR"), "/rules.json"));
+
 /// The embedded rule files as sources named `rules/<file>`.
-pub fn sources() -> Vec<SourceFile> {
+#[cfg(not(target_arch = "wasm32"))]
+pub fn sources() -> Vec<crate::rules::SourceFile> {
     RULE_FILES
         .iter()
-        .map(|(name, text)| SourceFile {
+        .map(|(name, text)| crate::rules::SourceFile {
             path: format!("rules/{name}"),
             text: (*text).to_string(),
         })
@@ -24,14 +31,19 @@ pub fn sources() -> Vec<SourceFile> {
 fn compiled() -> &'static Result<Engine, String> {
     static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        // The examples were run by `cargo test` on these same files; skip them on cold start.
-        rules::compile_sources(sources())
-            .map(|loaded| loaded.engine)
-            .map_err(|report| report.to_string())
+        let spec: EngineSpec = serde_json::from_str(RULE_SET)
+            .map_err(|e| format!("embedded rule set is unreadable: {e}"))?;
+        Engine::compile(&spec).map_err(|errors| {
+            let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            format!(
+                "embedded rule set does not compile: {}",
+                messages.join("; ")
+            )
+        })
     })
 }
 
-/// The engine for the embedded rules, or the rendered diagnostics if they are invalid.
+/// The engine for the embedded rules, or why they could not be built.
 pub fn load() -> Result<&'static Engine, &'static str> {
     match compiled() {
         Ok(engine) => Ok(engine),
@@ -39,8 +51,8 @@ pub fn load() -> Result<&'static Engine, &'static str> {
     }
 }
 
-/// The engine for the embedded rules, compiled on first call and reused. If the embedded rules
-/// are invalid this is a fail-closed engine; check [`load`] to surface the reason.
+/// The engine for the embedded rules, built on first call and reused. If the embedded rules
+/// are unusable this is a fail-closed engine; check [`load`] to surface the reason.
 pub fn engine() -> &'static Engine {
     static FAIL_CLOSED: OnceLock<Engine> = OnceLock::new();
     match compiled() {

@@ -14,6 +14,8 @@ pub mod embedded;
 pub mod engine;
 pub mod metrics;
 pub mod ops;
+/// Rule files → engine, with diagnostics. Not in the wasm: `build.rs` runs it at build time.
+#[cfg(not(target_arch = "wasm32"))]
 pub mod rules;
 #[cfg(target_arch = "wasm32")]
 pub mod worker;

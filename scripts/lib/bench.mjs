@@ -335,34 +335,53 @@ async function main() {
   }
   const dir = mkdtempSync(join(tmpdir(), 'aurora-bench-'));
   await migrateAndSeed(dir);
+  const peerDir = mkdtempSync(join(tmpdir(), 'aurora-bench-peer-'));
+  await migrateAndSeed(peerDir);
   const vars = { RATE_LIMIT_SCALE: '1000000' };
   const start = () => startWorker({ persistDir: dir, fresh: false, config, vars, logLevel: 'info', readyTimeoutMs: 120_000 });
+  const rounds = Number(process.env.ROUNDS ?? 2);
 
+  const discovery = { session_id: 'SESSION', text: 'rose gold rings under $500' };
+  const tracking = { session_id: 'SESSION', text: 'Where is my order? It has not arrived yet' };
+  // Each of ours beside its JavaScript peer (bench/peer/worker.js); ratio = ours / peer req/s.
   const routes = [
-    { name: 'GET /health', path: '/health' },
-    { name: 'POST /v1/messages (tracking)', path: '/v1/messages', body: { session_id: 'SESSION', text: 'Where is my order? It has not arrived yet' }, intent: 'order_tracking' },
-    { name: 'POST /v1/messages (discovery, warm KV)', path: '/v1/messages', body: { session_id: 'SESSION', text: 'rose gold rings under $500' }, intent: 'product_discovery' },
-    // Reference only (not a goal): a route with no binding I/O, to show the Worker's fixed per-request cost.
-    { name: 'GET /openapi.json (no I/O, reference)', path: '/openapi.json' },
+    { name: 'POST /v1/messages (discovery, warm KV)', who: 'ours', path: '/v1/messages', body: discovery, intent: 'product_discovery', pair: 'discovery' },
+    { name: 'JS peer: discovery, warm KV', who: 'peer', path: '/v1/messages', body: discovery, intent: 'product_discovery', pair: 'discovery' },
+    { name: 'POST /v1/messages (tracking)', who: 'ours', path: '/v1/messages', body: tracking, intent: 'order_tracking', pair: 'tracking' },
+    { name: 'JS peer: tracking', who: 'peer', path: '/v1/messages', body: tracking, intent: 'order_tracking', pair: 'tracking' },
+    { name: 'GET /v1/flags (no I/O)', who: 'ours', path: '/v1/flags', pair: 'no_io' },
+    { name: 'JS peer: hello world', who: 'peer', path: '/hello', pair: 'no_io' },
+    { name: 'GET /health (D1 + KV each call)', who: 'ours', path: '/health' },
   ];
 
   let worker = await start();
-  const results = [];
+  const peer = await startWorker({ persistDir: peerDir, fresh: false, config: join(ROOT, 'bench', 'peer', 'wrangler.toml'), logLevel: 'info', readyTimeoutMs: 120_000 });
+  const runs = new Map(routes.map((r) => [r.name, []]));
   try {
     for (const route of routes) {
+      const url = route.who === 'ours' ? worker.url : peer.url;
       // Warm-up: compiles the engine in this isolate and fills the KV catalog cache.
       for (let i = 0; i < 5; i += 1) {
-        const res = await request(worker.url, route.body ? 'POST' : 'GET', route.path, route.body ? { body: { ...route.body, session_id: 's-bench-warm' } } : {});
+        const res = await request(url, route.body ? 'POST' : 'GET', route.path, route.body ? { body: { ...route.body, session_id: 's-bench-warm' } } : {});
         if (res.status !== 200) throw new Error(`${route.name} → ${res.status}: ${res.text}`);
         if (route.intent && res.body.intent !== route.intent) throw new Error(`${route.name} classified as ${res.body.intent}, not ${route.intent}`);
         if (route.intent === 'product_discovery' && !(res.body.products?.length > 0)) throw new Error(`${route.name} found no products`);
       }
-      log(`wrk ${route.name}`);
-      const script = route.body ? luaPost(route.path.replace(/\W+/g, '_') + results.length, route.body) : null;
-      results.push({ route: route.name, ...wrk(worker.url + route.path, script) });
+    }
+    for (let round = 0; round < rounds; round += 1) {
+      for (const route of routes) {
+        const url = route.who === 'ours' ? worker.url : peer.url;
+        log(`wrk ${route.name}, round ${round + 1}/${rounds}`);
+        const script = route.body ? luaPost(route.path.replace(/\W+/g, '_') + route.who + route.pair, route.body) : null;
+        const r = wrk(url + route.path, script);
+        runs.get(route.name).push(r);
+        writeFileSync(join(OUT, `${route.name.replace(/\W+/g, '_')}_${round + 1}.wrk.txt`), r.raw);
+      }
     }
   } finally {
     await worker.stop();
+    await peer.stop();
+    rmSync(peerDir, { recursive: true, force: true });
   }
 
   const cold = [];
@@ -381,45 +400,90 @@ async function main() {
   rmSync(dir, { recursive: true, force: true });
   const stores = only === 'all' ? await compareStores(config) : null;
 
-  const health = results[0].rps || 1;
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const results = routes.map((route) => {
+    const rs = runs.get(route.name);
+    return {
+      route: route.name,
+      who: route.who,
+      pair: route.pair ?? null,
+      runs: rs.map(({ raw, ...r }) => r),
+      rps: Number(mean(rs.map((r) => r.rps)).toFixed(1)),
+      p50_ms: Number(mean(rs.map((r) => r.p50_ms)).toFixed(2)),
+      p99_ms: Number(mean(rs.map((r) => r.p99_ms)).toFixed(2)),
+      non_2xx: rs.reduce((a, r) => a + r.non_2xx, 0),
+    };
+  });
+  // Per round, ours / peer (both measured back to back in that round), then the mean ratio.
+  const ratio = (pair) => {
+    const ours = results.find((r) => r.pair === pair && r.who === 'ours');
+    const theirs = results.find((r) => r.pair === pair && r.who === 'peer');
+    const perRound = ours.runs.map((r, i) => Number((r.rps / (theirs.runs[i]?.rps || 1)).toFixed(3)));
+    return { per_round: perRound, mean: Number(mean(perRound).toFixed(3)) };
+  };
+  const twiggy = twiggyTop();
   const summary = {
     when: new Date().toISOString(),
     load_average_1m_before_after: [loadBefore, Number(loadavg()[0].toFixed(2))],
     cpus: cpus().length,
-    wrk: `wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION} --latency (127.0.0.1, same 2 cores as the server)`,
-    routes: results.map(({ raw, ...r }) => ({ ...r, ratio_to_health: Number((r.rps / health).toFixed(3)) })),
-    wasm: { file: `build/${wasmFile}`, bytes: wasm.length, gzip_bytes: wasmGzip },
+    wrk: `wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION} --latency (127.0.0.1, same 2 cores as the server); routes interleaved, ${rounds} rounds`,
+    routes: results,
+    vs_js_peer: {
+      discovery_warm: { goal: 1.0, ...ratio('discovery') },
+      tracking: { goal: 1.0, ...ratio('tracking') },
+      no_io_vs_hello_world: { goal: 0.9, ...ratio('no_io') },
+    },
+    wasm: { file: `build/${wasmFile}`, bytes: wasm.length, gzip_bytes: wasmGzip, goal_gzip_bytes: 300_000, twiggy_top: twiggy },
     cold_start: {
       runs: cold,
       median_first_health_ms: median(cold.map((c) => c.firstAnswerMs)),
       median_first_message_after_health_ms: median(cold.map((c) => c.firstMessageMs)),
-    },
-    goals: {
-      messages_vs_health: { goal: 0.8, measured: Number((results[1].rps / health).toFixed(3)) },
-      discovery_vs_health: { goal: 0.6, measured: Number((results[2].rps / health).toFixed(3)) },
+      goal_ms: 30,
     },
     conversation_stores: stores,
   };
   writeFileSync(join(OUT, 'result.json'), JSON.stringify(summary, null, 2) + '\n');
-  for (const r of results) writeFileSync(join(OUT, `${r.route.replace(/\W+/g, '_')}.wrk.txt`), r.raw);
 
   const pad = (s, n) => String(s).padEnd(n);
   const lines = [
-    `${pad('route', 42)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('vs /health', 11)}non-2xx`,
-    ...summary.routes.map((r) => `${pad(r.route, 42)}${pad(r.rps.toFixed(0), 10)}${pad(r.p50_ms?.toFixed(2), 9)}${pad(r.p99_ms?.toFixed(2), 9)}${pad((r.ratio_to_health * 100).toFixed(0) + '%', 11)}${r.non_2xx}`),
-    '',
-    wasmLine,
-    `fresh isolate → first answer (GET /health after "Ready"): median ${summary.cold_start.median_first_health_ms} ms over ${COLD_RUNS} restarts`,
-    `then first POST /v1/messages (discovery, cold KV): median ${summary.cold_start.median_first_message_after_health_ms} ms`,
-    `goals: messages ${(summary.goals.messages_vs_health.measured * 100).toFixed(0)}% of /health (≥ 80%), discovery ${(summary.goals.discovery_vs_health.measured * 100).toFixed(0)}% (≥ 60%)`,
-    `(${summary.wrk}; load average ${summary.load_average_1m_before_after.join(' → ')} on ${summary.cpus} CPUs; full result in .state/bench/result.json)`,
+    `${pad('route', 42)}${pad('run', 5)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}non-2xx`,
   ];
+  for (const r of results) {
+    r.runs.forEach((x, i) => lines.push(`${pad(r.route, 42)}${pad(i + 1, 5)}${pad(x.rps.toFixed(0), 10)}${pad(x.p50_ms?.toFixed(2), 9)}${pad(x.p99_ms?.toFixed(2), 9)}${x.non_2xx}`));
+  }
+  const v = summary.vs_js_peer;
+  const fmt = (x) => `${x.mean.toFixed(2)}× (rounds ${x.per_round.map((n) => n.toFixed(2)).join(', ')}; goal ≥ ${x.goal.toFixed(1)}×)`;
+  lines.push(
+    '',
+    `vs the JS peer: discovery (warm KV) ${fmt(v.discovery_warm)}`,
+    `                tracking ${fmt(v.tracking)}`,
+    `                /v1/flags vs JS hello world ${fmt(v.no_io_vs_hello_world)}`,
+    '',
+    `${wasmLine} (goal ≤ 300 KB gzip, ${(wasmGzip / 1000).toFixed(0)} KB)`,
+    ...(twiggy ? ['largest items (twiggy top, before wasm-bindgen and wasm-opt):', ...twiggy.map((t) => `  ${pad(t.bytes, 9)}${t.item}`)] : ['(twiggy not installed: `cargo install twiggy` for the size report)']),
+    `fresh isolate → first answer (GET /health after "Ready"): median ${summary.cold_start.median_first_health_ms} ms over ${COLD_RUNS} restarts (goal ≤ 30 ms)`,
+    `then first POST /v1/messages (discovery, cold KV): median ${summary.cold_start.median_first_message_after_health_ms} ms`,
+    `(${summary.wrk}; load average ${summary.load_average_1m_before_after.join(' → ')} on ${summary.cpus} CPUs; full result in .state/bench/result.json)`,
+  );
   if (stores) lines.push('', printStores(stores));
   console.log(lines.join('\n'));
-  if (summary.routes.some((r) => r.non_2xx > 0) || stores?.stores.some((st) => st.runs.some((r) => r.non_2xx > 0))) {
+  if (results.some((r) => r.non_2xx > 0) || stores?.stores.some((st) => st.runs.some((r) => r.non_2xx > 0))) {
     console.error('bench: some responses were not 2xx; the figures above are not comparable');
     process.exitCode = 1;
   }
+}
+
+/** The largest items of the cargo-built wasm (names intact), if twiggy is installed. */
+function twiggyTop() {
+  const profile = ['wasm-release', 'release'].find((p) => existsSync(join(ROOT, 'target', 'wasm32-unknown-unknown', p, 'aurora_concierge.wasm')));
+  if (!profile) return null;
+  const file = join(ROOT, 'target', 'wasm32-unknown-unknown', profile, 'aurora_concierge.wasm');
+  const r = spawnSync('twiggy', ['top', '-n', '15', '--format', 'csv', file], { encoding: 'utf8' });
+  if (r.status !== 0) return null;
+  return r.stdout.trim().split('\n').slice(1).map((line) => {
+    const m = /^(.*),(\d+),([\d.]+),[^,]*,[^,]*$/.exec(line);
+    return m ? { item: m[1].replace(/^"|"$/g, '').replace(/""/g, '"').slice(0, 90), bytes: Number(m[2]) } : null;
+  }).filter(Boolean);
 }
 
 main().catch((err) => { console.error(err.stack ?? String(err)); process.exit(1); });

@@ -208,8 +208,10 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
 
     /// `GET /health`: rules identity and a live check of D1 and KV.
     pub async fn health(&self) -> Result<ApiResponse, ApiError> {
-        let d1 = store::ping(self.db).await.is_ok();
-        let kv = self.kv.get("ops:health").await.is_ok();
+        // Independent round trips, in flight together.
+        let (d1, kv) =
+            futures_util::future::join(store::ping(self.db), self.kv.get("ops:health")).await;
+        let (d1, kv) = (d1.is_ok(), kv.is_ok());
         let status = if d1 && kv { "ok" } else { "degraded" };
         Ok(ApiResponse::json(
             if d1 && kv { 200 } else { 503 },

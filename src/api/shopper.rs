@@ -653,8 +653,13 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         if !order.email.trim().eq_ignore_ascii_case(email.trim()) {
             return Ok(None);
         }
-        let items = store::order_items(self.db, order_number).await?;
-        let shipments = store::shipments(self.db, order_number).await?;
+        // The items and the shipments of a known order: independent reads, in flight together.
+        let (items, shipments) = futures_util::future::join(
+            store::order_items(self.db, order_number),
+            store::shipments(self.db, order_number),
+        )
+        .await;
+        let (items, shipments) = (items?, shipments?);
         let return_eligibility = eligibility(
             &order,
             &items,

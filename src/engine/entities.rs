@@ -66,14 +66,14 @@ pub struct EntityExtractor {
     unsupported: Vec<Unsupported>,
     /// What the concierge says about each unsupported value.
     unsupported_notes: Vec<String>,
-    order_patterns: Vec<Regex>,
+    order_patterns: Vec<LazyRegex>,
     order_prefix: String,
     order_digits: usize,
-    email: Option<Regex>,
-    ring_patterns: Vec<Regex>,
+    email: Option<LazyRegex>,
+    ring_patterns: Vec<LazyRegex>,
     ring_range: (f64, f64),
     /// Every `not_price` pattern as one alternation: one scan finds all masked spans.
-    not_price: Option<Regex>,
+    not_price: Option<LazyRegex>,
     price: PriceParser,
     /// Normalised words without which no price can be stated (number words, multipliers,
     /// currency words): a message with none of them, no digit and no money sign skips the
@@ -155,22 +155,60 @@ fn compile_all(
     field: &'static str,
     sources: &[String],
     errors: &mut Vec<EntityCompileError>,
-) -> Vec<Regex> {
+) -> Vec<LazyRegex> {
     sources
         .iter()
         .enumerate()
-        .filter_map(|(index, source)| match Regex::new(source) {
+        .filter_map(|(index, source)| match LazyRegex::checked(source) {
             Ok(r) => Some(r),
-            Err(err) => {
+            Err(message) => {
                 errors.push(EntityCompileError::InvalidPattern {
                     field,
                     index,
-                    message: err.to_string(),
+                    message,
                 });
                 None
             }
         })
         .collect()
+}
+
+/// A regex checked when the rules are compiled and built the first time a message needs it: a
+/// fresh isolate pays for no regex it does not use (most messages have no digit and no `@`).
+#[derive(Debug)]
+pub struct LazyRegex {
+    source: String,
+    regex: std::sync::OnceLock<Option<Regex>>,
+}
+
+impl Clone for LazyRegex {
+    fn clone(&self) -> Self {
+        LazyRegex {
+            source: self.source.clone(),
+            regex: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl LazyRegex {
+    /// Checks the syntax now (the parse only: the rules loader checked the rest) and defers the
+    /// build to first use.
+    pub fn checked(source: &str) -> Result<LazyRegex, String> {
+        regex_syntax::ast::parse::Parser::new()
+            .parse(source)
+            .map_err(|e| e.to_string())?;
+        Ok(LazyRegex {
+            source: source.to_string(),
+            regex: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// The regex, or `None` if it failed to build (it never matches then: fail closed).
+    pub fn get(&self) -> Option<&Regex> {
+        self.regex
+            .get_or_init(|| Regex::new(&self.source).ok())
+            .as_ref()
+    }
 }
 
 /// A vocabulary mention chosen among overlapping phrase hits.
@@ -317,7 +355,7 @@ impl EntityExtractor {
                 .iter()
                 .map(|p| format!("(?:{p})"))
                 .collect();
-            match Regex::new(&joined.join("|")) {
+            match LazyRegex::checked(&joined.join("|")) {
                 Ok(regex) => ex.not_price = Some(regex),
                 // Compile one by one only to say which pattern is broken.
                 Err(_) => {
@@ -399,6 +437,7 @@ impl EntityExtractor {
                 .order_patterns
                 .iter()
                 .filter(|_| digit_run >= self.order_digits)
+                .filter_map(LazyRegex::get)
             {
                 for caps in regex.captures_iter(raw) {
                     let (Some(whole), Some(digits)) = (caps.get(0), caps.get(1)) else {
@@ -418,7 +457,12 @@ impl EntityExtractor {
             }
             // Every ring size is written with the word "size".
             let mentions_size = message.text.contains("size");
-            for regex in self.ring_patterns.iter().filter(|_| mentions_size) {
+            for regex in self
+                .ring_patterns
+                .iter()
+                .filter(|_| mentions_size)
+                .filter_map(LazyRegex::get)
+            {
                 for caps in regex.captures_iter(raw) {
                     let (Some(whole), Some(size)) = (caps.get(0), caps.get(1)) else {
                         continue;
@@ -438,12 +482,17 @@ impl EntityExtractor {
                     }
                 }
             }
-            if let Some(regex) = &self.not_price {
+            if let Some(regex) = self.not_price.as_ref().and_then(LazyRegex::get) {
                 masked.extend(regex.find_iter(raw).map(|m| m.range()));
             }
         }
         if raw.contains('@') {
-            if let Some(m) = self.email.as_ref().and_then(|r| r.find(raw)) {
+            if let Some(m) = self
+                .email
+                .as_ref()
+                .and_then(LazyRegex::get)
+                .and_then(|r| r.find(raw))
+            {
                 entities.email = Some(m.as_str().to_string());
                 found.push(Found {
                     kind: EntityKind::Email,

@@ -69,6 +69,8 @@ impl Hasher for FxHasher {
 pub type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// FNV-1a 64 of a byte stream: the stable content hash of the rule files (not a security hash).
+/// The rules are hashed at build time, so the Worker does not need it.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn fnv1a64(parts: &[&[u8]]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {

@@ -1,5 +1,6 @@
-//! Intent matching: commands, phrases (through the shared lexicon and a trie), patterns (one
-//! `RegexSet` over the normalised text) and entity evidence add weighted scores per intent; the
+//! Intent matching: commands, phrases (through the shared lexicon and a trie), patterns (each
+//! behind its required literals, see [`PatternIndex`]) and entity evidence add weighted scores
+//! per intent; the
 //! best score wins, priority breaks ties, and the score and margin over the runner-up become a
 //! confidence. Phrases and patterns see the message with entity words hidden (see
 //! [`super::Engine`]); evidence comes from the entities themselves.
@@ -9,7 +10,9 @@ use super::lexicon::{Lexicon, PhraseHit, PhraseTrie, Resolved};
 use super::model::EntityKind;
 use super::normalise::{phrase_words, Normalised, Normaliser};
 use super::spec::IntentSpec;
-use regex::{Regex, RegexSet};
+use aho_corasick::AhoCorasick;
+use regex::Regex;
+use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 use serde::Serialize;
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -101,10 +104,7 @@ pub struct IntentMatcher {
     trie: PhraseTrie,
     /// Trie phrase id → rule index.
     phrase_rules: Vec<usize>,
-    patterns: Option<RegexSet>,
-    /// Pattern index in the set → rule index, its source, and the single regex for `explain`
-    /// spans (compiled on first use: classification only needs the set).
-    pattern_rules: Vec<(usize, String, OnceLock<Option<Regex>>)>,
+    patterns: PatternIndex,
     /// Evidence rules by entity kind: (kind, rule index).
     evidence_rules: Vec<(EntityKind, usize)>,
     rules: Vec<Rule>,
@@ -132,7 +132,7 @@ impl IntentMatcher {
     ) -> Result<Self, Vec<IntentCompileError>> {
         let mut matcher = IntentMatcher::default();
         let mut errors = Vec::new();
-        let mut sources = Vec::new();
+        let mut literals = Vec::new();
         for (idx, spec) in specs.iter().enumerate() {
             matcher.intents.push(CompiledIntent {
                 id: spec.id.clone(),
@@ -185,18 +185,28 @@ impl IntentMatcher {
                 matcher.evidence_rules.push((kind, rule));
             }
             for (index, pattern) in spec.patterns.iter().enumerate() {
-                match regex_syntax::Parser::new().parse(&pattern.text) {
-                    Ok(_) => {
+                // Literals from the ASCII reading of the pattern: cheap to translate (no Unicode
+                // classes) and exact for ASCII messages; a message with other characters runs
+                // every pattern (see `each_match`).
+                let ascii = regex_syntax::ParserBuilder::new()
+                    .unicode(false)
+                    .utf8(false)
+                    .build()
+                    .parse(&pattern.text);
+                match ascii {
+                    Ok(hir) => {
                         let rule = matcher.push_rule(
                             format!("{}.pattern.{}", spec.id, index),
                             idx,
                             RuleKind::Pattern,
                             pattern.weight,
                         );
-                        matcher
-                            .pattern_rules
-                            .push((rule, pattern.text.clone(), OnceLock::new()));
-                        sources.push(pattern.text.clone());
+                        literals.push(required_literals(&hir));
+                        matcher.patterns.patterns.push(Pattern {
+                            rule,
+                            source: pattern.text.clone(),
+                            regex: OnceLock::new(),
+                        });
                     }
                     Err(err) => errors.push(IntentCompileError::InvalidPattern {
                         intent: spec.id.clone(),
@@ -206,15 +216,12 @@ impl IntentMatcher {
                 }
             }
         }
-        if !sources.is_empty() {
-            match RegexSet::new(&sources) {
-                Ok(set) => matcher.patterns = Some(set),
-                Err(err) => errors.push(IntentCompileError::InvalidPattern {
-                    intent: "*".into(),
-                    index: 0,
-                    message: err.to_string(),
-                }),
-            }
+        if let Err(message) = matcher.patterns.index_literals(literals) {
+            errors.push(IntentCompileError::InvalidPattern {
+                intent: "*".into(),
+                index: 0,
+                message,
+            });
         }
         if errors.is_empty() {
             Ok(matcher)
@@ -291,13 +298,10 @@ impl IntentMatcher {
             fire(rule, self.rules[rule].weight * factor, scores, &mut fired);
         }
 
-        if let Some(set) = &self.patterns {
-            if !message.text.is_empty() {
-                for i in set.matches(&message.text).iter() {
-                    let rule = self.pattern_rules[i].0;
-                    fire(rule, self.rules[rule].weight, scores, &mut fired);
-                }
-            }
+        if !message.text.is_empty() {
+            self.patterns.each_match(&message.text, |rule| {
+                fire(rule, self.rules[rule].weight, scores, &mut fired);
+            });
         }
 
         if !evidence.is_empty() && !self.evidence_rules.is_empty() {
@@ -464,14 +468,12 @@ impl IntentMatcher {
                     });
                 }
                 RuleKind::Pattern => {
-                    let Some((_, source, regex)) =
-                        self.pattern_rules.iter().find(|(r, _, _)| *r == rule_idx)
+                    let Some(pattern) = self.patterns.patterns.iter().find(|p| p.rule == rule_idx)
                     else {
                         continue;
                     };
-                    let regex = regex.get_or_init(|| Regex::new(source).ok());
-                    let norm_span = regex
-                        .as_ref()
+                    let norm_span = pattern
+                        .regex()
                         .and_then(|r| r.find(&message.text))
                         .map_or(0..0, |m| m.range());
                     let span = message.orig_span(message.tokens_in(norm_span));
@@ -501,6 +503,166 @@ impl IntentMatcher {
                 priority: self.intents[idx].priority,
             })
             .collect()
+    }
+}
+
+/// Most NFA bytes one intent pattern may compile to. The normalised text is short and patterns
+/// are checked one at a time, so a pattern near this size is a mistake (a `\w{1,500}`), not a need:
+/// the rules loader reports it at the pattern's `file:line:col`.
+pub const PATTERN_SIZE_BUDGET: usize = 1 << 20;
+
+/// Compiles one intent pattern within [`PATTERN_SIZE_BUDGET`].
+pub fn compile_pattern(source: &str) -> Result<Regex, regex::Error> {
+    regex::RegexBuilder::new(source)
+        .size_limit(PATTERN_SIZE_BUDGET)
+        .build()
+}
+
+/// One intent pattern: its rule, its source and its regex, compiled the first time one of its
+/// required literals occurs in a message (most patterns never run in most isolates).
+#[derive(Debug)]
+struct Pattern {
+    rule: usize,
+    source: String,
+    regex: OnceLock<Option<Regex>>,
+}
+
+impl Clone for Pattern {
+    fn clone(&self) -> Self {
+        Pattern {
+            rule: self.rule,
+            source: self.source.clone(),
+            regex: OnceLock::new(),
+        }
+    }
+}
+
+impl Pattern {
+    fn regex(&self) -> Option<&Regex> {
+        self.regex
+            .get_or_init(|| compile_pattern(&self.source).ok())
+            .as_ref()
+    }
+}
+
+/// Every intent pattern behind one literal prefilter, so classifying costs about the same with
+/// thirty patterns or three hundred: each pattern's required literals (every match starts, or
+/// ends, with one of them; from regex-syntax's literal extraction) go into one Aho-Corasick
+/// automaton, and a pattern runs only when one of its literals occurs in the message. Patterns
+/// without usable literals (`\w+ing`) run on every message.
+#[derive(Debug, Clone, Default)]
+struct PatternIndex {
+    patterns: Vec<Pattern>,
+    /// The distinct literals of all patterns.
+    literals: Option<AhoCorasick>,
+    /// Literal id → indexes of the patterns that require it.
+    owners: Vec<Vec<u32>>,
+    /// Patterns run on every message.
+    always: Vec<u32>,
+}
+
+/// The literals one of which every match of `hir` starts with (or else ends with), or `None`
+/// when the pattern has no such finite set of non-empty literals.
+fn required_literals(hir: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
+    let usable = |seq: Seq| -> Option<Vec<Vec<u8>>> {
+        let lits = seq.literals()?;
+        (!lits.is_empty() && lits.iter().all(|l| !l.as_bytes().is_empty()))
+            .then(|| lits.iter().map(|l| l.as_bytes().to_vec()).collect())
+    };
+    let prefixes = || {
+        let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
+        seq.optimize_for_prefix_by_preference();
+        seq
+    };
+    let suffixes = || {
+        let mut seq = Extractor::new().kind(ExtractKind::Suffix).extract(hir);
+        seq.optimize_for_suffix_by_preference();
+        seq
+    };
+    usable(prefixes()).or_else(|| usable(suffixes()))
+}
+
+impl PatternIndex {
+    /// Builds the literal automaton from each pattern's literals (by pattern index).
+    fn index_literals(&mut self, literals: Vec<Option<Vec<Vec<u8>>>>) -> Result<(), String> {
+        let mut ids: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
+        let mut distinct: Vec<Vec<u8>> = Vec::new();
+        for (pattern, lits) in literals.into_iter().enumerate() {
+            let Some(lits) = lits else {
+                self.always.push(pattern as u32);
+                continue;
+            };
+            for lit in lits {
+                let id = *ids.entry(lit.clone()).or_insert_with(|| {
+                    distinct.push(lit);
+                    self.owners.push(Vec::new());
+                    distinct.len() - 1
+                });
+                if !self.owners[id].contains(&(pattern as u32)) {
+                    self.owners[id].push(pattern as u32);
+                }
+            }
+        }
+        if !distinct.is_empty() {
+            // A DFA: one table lookup per byte of the message, whatever the number of literals.
+            let ac = AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&distinct)
+                .map_err(|e| e.to_string())?;
+            self.literals = Some(ac);
+        }
+        Ok(())
+    }
+
+    /// Calls `fire` with the rule of every pattern that matches `text`, in declaration order.
+    fn each_match(&self, text: &str, mut fire: impl FnMut(usize)) {
+        if !text.is_ascii() {
+            // The literals were read in ASCII mode; with other characters about, every pattern runs.
+            for pattern in &self.patterns {
+                if pattern.regex().is_some_and(|r| r.is_match(text)) {
+                    fire(pattern.rule);
+                }
+            }
+            return;
+        }
+        // Candidates as a bit set (on the stack for up to 512 patterns): sorted and deduplicated
+        // for free, no allocation per message.
+        let words = self.patterns.len().div_ceil(64);
+        let mut stack = [0u64; 8];
+        let mut heap = Vec::new();
+        let bits: &mut [u64] = if words <= stack.len() {
+            &mut stack[..words]
+        } else {
+            heap.resize(words, 0);
+            &mut heap
+        };
+        let mut any = false;
+        for &i in &self.always {
+            bits[i as usize / 64] |= 1 << (i % 64);
+            any = true;
+        }
+        if let Some(ac) = &self.literals {
+            for m in ac.find_overlapping_iter(text) {
+                for &i in &self.owners[m.pattern().as_usize()] {
+                    bits[i as usize / 64] |= 1 << (i % 64);
+                    any = true;
+                }
+            }
+        }
+        if !any {
+            return;
+        }
+        for (w, &word) in bits.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                let i = w * 64 + word.trailing_zeros() as usize;
+                word &= word - 1;
+                let pattern = &self.patterns[i];
+                if pattern.regex().is_some_and(|r| r.is_match(text)) {
+                    fire(pattern.rule);
+                }
+            }
+        }
     }
 }
 

@@ -222,7 +222,9 @@ pub fn osa_distance(a: &[u8], b: &[u8]) -> usize {
     prev[m]
 }
 
-/// Edit distance between two strings for "did you mean" hints (any length, chars).
+/// Edit distance between two strings for "did you mean" hints (any length, chars); the rule
+/// loader's, which the Worker does not carry.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();

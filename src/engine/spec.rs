@@ -1,4 +1,5 @@
-//! The validated rule set as plain data: what the rules loader hands to [`Engine::compile`].
+//! The validated rule set as plain data: what the rules loader hands to [`Engine::compile`], and
+//! (serialised by `build.rs`) the form in which the Worker embeds its rules.
 //!
 //! Nothing here knows about TOML or files; the loader (`crate::rules`) has already checked types,
 //! ranges and cross-references, and kept the spans needed to report problems.
@@ -6,19 +7,24 @@
 //! [`Engine::compile`]: super::Engine::compile
 
 use super::model::{EntityKind, PriceVocabulary, RolloutSpec, Thresholds, UnsupportedKind};
+use serde::{Deserialize, Serialize};
 
-/// Weight of a phrase or pattern listed under `phrases`/`patterns`.
+/// Weight of a phrase or pattern listed under `phrases`/`patterns`. (The weights are the rule
+/// loader's; the Worker embeds rules already weighted.)
+#[cfg(not(target_arch = "wasm32"))]
 pub const STRONG_WEIGHT: f64 = 1.0;
 /// Weight of a `weak_phrases`/`weak_patterns` entry: alone it stays below the default
 /// `min_confidence`, two of them (or one with a strong rule) carry the intent.
+#[cfg(not(target_arch = "wasm32"))]
 pub const WEAK_WEIGHT: f64 = 0.4;
 /// Weight of a `decisive_phrases`/`decisive_patterns` entry: enough to beat any pile of ordinary
 /// cues (a person asking for a person gets one, whatever products they also name), below a
 /// slash command.
+#[cfg(not(target_arch = "wasm32"))]
 pub const DECISIVE_WEIGHT: f64 = 5.0;
 
 /// One intent as the author declared it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IntentSpec {
     pub id: String,
     pub description: String,
@@ -37,14 +43,14 @@ pub struct IntentSpec {
 }
 
 /// A phrase or regular expression with the score it adds when it fires.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WeightedRule {
     pub text: String,
     pub weight: f64,
 }
 
 /// A canonical entity value and the phrases that name it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct VocabularyEntry {
     pub id: String,
     pub synonyms: Vec<String>,
@@ -52,7 +58,7 @@ pub struct VocabularyEntry {
 
 /// A style or stone (`hoop`, `solitaire`, `diamond`): named by shoppers, matched in product
 /// names, and possibly implying a category (`solitaire` → `rings`).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StyleEntry {
     pub id: String,
     pub synonyms: Vec<String>,
@@ -61,7 +67,7 @@ pub struct StyleEntry {
 }
 
 /// Something the shop does not sell, the phrases that name it and what to offer instead.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnsupportedEntry {
     pub id: String,
     pub kind: UnsupportedKind,
@@ -73,7 +79,7 @@ pub struct UnsupportedEntry {
 }
 
 /// Entity vocabularies and patterns.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EntitySpec {
     pub categories: Vec<VocabularyEntry>,
     pub styles: Vec<StyleEntry>,
@@ -98,7 +104,7 @@ pub struct EntitySpec {
 }
 
 /// Word rewrites and typo guards for normalisation.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LanguageSpec {
     /// `(word, replacement words)`, e.g. `("dont", "do not")`, `("plz", "please")`.
     pub aliases: Vec<(String, String)>,
@@ -110,7 +116,7 @@ pub struct LanguageSpec {
 }
 
 /// Everything the engine is compiled from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EngineSpec {
     pub rules_version: String,
     pub content_hash: String,

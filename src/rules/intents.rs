@@ -41,6 +41,29 @@ pub struct IntentSource {
     pub counterexamples: Vec<At<String>>,
 }
 
+/// Compiles an intent pattern within the engine's per-pattern size budget
+/// ([`crate::engine::intents::PATTERN_SIZE_BUDGET`]); the error says by how much it is over.
+pub fn check_pattern_size(pattern: &str) -> Result<(), String> {
+    match crate::engine::intents::compile_pattern(pattern) {
+        Ok(_) => Ok(()),
+        Err(regex::Error::CompiledTooBig(limit)) => Err(format!(
+            "it compiles to more than the {} KiB each pattern may use",
+            limit / 1024
+        )),
+        Err(err) => Err(regex_error_summary(&err)),
+    }
+}
+
+/// Condenses the regex parser's multi-line error into its final explanation line.
+pub fn regex_error_summary(err: &impl std::fmt::Display) -> String {
+    let text = err.to_string();
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| l.trim().trim_start_matches("error: ").to_string())
+        .unwrap_or(text)
+}
+
 /// Reads the intents file into specs, reporting every problem.
 pub fn read_intents(
     r: &mut Reader<'_>,
@@ -208,10 +231,17 @@ pub fn read_intents(
             for pattern in r.strings(t, key) {
                 let what = format!("in `{key}` of intent `{id_text}`");
                 if r.pattern(&pattern, &what, INTENT_PATTERN_HELP) {
-                    spec.patterns.push(WeightedRule {
-                        text: pattern.into_inner(),
-                        weight,
-                    });
+                    match check_pattern_size(pattern.get_ref()) {
+                        Ok(()) => spec.patterns.push(WeightedRule {
+                            text: pattern.into_inner(),
+                            weight,
+                        }),
+                        Err(message) => r.error(
+                            pattern.span(),
+                            format!("pattern {what} is too large: {message}"),
+                            Some("each pattern is checked on its own; split it, or use a word list in `phrases` instead of long alternations and repeated `\\w`".into()),
+                        ),
+                    }
                 }
             }
         }

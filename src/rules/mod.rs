@@ -52,6 +52,8 @@ pub const SCHEMA_VERSION: i64 = 1;
 #[derive(Debug, Clone)]
 pub struct LoadedRules {
     pub engine: Engine,
+    /// The validated rule set the engine was compiled from (what `build.rs` embeds).
+    pub spec: EngineSpec,
     pub summary: CheckSummary,
     /// Examples and counterexamples that did not behave as declared. The engine is usable (the
     /// rules are well-formed) but `concierge check` fails until these are fixed.
@@ -298,6 +300,7 @@ fn load(mut sources: Vec<SourceFile>, run_examples: bool) -> Result<LoadedRules,
     match engine {
         Some(engine) if diagnostics.iter().all(|d| d.failed_example) => Ok(LoadedRules {
             engine,
+            spec,
             summary,
             failed_examples: (!diagnostics.is_empty()).then_some(Report {
                 sources,

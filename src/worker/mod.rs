@@ -228,19 +228,6 @@ async fn coarse_limit_exceeded(env: &Env, config: &Config, request: &ApiRequest)
     }
 }
 
-/// Serves a static asset (the widget, the demo page, images) with `X-Rules-Version` added, or
-/// `None` when the assets binding has no such file.
-async fn serve_asset(request: Request, env: &Env) -> Result<Option<Response>> {
-    let response = env.assets("ASSETS")?.fetch_request(request).await?;
-    if response.status_code() == 404 {
-        return Ok(None);
-    }
-    // Headers of a fetched response are immutable: copy them, then add ours.
-    let headers = response.headers().clone();
-    headers.set("x-rules-version", crate::embedded::engine().rules_version())?;
-    Ok(Some(response.with_headers(headers)))
-}
-
 /// Writes the isolate's message log in `ctx.wait_until` when it is due: after the answer, so a
 /// failing D1 write never fails the shopper (the entries stay buffered, bounded, for next time).
 fn flush_message_log_later(env: &Env, ctx: &Context) {
@@ -259,10 +246,9 @@ fn flush_message_log_later(env: &Env, ctx: &Context) {
     });
 }
 
-/// The Cron Trigger (`[triggers] crons` in wrangler.toml): purges expired idempotency keys and
-/// old message-log rows. Locally: `wrangler dev --test-scheduled`, then `GET /__scheduled`.
 /// The Cron Triggers of wrangler.toml: every five minutes the alert job ([`alerts`]), otherwise
-/// (hourly) the purge of expired idempotency keys and old message logs.
+/// (hourly) the purge of expired idempotency keys and old message logs. Locally:
+/// `wrangler dev --test-scheduled`, then `GET /__scheduled?cron=...`.
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if event.cron() == alerts::CRON {
@@ -299,13 +285,8 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
 }
 
 async fn handle(mut request: Request, env: &Env, ctx: &Context) -> Result<Response> {
-    let method = raw_method(&request);
-    let is_read = method == "GET" || method == "HEAD";
-    if is_read && !crate::api::router::is_api_path(&request.path()) {
-        if let Some(asset) = serve_asset(request.clone()?, env).await? {
-            return Ok(asset);
-        }
-    }
+    // Static assets never get here: wrangler.toml's run_worker_first lists only the API paths,
+    // so a request reaching the Worker is an API call or a path with no asset (the API's 404).
     let config = config(env);
     let state = isolate_state();
     let (api_request, leftover) = read_request(&mut request).await?;
