@@ -378,6 +378,11 @@ mod tests {
         assert_eq!(osa_distance(b"track", b"trakc"), 1);
         assert_eq!(osa_distance(b"refund", b"refnd"), 1);
         assert_eq!(osa_distance(b"pillow", b"pliiow"), 2);
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn edit_distance_counts_an_added_letter_once() {
         assert_eq!(edit_distance("phrase", "phrases"), 1);
     }
 
