@@ -415,16 +415,11 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         request: &ApiRequest,
         user_id: Option<&str>,
     ) -> Result<features::Features, ApiError> {
-        let shopper = match user_id {
-            Some(id) => Some(id),
-            None => match request.shopper_id.as_deref() {
-                Some(id) => {
-                    validate::check_id("X-Shopper-Id", id)?;
-                    Some(id)
-                }
-                None => None,
-            },
-        };
+        // The header is checked whenever it is sent, even when the body names the user.
+        if let Some(id) = request.shopper_id.as_deref() {
+            validate::check_id("X-Shopper-Id", id)?;
+        }
+        let shopper = user_id.or(request.shopper_id.as_deref());
         Ok(features::Features::decide(self.engine.rollout(), shopper))
     }
 

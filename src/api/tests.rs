@@ -2028,6 +2028,12 @@ mod features {
         let (status, code, field) = error_of(&h.send(request));
         assert_eq!((status, code.as_str()), (422, "invalid_field"));
         assert_eq!(field, json!("X-Shopper-Id"));
+        // Also when the message names its user in the body (schemathesis found this one).
+        let mut request = ApiRequest::new("POST", "/v1/messages")
+            .with_json(&json!({"session_id": "s-5", "user_id": "u-1", "text": "hi"}).to_string());
+        request.shopper_id = Some(String::new());
+        let (status, _, field) = error_of(&h.send(request));
+        assert_eq!((status, field), (422, json!("X-Shopper-Id")));
     }
 }
 
