@@ -51,7 +51,32 @@ export async function openBrowser({ extraArgs = [], ...options } = {}) {
 
 /** Loads the demo page and waits until the widget has decided whether to show (state ready/off). */
 export async function openDemo(page, base) {
-  await page.goto(`${base}/demo`);
+  // The widget is what is tested, so the page counts as loaded at DOMContentLoaded (the deferred
+  // widget.js has run by then); the product images need not have arrived. On a loaded 2-core
+  // machine wrangler dev has been seen to stall one navigation for over a minute: the stalled
+  // requests are logged and the navigation is tried once more.
+  const pending = new Set();
+  const track = (req) => pending.add(req.url());
+  const done = (req) => pending.delete(req.url());
+  page.on('request', track);
+  page.on('requestfinished', done);
+  page.on('requestfailed', done);
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await page.goto(`${base}/demo`, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+        break;
+      } catch (err) {
+        if (attempt >= 2 || !/Timeout/.test(String(err))) throw err;
+        console.log(`# openDemo: navigation timed out with ${[...pending].join(', ') || 'nothing'} pending; retrying once`);
+        pending.clear();
+      }
+    }
+  } finally {
+    page.off('request', track);
+    page.off('requestfinished', done);
+    page.off('requestfailed', done);
+  }
   await page.waitForFunction(() => {
     const el = document.querySelector('aurora-concierge');
     return el && ['ready', 'off'].includes(el.getAttribute('state'));
