@@ -106,23 +106,14 @@ fn ratio(part: u64, whole: u64) -> Option<f64> {
 
 /// `HH:MM` (UTC) of a bucket start, with the date when it is midnight or the first bucket.
 fn clock(t: u64, with_date: bool) -> String {
-    let days = t / 86_400;
-    let secs = t % 86_400;
-    let hm = format!("{:02}:{:02}", secs / 3600, (secs % 3600) / 60);
-    if !with_date {
-        return hm;
+    // `2026-12-02T10:05:00Z`: the API's one UTC formatter.
+    let iso = crate::api::time::format_iso(t as i64 * 1000);
+    let (date, time) = (iso.get(..10).unwrap_or(""), iso.get(11..16).unwrap_or(""));
+    if with_date {
+        format!("{date} {time}")
+    } else {
+        time.to_string()
     }
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {hm}")
 }
 
 fn pct(v: Option<f64>) -> String {
