@@ -488,7 +488,11 @@ fn shown_cents_from(ctx: &Fields) -> Result<Option<[i64; 2]>, ApiError> {
     let Value::Array(items) = value else {
         return Err(bad());
     };
-    let cents: Vec<i64> = items.iter().filter_map(Value::as_i64).collect();
+    // Whole numbers as JSON Schema counts them (`0.0` is one): what the OpenAPI document promises.
+    let cents: Vec<i64> = items
+        .iter()
+        .filter_map(super::validate::whole_number)
+        .collect();
     match cents[..] {
         [low, high] if items.len() == 2 && low >= 0 && low <= high => Ok(Some([low, high])),
         _ => Err(bad()),

@@ -1467,6 +1467,18 @@ fn a_malformed_context_is_a_422_at_its_path_and_changes_nothing() {
         let (status, _, field) = error_of(&response);
         assert_eq!((status, field), (422, json!(path)), "{context}");
     }
+    // Whole numbers written as floats are whole numbers, as the OpenAPI `integer` says (schemathesis
+    // sent `[0.0, 0]` and got a 422).
+    let floats = h.post(
+        "/v1/messages",
+        json!({"session_id": "s", "text": "cheaper", "context": {"v": 1.0, "shown_cents": [0.0, 50000.0]}}),
+    );
+    assert_eq!(floats.status, 200, "{}", floats.body);
+    let (status, _, field) = error_of(&h.post(
+        "/v1/messages",
+        json!({"session_id": "s", "text": "rings", "context": {"v": 1, "shown_cents": [0.5, 1]}}),
+    ));
+    assert_eq!((status, field), (422, json!("context.shown_cents")));
     // Values the current rules do not know are dropped, not fatal.
     let old = h
         .post(

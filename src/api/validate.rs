@@ -152,6 +152,17 @@ pub struct Fields {
     prefix: String,
 }
 
+/// A JSON number that is a whole number, as JSON Schema's `integer` means it: `4` and `4.0`, not
+/// `4.5` or `"4"`.
+pub fn whole_number(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+            .map(|f| f as i64)
+    })
+}
+
 impl Fields {
     /// Wraps `object`; any key not in `known` is a 422 `unknown_field`.
     pub fn new(object: Map<String, Value>, known: &[&str]) -> Result<Self, ApiError> {
@@ -268,14 +279,7 @@ impl Fields {
         let value = self.present(name).ok_or_else(|| ApiError::MissingField {
             field: path.clone(),
         })?;
-        let n = value
-            .as_i64()
-            .or_else(|| {
-                value
-                    .as_f64()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
-                    .map(|f| f as i64)
-            })
+        let n = whole_number(value)
             .ok_or_else(|| ApiError::invalid(&path, format!("`{path}` must be a whole number")))?;
         if !(min..=max).contains(&n) {
             return Err(ApiError::invalid(
