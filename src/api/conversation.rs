@@ -482,7 +482,7 @@ fn shown_cents_from(ctx: &Fields) -> Result<Option<[i64; 2]>, ApiError> {
     let bad = || {
         ApiError::invalid(
             &path,
-            format!("`{path}` must be two whole numbers of cents, lowest first"),
+            format!("`{path}` must be two whole, non-negative numbers of cents"),
         )
     };
     let Value::Array(items) = value else {
@@ -494,7 +494,8 @@ fn shown_cents_from(ctx: &Fields) -> Result<Option<[i64; 2]>, ApiError> {
         .filter_map(super::validate::whole_number)
         .collect();
     match cents[..] {
-        [low, high] if items.len() == 2 && low >= 0 && low <= high => Ok(Some([low, high])),
+        // Either order: the document promises two whole numbers, not their order.
+        [a, b] if items.len() == 2 && a >= 0 && b >= 0 => Ok(Some([a.min(b), a.max(b)])),
         _ => Err(bad()),
     }
 }

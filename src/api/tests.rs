@@ -1454,7 +1454,7 @@ fn a_malformed_context_is_a_422_at_its_path_and_changes_nothing() {
         (json!({"v": 1, "page": -1}), "context.page"),
         (json!({"v": 1, "shown": ["RG 1"]}), "context.shown[0]"),
         (
-            json!({"v": 1, "shown_cents": [5, 1]}),
+            json!({"v": 1, "shown_cents": [5, -1]}),
             "context.shown_cents",
         ),
         (json!({"v": 1, "extra": true}), "context.extra"),
