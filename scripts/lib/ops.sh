@@ -10,7 +10,8 @@
 : "${CONCIERGE:=cargo run --quiet --bin concierge --}"
 read -r -a WRANGLER_CMD <<<"$WRANGLER"
 read -r -a CONCIERGE_CMD <<<"$CONCIERGE"
-export WRANGLER_SEND_METRICS=false
+# shellcheck source=scripts/lib/wrangler.sh
+. "$(dirname "${BASH_SOURCE[0]}")/wrangler.sh"
 
 DRY_RUN=0
 YES=0

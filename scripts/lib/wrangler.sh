@@ -1,11 +1,18 @@
-# Sourced by scripts: the environment every wrangler call runs with, and a `wrangler` function
+# shellcheck shell=bash
+# Sourced by scripts: exports the wrangler environment of scripts/lib/wrangler.env (the one place
+# it is written down; a value already in the environment wins) and defines a `wrangler` function
 # that runs the project's pinned wrangler (node_modules) rather than whatever npx would find.
-# No telemetry, no network lookups for request.cf, debug logs kept in the git-ignored .state/logs.
-export WRANGLER_SEND_METRICS=false
-export CLOUDFLARE_CF_FETCH_ENABLED=false
-export WRANGLER_LOG_PATH="${WRANGLER_LOG_PATH:-$PWD/.state/logs}"
+_wrangler_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+while IFS='=' read -r _key _value; do
+  case "$_key" in '' | '#'*) continue ;; esac
+  if [ -z "${!_key:-}" ]; then
+    case "$_value" in /*) ;; .*) _value="$_wrangler_root/$_value" ;; esac
+    export "$_key=$_value"
+  fi
+done <"$_wrangler_root/scripts/lib/wrangler.env"
+unset _key _value
 mkdir -p "$WRANGLER_LOG_PATH"
 
 wrangler() {
-  node node_modules/wrangler/bin/wrangler.js "$@"
+  node "$_wrangler_root/node_modules/wrangler/bin/wrangler.js" "$@"
 }

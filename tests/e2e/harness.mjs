@@ -11,7 +11,7 @@
 // (process group) so that stop() can end wrangler, its build and workerd together.
 
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,16 +23,30 @@ const execFileP = promisify(execFile);
 /** Project root (the folder holding wrangler.toml). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const WRANGLER = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
+/**
+ * The wrangler environment of scripts/lib/wrangler.env, the one place it is written down (the
+ * shell scripts read it through scripts/lib/wrangler.sh): no telemetry, no network lookups, logs
+ * in .state/logs. A value set in this process's environment wins, as in the scripts.
+ */
+export const WRANGLER_ENV = Object.fromEntries(
+  readFileSync(join(ROOT, 'scripts', 'lib', 'wrangler.env'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const [key, ...rest] = line.split('=');
+      const value = rest.join('=');
+      return [key, process.env[key] || (value.startsWith('.') ? resolve(ROOT, value) : value)];
+    }),
+);
 /** wrangler's debug logs go here (git-ignored), never to ~/.config. */
-export const LOG_DIR = join(ROOT, '.state', 'logs');
+export const LOG_DIR = WRANGLER_ENV.WRANGLER_LOG_PATH;
 
-/** Environment for every wrangler invocation: no telemetry, no network lookups, local logs. */
+/** Environment for every wrangler invocation: wrangler.env, no colours, CI mode. */
 export function wranglerEnv(extra = {}) {
   return {
     ...process.env,
-    WRANGLER_SEND_METRICS: 'false',
-    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-    WRANGLER_LOG_PATH: LOG_DIR,
+    ...WRANGLER_ENV,
     NO_COLOR: '1',
     FORCE_COLOR: '0',
     CI: '1',

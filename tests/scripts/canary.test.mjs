@@ -18,7 +18,7 @@ function canary(args) {
     cwd: ROOT,
     encoding: "utf8",
     timeout: 300_000,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    env: process.env, // scripts/canary reads the wrangler environment from scripts/lib/wrangler.env
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }

@@ -38,7 +38,7 @@ function git(cwd, ...args) {
 function fixtureRepo() {
   const dir = mkdtempSync(join(tmpdir(), "ops-scripts-"));
   mkdirSync(join(dir, "scripts/lib"), { recursive: true });
-  for (const f of ["deploy", "rollback", "kill-switch", "lib/ops.sh"]) {
+  for (const f of ["deploy", "rollback", "kill-switch", "lib/ops.sh", "lib/wrangler.sh", "lib/wrangler.env"]) {
     copyFileSync(join(ROOT, "scripts", f), join(dir, "scripts", f));
   }
   mkdirSync(join(dir, "rules"));
@@ -241,7 +241,7 @@ test("kill-switch sets and clears the key in real local KV", { timeout: 120_000 
   writeFileSync(config, 'name = "kill-switch-test"\ncompatibility_date = "2025-11-01"\n[[kv_namespaces]]\nbinding = "CONCIERGE_KV"\nid = "00000000000000000000000000000000"\n');
   const state = join(dir, "state");
   const wrangler = `node ${join(ROOT, "node_modules/wrangler/bin/wrangler.js")} --config ${config}`;
-  const env = { WRANGLER: wrangler, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG_PATH: join(dir, "logs") };
+  const env = { WRANGLER: wrangler, WRANGLER_LOG_PATH: join(dir, "logs") };
   const get = () =>
     sh(ROOT, "node", ["node_modules/wrangler/bin/wrangler.js", "--config", config, "kv", "key", "get", "--binding", "CONCIERGE_KV", "ops:kill-switch", "--local", "--persist-to", state, "--text"], env);
   const on = sh(ROOT, "scripts/kill-switch", ["on", "--local", "--persist-to", state, "--yes"], env);
