@@ -92,6 +92,7 @@ const CASES: &[&str] = &[
     "missing_required_intent",
     "percentage_out_of_range",
     "phrase_claimed_twice",
+    "reply_problems",
     "unknown_key",
     "unknown_metal_default",
     "warn_above_critical",
@@ -119,6 +120,7 @@ case!(missing_bracket);
 case!(missing_required_intent);
 case!(percentage_out_of_range);
 case!(phrase_claimed_twice);
+case!(reply_problems);
 case!(unknown_key);
 case!(unknown_metal_default);
 case!(warn_above_critical);

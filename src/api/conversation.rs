@@ -16,7 +16,9 @@
 use super::error::ApiError;
 use super::models::{CatalogFilter, PriceOrder};
 use super::validate::Fields;
-use crate::engine::{Domain, Entities, PriceKind, PriceRange, Thresholds, UnsupportedKind};
+use crate::engine::{
+    CoreIntent, Domain, Entities, PriceKind, PriceRange, Thresholds, UnsupportedKind,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -32,15 +34,6 @@ const MAX_PAGE: i64 = 100;
 const MAX_DOLLARS: f64 = 10_000_000.0;
 /// When "cheaper"/"more expensive" has only a price bound to go by, move it by this factor.
 const PRICE_STEP: f64 = 0.25;
-
-/// The intents that drive the search (declared in `rules/intents.toml`).
-pub mod intents {
-    pub const DISCOVERY: &str = "product_discovery";
-    pub const CHEAPER: &str = "cheaper";
-    pub const PRICIER: &str = "pricier";
-    pub const MORE: &str = "more_results";
-    pub const START_OVER: &str = "start_over";
-}
 
 /// The filters of the current search, as the widget shows them (removable chips).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -222,15 +215,15 @@ impl Conversation {
         } else {
             0
         };
-        match intent {
-            intents::START_OVER => {
+        match CoreIntent::from_id(intent) {
+            Some(CoreIntent::StartOver) => {
                 *self = Conversation {
                     unmatched: self.unmatched,
                     ..Conversation::new()
                 };
                 Step::Cleared
             }
-            intents::DISCOVERY => {
+            Some(CoreIntent::ProductDiscovery) => {
                 // "gold anklets": the kind of piece is not sold and nothing is offered instead,
                 // so searching other kinds of piece would answer a question nobody asked.
                 let not_sold_only = entities.categories.is_empty()
@@ -252,9 +245,9 @@ impl Conversation {
                     refinement: Refinement::Search,
                 }
             }
-            intents::CHEAPER | intents::PRICIER => {
+            Some(moved @ (CoreIntent::Cheaper | CoreIntent::Pricier)) => {
                 let has_slots = self.apply(entities, domain);
-                let cheaper = intent == intents::CHEAPER;
+                let cheaper = moved == CoreIntent::Cheaper;
                 if entities.price.is_some() {
                     // "cheaper, under 300" says exactly what it means.
                     self.page = 1;
@@ -281,7 +274,7 @@ impl Conversation {
                     },
                 }
             }
-            intents::MORE => {
+            Some(CoreIntent::MoreResults) => {
                 if self.apply(entities, domain) {
                     self.page = 1;
                     return Step::Show {

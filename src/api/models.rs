@@ -172,7 +172,7 @@ pub struct MessageReply {
     /// What the concierge says.
     pub reply: String,
     /// What the widget should offer next (`show_products`, `offer_stylist`, ...), or null.
-    pub next_step: Option<&'static str>,
+    pub next_step: Option<crate::engine::NextStep>,
     /// Present when the message searched the catalog.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub products: Option<Vec<Product>>,

@@ -16,7 +16,8 @@ use super::time::{format_iso, parse_iso, DAY_MS};
 use super::validate::{self, check_id, check_order_number, normalise_email, Fields};
 use super::{Api, Observation};
 use crate::engine::{
-    Classification, Domain, PriceKind, PriceRange, ReturnPolicy, Thresholds, UNKNOWN_INTENT,
+    Classification, CoreIntent, Domain, NextStep, PriceKind, PriceRange, ReturnPolicy, Thresholds,
+    UNKNOWN_INTENT,
 };
 use serde_json::{json, Map, Value};
 
@@ -382,7 +383,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             }
         };
         let (intent, confidence) = classification.as_ref().map_or_else(
-            || (super::conversation::intents::DISCOVERY.to_string(), 1.0),
+            || (CoreIntent::ProductDiscovery.id().to_string(), 1.0),
             |c| (c.intent.clone(), c.confidence),
         );
         observation.intent = intent.clone();
@@ -418,7 +419,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                     reply
                         .reply
                         .push_str(" One of our stylists can help you find something.");
-                    reply.next_step = Some("offer_stylist");
+                    reply.next_step = Some(NextStep::OfferStylist);
                 }
             }
             Step::Show { refinement } => {
@@ -450,7 +451,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                             reply
                                 .reply
                                 .push_str(" A stylist can help you find something similar.");
-                            reply.next_step = Some("offer_stylist");
+                            reply.next_step = Some(NextStep::OfferStylist);
                         }
                         reply.products = Some(Vec::new());
                         reply.more = Some(false);
@@ -473,7 +474,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                                     && conversation.unmatched
                                         >= thresholds.unmatched_turns_before_stylist =>
                             {
-                                reply.next_step = Some("offer_stylist");
+                                reply.next_step = Some(NextStep::OfferStylist);
                                 "I'm not sure we carry that. Would you like one of our stylists to help you find it?".to_string()
                             }
                             (None, Refinement::Search) if conversation.search.is_empty() => {
@@ -484,7 +485,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                             (None, _) => format!("Here are {what} that are ready to ship."),
                         };
                         reply.reply = lead;
-                        reply.next_step = reply.next_step.or(Some("show_products"));
+                        reply.next_step = reply.next_step.or(Some(NextStep::ShowProducts));
                         reply.more = Some(shown.more);
                         reply.products = Some(shown.products);
                     }
@@ -574,29 +575,30 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         conversation: &Conversation,
         features: &Features,
         client_ip: &str,
-    ) -> Result<(String, Option<&'static str>), ApiError> {
+    ) -> Result<(String, Option<NextStep>), ApiError> {
         let thresholds = self.engine.thresholds();
         let entities = classification.map(|c| &c.entities);
-        Ok(match intent {
-            "order_tracking" if !features.order_lookup => (
+        let core = CoreIntent::from_id(intent);
+        Ok(match core {
+            Some(CoreIntent::OrderTracking) if !features.order_lookup => (
                 "I can't look up orders here right now. The shipping confirmation email has a link to follow your parcel.".to_string(),
                 None,
             ),
-            "order_tracking" => match entities.map(|e| (&e.order_number, &e.email)) {
+            Some(CoreIntent::OrderTracking) => match entities.map(|e| (&e.order_number, &e.email)) {
                 Some((Some(number), Some(email))) => match self.tracked_order(client_ip, number, email).await? {
                     Some(view) => {
                         let text = format!("Order {} is {}.", view.order_number, readable(&view.status));
                         reply.order = Some(view);
-                        (text, Some("show_order"))
+                        (text, Some(NextStep::ShowOrder))
                     }
-                    None => ("I couldn't find an order matching that number and email. Please check both and try again.".to_string(), Some("ask_order_details")),
+                    None => ("I couldn't find an order matching that number and email. Please check both and try again.".to_string(), Some(NextStep::AskOrderDetails)),
                 },
                 _ => (format!(
                     "I can check on your order. What is your order number (like {}) and the email you ordered with?",
                     self.engine.domain().order_number.example
-                ), Some("ask_order_details")),
+                ), Some(NextStep::AskOrderDetails)),
             },
-            "returns_resizing" => {
+            Some(CoreIntent::ReturnsResizing) => {
                 let p = &thresholds.returns;
                 let policy = format!(
                     "Returns and exchanges are accepted within {} days of delivery. {} can be resized within {} days of delivery (sizes {} to {}).",
@@ -605,28 +607,31 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                     p.resize_window_days, p.ring_size_min, p.ring_size_max
                 );
                 if features.returns_form {
-                    (format!("{policy} I can start a request for you."), Some("return_form"))
+                    (format!("{policy} I can start a request for you."), Some(NextStep::ReturnForm))
                 } else {
                     (format!("{policy} Reply to your order confirmation email to start one."), None)
                 }
             }
-            "stylist_escalation" if !features.stylist_chat => (
+            Some(CoreIntent::StylistEscalation) if !features.stylist_chat => (
                 "Our stylists aren't taking requests here right now. I can still help you find jewelry, track an order, or explain returns and resizing.".to_string(),
                 None,
             ),
-            "stylist_escalation" => ("I'd be glad to connect you with one of our stylists. Leave your email and a short note and they will get back to you.".to_string(), Some("offer_stylist")),
-            UNKNOWN_INTENT
-                if features.stylist_chat
+            Some(CoreIntent::StylistEscalation) => ("I'd be glad to connect you with one of our stylists. Leave your email and a short note and they will get back to you.".to_string(), Some(NextStep::OfferStylist)),
+            None if intent == UNKNOWN_INTENT
+                && features.stylist_chat
                     && conversation.unmatched >= thresholds.unmatched_turns_before_stylist =>
             (
                 "I'm not sure I understood. Would you like to talk to one of our stylists?".to_string(),
-                Some("offer_stylist"),
+                Some(NextStep::OfferStylist),
             ),
-            UNKNOWN_INTENT => ("Sorry, I didn't catch that. I can help you find jewelry, track an order, or arrange a return or resize.".to_string(), None),
-            other => {
-                let (text, next_step) = small_talk(other);
-                (text.to_string(), next_step)
-            }
+            None if intent == UNKNOWN_INTENT => ("Sorry, I didn't catch that. I can help you find jewelry, track an order, or arrange a return or resize.".to_string(), None),
+            // The rules' own reply; every non-core intent has one once `concierge check` passes.
+            // A core intent that reaches here (a conversation move the search did not take, or
+            // product discovery with search handled above) gets the general offer of help.
+            _ => match self.engine.reply(intent) {
+                Some(declared) => (declared.text.clone(), declared.next_step),
+                None => (HELP.to_string(), None),
+            },
         })
     }
 
@@ -963,23 +968,8 @@ fn not_sold_notes(classification: Option<&Classification>, domain: &Domain) -> V
     notes
 }
 
-/// Replies for the intents that need no lookup: (reply, next step).
-pub fn small_talk(intent: &str) -> (&'static str, Option<&'static str>) {
-    const HELP: &str =
-        "I can help you find jewelry, track an order, or arrange a return or resize.";
-    let (text, next) = match intent {
-        "greeting" => ("Hi, welcome to Aurora! I can help you find jewelry, track an order, or arrange a return or resize.", ""),
-        "thanks" => ("You're welcome! Would you rate this conversation?", "show_csat"),
-        "goodbye" => ("Thanks for visiting Aurora. Would you rate this conversation before you go?", "show_csat"),
-        "bot_questions" => ("I'm Aurora's automated concierge. A human stylist is always one step away if you'd prefer.", "offer_stylist"),
-        "order_changes" => ("Orders can be changed or cancelled until they ship. What is your order number and the email you ordered with?", "ask_order_details"),
-        "shipping_information" => ("Ready-to-ship pieces leave our studio quickly. For a specific order, share its number and your email and I'll check the tracking.", "ask_order_details"),
-        "payment_billing" | "account_help" => ("A stylist can help with payments and accounts. Would you like me to connect you?", "offer_stylist"),
-        "csat" | "feedback" => ("Thanks! How did we do today?", "show_csat"),
-        _ => (HELP, ""),
-    };
-    (text, (!next.is_empty()).then_some(next))
-}
+/// What the concierge offers when it has nothing more specific to say.
+const HELP: &str = "I can help you find jewelry, track an order, or arrange a return or resize.";
 
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();

@@ -2685,3 +2685,107 @@ mod never_a_panic {
         }
     }
 }
+
+/// Replies of the intents the Worker has no logic for come from the rules (`reply`/`next_step`).
+mod replies {
+    use super::*;
+
+    /// The shipped rules with `intents.toml` passed through `edit`.
+    fn harness_with_intents(edit: impl Fn(String) -> String) -> Harness {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+        let mut sources = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
+            let path = entry.map(|e| e.path()).unwrap_or_default();
+            if path.extension().is_some_and(|x| x == "toml") {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                let mut text =
+                    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+                if name == "intents.toml" {
+                    text = edit(text);
+                }
+                sources.push(crate::rules::SourceFile {
+                    path: format!("rules/{name}"),
+                    text,
+                });
+            }
+        }
+        let loaded = crate::rules::compile_sources(sources).unwrap_or_else(|r| panic!("{r}"));
+        let mut h = Harness::new();
+        h.engine = loaded.engine;
+        h.config.rate_limit_scale = 100;
+        h
+    }
+
+    fn say(h: &Harness, text: &str) -> Value {
+        let res = h.post(
+            "/v1/messages",
+            json!({"session_id": "s-replies", "text": text}),
+        );
+        assert_eq!(res.status, 200, "{}", res.json_body());
+        res.json_body()
+    }
+
+    #[test]
+    fn a_reply_edited_in_the_rules_is_what_the_shopper_reads() {
+        let shipped = harness_with_intents(|t| t);
+        let before = say(&shipped, "hello");
+        assert_eq!(before["intent"], "greeting");
+        assert_eq!(before["next_step"], Value::Null);
+
+        let edited = harness_with_intents(|t| {
+            let start = t.find("id = \"greeting\"").expect("greeting intent");
+            let line = start + t[start..].find("reply = ").expect("greeting reply");
+            let end = line + t[line..].find('\n').expect("end of line");
+            format!(
+                "{}reply = \"Hello from the studio! Rate us?\"\nnext_step = \"show_csat\"{}",
+                &t[..line],
+                &t[end..]
+            )
+        });
+        let after = say(&edited, "hello");
+        assert_eq!(after["reply"], "Hello from the studio! Rate us?");
+        assert_eq!(after["next_step"], "show_csat");
+    }
+
+    #[test]
+    fn every_non_core_intent_of_the_shipped_rules_answers_with_its_declared_reply() {
+        let h = harness_with_intents(|t| t);
+        for (text, intent, step) in [
+            ("thank you so much", "thanks", Value::from("show_csat")),
+            (
+                "are you a bot",
+                "bot_questions",
+                Value::from("offer_stylist"),
+            ),
+            ("bye", "goodbye", Value::from("show_csat")),
+        ] {
+            let body = say(&h, text);
+            assert_eq!(body["intent"], intent, "{text}");
+            let declared = h.engine.reply(intent).expect("declared reply");
+            assert_eq!(body["reply"], declared.text.as_str(), "{text}");
+            assert_eq!(body["next_step"], step, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_documented_next_steps_are_the_enum() {
+        let doc: Value = serde_json::from_str(include_str!("openapi.json")).expect("openapi.json");
+        let mut documented: Vec<String> = doc["components"]["schemas"]["MessageResponse"]
+            ["properties"]["next_step"]["enum"]
+            .as_array()
+            .expect("next_step enum")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        let mut ours: Vec<String> = crate::engine::NextStep::ALL
+            .iter()
+            .map(|s| s.name().to_string())
+            .collect();
+        documented.sort();
+        ours.sort();
+        assert_eq!(documented, ours);
+    }
+}

@@ -89,6 +89,26 @@ struct Intent {
     examples: Option<Vec<String>>,
     /// Messages that must not.
     counterexamples: Option<Vec<String>>,
+    /// What the concierge says to a message of this intent. Required except for the intents the
+    /// Worker answers from data (product_discovery, order_tracking, returns_resizing,
+    /// stylist_escalation, cheaper, pricier, more_results, start_over), where it is refused.
+    #[schemars(length(min = 1, max = 600))]
+    reply: Option<String>,
+    /// What the widget offers after the reply.
+    next_step: Option<NextStepName>,
+}
+
+/// A widget step after a reply.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "snake_case")]
+enum NextStepName {
+    ShowProducts,
+    OfferStylist,
+    ShowOrder,
+    AskOrderDetails,
+    ReturnForm,
+    ShowCsat,
 }
 
 /// A slash command.

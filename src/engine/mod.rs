@@ -16,6 +16,7 @@ pub(crate) mod model;
 pub(crate) mod murmur3;
 pub(crate) mod normalise;
 pub(crate) mod price;
+pub(crate) mod reply;
 pub(crate) mod rollout;
 pub(crate) mod spec;
 
@@ -25,6 +26,7 @@ pub use intents::{IntentCompileError, IntentScore, RuleHit, RuleKind};
 pub use model::*;
 pub use murmur3::murmur3_32;
 pub use price::{PriceMatch, PriceParser};
+pub use reply::{CoreIntent, NextStep, ReplySpec};
 pub use rollout::{bucket_of, feature_bucket_of, Rollout, BUCKETS};
 pub use spec::EngineSpec;
 
@@ -46,6 +48,8 @@ pub struct Engine {
     intents: IntentMatcher,
     entities: EntityExtractor,
     domain: Domain,
+    /// The fixed replies of the intents that are not [`CoreIntent`]s, by intent id.
+    replies: std::collections::HashMap<String, ReplySpec>,
 }
 
 /// Why a rule set failed to compile; the loader turns these into file positions.
@@ -129,6 +133,11 @@ impl Engine {
                 lexicon,
                 intents,
                 entities,
+                replies: spec
+                    .intents
+                    .iter()
+                    .filter_map(|i| Some((i.id.clone(), i.reply.clone()?)))
+                    .collect(),
             }),
             _ => Err(errors),
         }
@@ -449,6 +458,12 @@ fn round4(v: f64) -> f64 {
 }
 
 impl Engine {
+    /// The reply the rules declare for `intent` (every intent that is not a [`CoreIntent`] has
+    /// one once `concierge check` passes).
+    pub fn reply(&self, intent: &str) -> Option<&ReplySpec> {
+        self.replies.get(intent)
+    }
+
     /// The engine used when no valid rule set is available: every message is `unknown` and the
     /// rollout kill switch is off, so nothing is shown on the strength of rules that failed.
     pub fn fail_closed() -> Engine {
@@ -477,6 +492,7 @@ impl Default for Engine {
             intents: IntentMatcher::default(),
             domain: Domain::of(&EntityExtractor::default(), &Thresholds::default()),
             entities: EntityExtractor::default(),
+            replies: std::collections::HashMap::new(),
         }
     }
 }

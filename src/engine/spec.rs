@@ -40,6 +40,10 @@ pub struct IntentSpec {
     pub evidence: Vec<(EntityKind, f64)>,
     pub examples: Vec<String>,
     pub counterexamples: Vec<String>,
+    /// What the concierge says for this intent (`reply`/`next_step`); `None` for core intents,
+    /// whose replies the Worker builds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<super::reply::ReplySpec>,
 }
 
 /// A phrase or regular expression with the score it adds when it fires.

@@ -5,6 +5,7 @@ use super::reader::{At, Reader};
 use super::REQUIRED_INTENTS;
 use crate::engine::model::{EntityKind, UNKNOWN_INTENT};
 use crate::engine::normalise::{phrase_words, Normaliser};
+use crate::engine::reply::{CoreIntent, NextStep, ReplySpec};
 use crate::engine::spec::{
     IntentSpec, LanguageSpec, WeightedRule, DECISIVE_WEIGHT, STRONG_WEIGHT, WEAK_WEIGHT,
 };
@@ -28,6 +29,8 @@ pub(crate) const INTENT_KEYS: &[&str] = &[
     "evidence",
     "examples",
     "counterexamples",
+    "reply",
+    "next_step",
 ];
 
 const INTENT_PATTERN_HELP: &str = "patterns use Rust `regex` syntax and see the normalised, lowercase text; use a TOML literal string ('...') to avoid escaping";
@@ -245,6 +248,13 @@ pub fn read_intents(
                 }
             }
         }
+        // A reserved or malformed id is already an error: no follow-on "has no reply".
+        let id_ok = id_text != UNKNOWN_INTENT
+            && !id_text.is_empty()
+            && id_text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        spec.reply = read_reply(r, t, &id_text, id_ok.then(|| id.span()));
         let examples = r.strings(t, "examples");
         let counterexamples = r.strings(t, "counterexamples");
         spec.examples = examples.iter().map(|e| e.get_ref().clone()).collect();
@@ -293,6 +303,79 @@ pub fn read_intents(
         }
     }
     (intents, language, sources)
+}
+
+/// Longest `reply` text, in characters.
+pub const MAX_REPLY_CHARS: usize = 600;
+
+/// Reads `reply` and `next_step`: required for every intent that is not a [`CoreIntent`], and
+/// refused on core intents (the Worker builds their replies from the catalog, the order or the
+/// policy, so a text there would silently do nothing).
+fn read_reply(
+    r: &mut Reader<'_>,
+    t: &DeTable<'_>,
+    intent: &str,
+    id_span: Option<std::ops::Range<usize>>,
+) -> Option<ReplySpec> {
+    let text = r.string(t, "reply");
+    let step = r.string(t, "next_step");
+    let steps: Vec<&str> = NextStep::ALL.iter().map(|s| s.name()).collect();
+    let next_step = step.as_ref().and_then(|s| {
+        let name = s.get_ref().as_str();
+        let found = NextStep::from_name(name);
+        if found.is_none() {
+            r.error(
+                s.span(),
+                format!("unknown next_step `{name}` in intent `{intent}`"),
+                Some(match super::reader::did_you_mean(name, &steps) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("steps are: {}", steps.join(", ")),
+                }),
+            );
+        }
+        found
+    });
+    if let Some(core) = CoreIntent::from_id(intent) {
+        for (key, at) in [
+            ("reply", text.as_ref().map(At::span)),
+            ("next_step", step.as_ref().map(At::span)),
+        ] {
+            if let Some(span) = at {
+                r.error(
+                    span,
+                    format!("`{key}` has no effect on intent `{}`", core.id()),
+                    Some("the Worker builds this intent's reply from the catalog, the order or the returns policy; remove the key".into()),
+                );
+            }
+        }
+        return None;
+    }
+    let Some(text) = text else {
+        if let (None, Some(id_span)) = (t.get("reply"), id_span) {
+            r.error(
+                id_span,
+                format!("intent `{intent}` has no `reply`"),
+                Some(format!(
+                    "add `reply = \"...\"`: what the concierge says to a message of this intent (and optionally `next_step`, one of {})",
+                    steps.join(", ")
+                )),
+            );
+        }
+        return None;
+    };
+    let trimmed = text.get_ref().trim();
+    if trimmed.is_empty() || trimmed.chars().count() > MAX_REPLY_CHARS {
+        r.error(
+            text.span(),
+            format!("the reply of intent `{intent}` must be 1 to {MAX_REPLY_CHARS} characters"),
+            Some("write one or two sentences the shopper will read".into()),
+        );
+        return None;
+    }
+    Some(ReplySpec {
+        text: trimmed.to_string(),
+        next_step,
+    })
 }
 
 /// Reads `evidence = { category = 0.6, price = 0.6 }`: which entity kinds count toward the

@@ -22,7 +22,7 @@ pub use diagnostic::{
 };
 
 use crate::engine::hash::fnv1a64;
-use crate::engine::{CompileError, Engine, EngineSpec};
+use crate::engine::{CompileError, CoreIntent, Engine, EngineSpec};
 use reader::{did_you_mean, Reader};
 use std::path::Path;
 use toml::de::DeTable;
@@ -39,10 +39,10 @@ const REQUIRED_FILES: &[&str] = &["manifest.toml", "intents.toml", "entities.tom
 
 /// Intents every rule set must declare: the Worker's replies depend on them.
 pub const REQUIRED_INTENTS: &[&str] = &[
-    "product_discovery",
-    "order_tracking",
-    "returns_resizing",
-    "stylist_escalation",
+    CoreIntent::ProductDiscovery.id(),
+    CoreIntent::OrderTracking.id(),
+    CoreIntent::ReturnsResizing.id(),
+    CoreIntent::StylistEscalation.id(),
 ];
 
 /// The rules schema version this build understands.
