@@ -223,8 +223,35 @@ pub struct Observation {
     pub route: &'static str,
     pub intent: String,
     pub confidence: f64,
-    pub cohort: &'static str,
+    /// The rollout decision made for this request, if one was.
+    pub cohort: Option<Cohort>,
     pub error_code: &'static str,
+}
+
+/// Which side of the rollout a request fell on (blob6 of its data point).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cohort {
+    Enabled,
+    Disabled,
+}
+
+impl Cohort {
+    /// The cohort of a rollout decision.
+    pub fn of(enabled: bool) -> Cohort {
+        if enabled {
+            Cohort::Enabled
+        } else {
+            Cohort::Disabled
+        }
+    }
+
+    /// The name in data points and dashboards.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cohort::Enabled => "enabled",
+            Cohort::Disabled => "disabled",
+        }
+    }
 }
 
 impl Default for Observation {
@@ -233,7 +260,7 @@ impl Default for Observation {
             route: router::UNMATCHED_TEMPLATE,
             intent: String::new(),
             confidence: -1.0,
-            cohort: "",
+            cohort: None,
             error_code: "",
         }
     }
@@ -345,7 +372,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             status: response.status,
             intent: observation.intent,
             rules_version: self.engine.rules_version().to_string(),
-            cohort: observation.cohort.to_string(),
+            cohort: observation.cohort.map_or("", Cohort::name).to_string(),
             colo: request.colo.clone(),
             worker_version: self.config.worker_version.clone(),
             error_code: observation.error_code.to_string(),

@@ -14,6 +14,7 @@ use super::router::Route;
 use super::store::{self, MessageLogEntry, NewReturn, OrderRecord};
 use super::time::{format_iso, parse_iso, DAY_MS};
 use super::validate::{self, check_id, check_order_number, normalise_email, Fields};
+use super::Cohort;
 use super::{Api, Observation};
 use crate::engine::{
     Classification, CoreIntent, Domain, NextStep, PriceKind, PriceRange, ReturnPolicy, Thresholds,
@@ -362,16 +363,12 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         let domain = self.engine.domain();
         let mut conversation = Conversation::from_request(&f, domain, thresholds)?;
         let before = conversation.clone();
-        observation.cohort = if self
-            .engine
-            .rollout()
-            .decide(input.user_id.as_deref(), None)
-            .enabled
-        {
-            "enabled"
-        } else {
-            "disabled"
-        };
+        observation.cohort = Some(Cohort::of(
+            self.engine
+                .rollout()
+                .decide(input.user_id.as_deref(), None)
+                .enabled,
+        ));
 
         let (classification, step) = match input.said {
             Said::Remove(slot) => (None, conversation.remove(slot)),
@@ -810,7 +807,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 stylist_chat: false,
             }
         };
-        observation.cohort = if enabled { "enabled" } else { "disabled" };
+        observation.cohort = Some(Cohort::of(enabled));
         Ok(ApiResponse::json(
             200,
             &json!({
