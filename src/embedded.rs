@@ -33,6 +33,12 @@ fn compiled() -> &'static Result<Engine, String> {
     ENGINE.get_or_init(|| {
         let spec: EngineSpec = serde_json::from_str(RULE_SET)
             .map_err(|e| format!("embedded rule set is unreadable: {e}"))?;
+        // In a Worker isolate the classification tables are built after the first response
+        // (`Engine::warm` in the glue) or by the first message, not before the first answer;
+        // `build.rs` compiled these very rules already, so they cannot fail here.
+        #[cfg(target_arch = "wasm32")]
+        return Ok(Engine::deferred(spec));
+        #[cfg(not(target_arch = "wasm32"))]
         Engine::compile(&spec).map_err(|errors| {
             let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
             format!(

@@ -450,3 +450,46 @@ fn money_signs_alone_wake_the_price_parser() {
     );
     assert_eq!(price("a ring, nice. really."), None);
 }
+
+/// The Worker's engine (`Engine::deferred`) knows its identity and domain before it builds its
+/// classification tables, and once built it classifies exactly like the engine compiled up front.
+#[test]
+fn a_deferred_engine_is_the_compiled_engine_built_later() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let loaded = aurora_concierge::rules::load_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let eager = Engine::compile(&loaded.spec).expect("shipped rules compile");
+    let lazy = Engine::deferred(loaded.spec.clone());
+    assert!(eager.is_warm());
+    assert!(!lazy.is_warm(), "nothing is built before it is needed");
+    assert_eq!(lazy.rules_version(), eager.rules_version());
+    assert_eq!(lazy.content_hash(), eager.content_hash());
+    assert_eq!(
+        lazy.domain(),
+        eager.domain(),
+        "the domain read from the spec is the compiled one"
+    );
+    assert_eq!(lazy.thresholds(), eager.thresholds());
+    assert!(
+        !lazy.is_warm(),
+        "identity, domain and thresholds need no tables"
+    );
+    lazy.warm();
+    assert!(lazy.is_warm());
+    for text in [
+        "rose gold rings under $500",
+        "where is my order AUR-123456, jane@example.com",
+        "nothing over $600 in white gold",
+        "I want to return a ring, size 7",
+        "hello",
+        "asdf qwerty",
+    ] {
+        assert_eq!(lazy.classify(text), eager.classify(text), "{text}");
+    }
+    // Without warm(), the first message builds them.
+    let first_use = Engine::deferred(loaded.spec);
+    assert_eq!(
+        first_use.classify("rose gold rings under $500").intent,
+        "product_discovery"
+    );
+    assert!(first_use.is_warm());
+}

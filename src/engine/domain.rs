@@ -89,6 +89,53 @@ impl Domain {
         }
     }
 
+    /// The same domain read straight from the rule set, without compiling it (an isolate knows
+    /// its domain before its engine tables are built).
+    pub(super) fn from_spec(spec: &super::spec::EntitySpec, thresholds: &Thresholds) -> Domain {
+        let digits = spec.order_number_digits.max(1);
+        let prefix = spec.order_number_prefix.clone();
+        let example = format!(
+            "{prefix}{}",
+            "123456789".chars().cycle().take(digits).collect::<String>()
+        );
+        Domain {
+            categories: spec.categories.iter().map(|c| c.id.clone()).collect(),
+            metals: spec.metals.iter().map(|m| m.id.clone()).collect(),
+            styles: spec
+                .styles
+                .iter()
+                .map(|s| StyleInfo {
+                    id: s.id.clone(),
+                    // Only a declared category (the compiled engine drops an unknown one).
+                    implies: s
+                        .implies
+                        .clone()
+                        .filter(|c| spec.categories.iter().any(|k| &k.id == c)),
+                })
+                .collect(),
+            unsupported: spec
+                .unsupported
+                .iter()
+                .map(|u| UnsupportedInfo {
+                    id: u.id.clone(),
+                    kind: u.kind,
+                    instead: u.instead.clone(),
+                    note: u.note.clone(),
+                })
+                .collect(),
+            order_number: OrderNumberFormat {
+                prefix,
+                digits,
+                example,
+            },
+            ring_sizes: RingSizes {
+                min: thresholds.returns.ring_size_min,
+                max: thresholds.returns.ring_size_max,
+                step: 0.5,
+            },
+        }
+    }
+
     /// Whether `id` is a category of the catalog.
     pub fn is_category(&self, id: &str) -> bool {
         self.categories.iter().any(|c| c == id)

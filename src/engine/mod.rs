@@ -37,19 +37,63 @@ use normalise::Normaliser;
 use serde::Serialize;
 
 /// The compiled rule set. Built once (per process, per Worker isolate) and shared.
+///
+/// Its identity (version, hash, thresholds, rollout, domain, replies) is ready at once; the
+/// tables that classify messages ([`Matcher`]) are built by [`Engine::compile`] up front, or, for
+/// an engine made with [`Engine::deferred`] (the Worker's), on the first message or by
+/// [`Engine::warm`], so a fresh isolate answers `/health` and `/v1/flags` without building them.
 #[derive(Debug, Clone)]
 pub struct Engine {
     rules_version: std::sync::Arc<str>,
     content_hash: String,
     thresholds: Thresholds,
     rollout: Rollout,
+    matcher: std::sync::OnceLock<Matcher>,
+    /// The rule set a deferred engine builds its matcher from.
+    deferred: Option<std::sync::Arc<EngineSpec>>,
+    domain: Domain,
+    /// The fixed replies of the intents that are not [`CoreIntent`]s, by intent id.
+    replies: std::collections::HashMap<String, ReplySpec>,
+}
+
+/// The tables that classify a message: normaliser, lexicon, intent and entity matchers.
+#[derive(Debug, Clone, Default)]
+struct Matcher {
     normaliser: Normaliser,
     lexicon: Lexicon,
     intents: IntentMatcher,
     entities: EntityExtractor,
-    domain: Domain,
-    /// The fixed replies of the intents that are not [`CoreIntent`]s, by intent id.
-    replies: std::collections::HashMap<String, ReplySpec>,
+}
+
+impl Matcher {
+    fn compile(spec: &EngineSpec) -> Result<Matcher, Vec<CompileError>> {
+        let normaliser = Normaliser::new(&spec.language.aliases);
+        let mut lexicon = Lexicon::default();
+        lexicon.set_never_correct(spec.language.never_correct.iter().map(|w| w.to_lowercase()));
+        let mut errors: Vec<CompileError> = Vec::new();
+        let intents = IntentMatcher::compile(&spec.intents, &normaliser, &mut lexicon)
+            .map_err(|e| errors.extend(e.into_iter().map(CompileError::from)))
+            .ok();
+        let entities = EntityExtractor::compile(&spec.entities, &normaliser, &mut lexicon)
+            .map_err(|e| errors.extend(e.into_iter().map(CompileError::from)))
+            .ok();
+        // Stopwords are known words: they resolve, so they never count as unrecognised (and no
+        // phrase or typo correction uses them).
+        for word in &spec.language.stopwords {
+            for w in normalise::phrase_words(&normaliser, word) {
+                lexicon.intern(&w);
+            }
+        }
+        match (intents, entities) {
+            (Some(intents), Some(entities)) if errors.is_empty() => Ok(Matcher {
+                normaliser,
+                lexicon,
+                intents,
+                entities,
+            }),
+            _ => Err(errors),
+        }
+    }
 }
 
 /// Why a rule set failed to compile; the loader turns these into file positions.
@@ -105,42 +149,64 @@ thread_local! {
 impl Engine {
     /// Compiles a validated rule set. Collects every failure rather than stopping at the first.
     pub fn compile(spec: &EngineSpec) -> Result<Engine, Vec<CompileError>> {
-        let normaliser = Normaliser::new(&spec.language.aliases);
-        let mut lexicon = Lexicon::default();
-        lexicon.set_never_correct(spec.language.never_correct.iter().map(|w| w.to_lowercase()));
-        let mut errors: Vec<CompileError> = Vec::new();
-        let intents = IntentMatcher::compile(&spec.intents, &normaliser, &mut lexicon)
-            .map_err(|e| errors.extend(e.into_iter().map(CompileError::from)))
-            .ok();
-        let entities = EntityExtractor::compile(&spec.entities, &normaliser, &mut lexicon)
-            .map_err(|e| errors.extend(e.into_iter().map(CompileError::from)))
-            .ok();
-        // Stopwords are known words: they resolve, so they never count as unrecognised (and no
-        // phrase or typo correction uses them).
-        for word in &spec.language.stopwords {
-            for w in normalise::phrase_words(&normaliser, word) {
-                lexicon.intern(&w);
-            }
+        let matcher = Matcher::compile(spec)?;
+        let engine = Engine {
+            domain: Domain::of(&matcher.entities, &spec.thresholds),
+            matcher: std::sync::OnceLock::from(matcher),
+            ..Engine::identity(spec)
+        };
+        Ok(engine)
+    }
+
+    /// An engine whose identity is ready now and whose matcher is built on first use (or by
+    /// [`Engine::warm`]). For a rule set already validated (the Worker's embedded rules, checked
+    /// by `build.rs`); should it fail to compile anyway, every message is `unknown`.
+    pub fn deferred(spec: EngineSpec) -> Engine {
+        let spec = std::sync::Arc::new(spec);
+        Engine {
+            deferred: Some(spec.clone()),
+            ..Engine::identity(&spec)
         }
-        match (intents, entities) {
-            (Some(intents), Some(entities)) if errors.is_empty() => Ok(Engine {
-                domain: Domain::of(&entities, &spec.thresholds),
-                rules_version: spec.rules_version.as_str().into(),
-                content_hash: spec.content_hash.clone(),
-                thresholds: spec.thresholds.clone(),
-                rollout: Rollout::new(spec.rollout.clone()),
-                normaliser,
-                lexicon,
-                intents,
-                entities,
-                replies: spec
-                    .intents
-                    .iter()
-                    .filter_map(|i| Some((i.id.clone(), i.reply.clone()?)))
-                    .collect(),
-            }),
-            _ => Err(errors),
+    }
+
+    /// Everything but the matcher.
+    fn identity(spec: &EngineSpec) -> Engine {
+        Engine {
+            domain: Domain::from_spec(&spec.entities, &spec.thresholds),
+            rules_version: spec.rules_version.as_str().into(),
+            content_hash: spec.content_hash.clone(),
+            thresholds: spec.thresholds.clone(),
+            rollout: Rollout::new(spec.rollout.clone()),
+            matcher: std::sync::OnceLock::new(),
+            deferred: None,
+            replies: spec
+                .intents
+                .iter()
+                .filter_map(|i| Some((i.id.clone(), i.reply.clone()?)))
+                .collect(),
         }
+    }
+
+    fn matcher(&self) -> &Matcher {
+        self.matcher.get_or_init(|| {
+            self.deferred
+                .as_deref()
+                .and_then(|spec| Matcher::compile(spec).ok())
+                .unwrap_or_default()
+        })
+    }
+
+    /// Builds the matcher now if it is not built yet. The Worker calls this after its first
+    /// response, so the shopper's first message finds the tables ready. (Regexes stay compiled
+    /// on first need: most messages run two or three of them, and compiling all of them costs
+    /// about three times the tables.)
+    pub fn warm(&self) {
+        let _ = self.matcher();
+    }
+
+    /// Whether the matcher is built (for tests and `/v1/admin/isolate`).
+    pub fn is_warm(&self) -> bool {
+        self.matcher.get().is_some()
     }
 
     /// Classifies one shopper message.
@@ -189,9 +255,10 @@ impl Engine {
             hidden_resolved,
             evidence,
         } = scratch;
-        self.normaliser.normalise_into(text, message, raw);
-        self.lexicon.resolve_into(message, resolved);
-        let entities = self
+        let m = self.matcher();
+        m.normaliser.normalise_into(text, message, raw);
+        m.lexicon.resolve_into(message, resolved);
+        let entities = m
             .entities
             .extract(text, message, resolved, hits, found, masked);
         evidence.clear();
@@ -216,12 +283,12 @@ impl Engine {
         } else {
             (&*message, &resolved[..])
         };
-        let outcome = self
+        let outcome = m
             .intents
             .score(text, intent_message, intent_resolved, evidence, hits);
         let min = self.thresholds.min_confidence;
         let intent = match outcome.winner {
-            Some(idx) if outcome.confidence >= min => self.intents.intent_id(idx).to_string(),
+            Some(idx) if outcome.confidence >= min => m.intents.intent_id(idx).to_string(),
             _ => UNKNOWN_INTENT.to_string(),
         };
         let classification = Classification {
@@ -232,22 +299,22 @@ impl Engine {
             matched: outcome
                 .fired
                 .iter()
-                .map(|&r| self.intents.rule_id(r))
+                .map(|&r| m.intents.rule_id(r))
                 .collect(),
             rules_version: self.rules_version.clone(),
         };
         if let Some(out) = explain {
             out.normalised = message.text.clone();
             out.intent_text = intent_message.text.clone();
-            out.hits = self.intents.describe_hits(
+            out.hits = m.intents.describe_hits(
                 text,
                 intent_message,
                 intent_resolved,
                 evidence,
-                &self.lexicon,
+                &m.lexicon,
                 &outcome,
             );
-            out.scores = self.intents.describe_ranking(&outcome);
+            out.scores = m.intents.describe_ranking(&outcome);
             out.entity_spans = self.describe_entities(text, found, masked);
             out.reason = self.reason(&outcome, &classification);
         }
@@ -301,7 +368,7 @@ impl Engine {
                 EntityKind::Category
                 | EntityKind::Style
                 | EntityKind::Metal
-                | EntityKind::Unsupported => self.entities.describe(f),
+                | EntityKind::Unsupported => self.matcher().entities.describe(f),
                 _ => words.clone(),
             };
             if f.kind.masks_intents() {
@@ -314,7 +381,9 @@ impl Engine {
                 text: words.clone(),
                 implied_by: None,
             });
-            if let (false, Some(category)) = (named_category, self.entities.implied_category(f)) {
+            if let (false, Some(category)) =
+                (named_category, self.matcher().entities.implied_category(f))
+            {
                 spans.mentions.push(EntityMention {
                     kind: EntityKind::Category,
                     value: category.to_string(),
@@ -332,16 +401,16 @@ impl Engine {
         let Some(&(winner, best)) = outcome.ranking.first() else {
             return format!("no rule fired, so the intent is `{UNKNOWN_INTENT}`");
         };
-        let name = self.intents.intent_id(winner);
+        let name = self.matcher().intents.intent_id(winner);
         let mut reason = match outcome.ranking.get(1) {
             None => format!("`{name}` was the only intent that scored ({best:.2})"),
             Some(&(second, score)) if (score - best).abs() < 1e-9 => format!(
                 "`{name}` tied with `{}` at {best:.2} and won on priority",
-                self.intents.intent_id(second)
+                self.matcher().intents.intent_id(second)
             ),
             Some(&(second, score)) => format!(
                 "`{name}` scored {best:.2}, ahead of `{}` at {score:.2}",
-                self.intents.intent_id(second)
+                self.matcher().intents.intent_id(second)
             ),
         };
         if result.intent == UNKNOWN_INTENT {
@@ -360,7 +429,7 @@ impl Engine {
 
     /// Ids of the declared intents, in declaration order.
     pub fn intent_ids(&self) -> impl Iterator<Item = &str> {
-        self.intents.intent_ids()
+        self.matcher().intents.intent_ids()
     }
 
     /// The rules `version` string from the manifest, e.g. `2026.11.25-1`.
@@ -487,11 +556,9 @@ impl Default for Engine {
             content_hash: "0".into(),
             thresholds: Thresholds::default(),
             rollout: Rollout::new(RolloutSpec::default()),
-            normaliser: Normaliser::default(),
-            lexicon: Lexicon::default(),
-            intents: IntentMatcher::default(),
+            matcher: std::sync::OnceLock::from(Matcher::default()),
+            deferred: None,
             domain: Domain::of(&EntityExtractor::default(), &Thresholds::default()),
-            entities: EntityExtractor::default(),
             replies: std::collections::HashMap::new(),
         }
     }

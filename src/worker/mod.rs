@@ -293,10 +293,25 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     }
 }
 
+/// Builds the engine's classification tables after this response, in `ctx.wait_until`, if this
+/// isolate has not built them yet: a fresh isolate answers its first request (the widget's
+/// `/v1/flags` on page load, a `/health` probe) without them, and the shopper's first message,
+/// seconds later, finds them ready. The zero delay moves the work behind the response.
+fn warm_engine_later(ctx: &Context) {
+    if crate::embedded::engine().is_warm() {
+        return;
+    }
+    ctx.wait_until(async {
+        worker::Delay::from(std::time::Duration::ZERO).await;
+        crate::embedded::engine().warm();
+    });
+}
+
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
     let result = handle(request, &env, &ctx).await;
     flush_message_log_later(&env, &ctx);
+    warm_engine_later(&ctx);
     match result {
         Ok(response) => Ok(response),
         Err(error) => {
