@@ -301,6 +301,9 @@ struct ThresholdsFile {
     ready_to_ship_only: Option<bool>,
     catalog_cache_ttl_seconds: Option<u32>,
     session_ttl_seconds: Option<u32>,
+    /// Days an unanswered question (stored redacted for merchandisers) is kept after it was
+    /// last asked; the hourly purge deletes older ones.
+    unanswered_retention_days: Option<u32>,
     alerts: Option<Alerts>,
     rate_limits: Option<RateLimits>,
     returns: Option<Returns>,

@@ -18,6 +18,7 @@ pub(crate) const THRESHOLD_KEYS: &[&str] = &[
     "ready_to_ship_only",
     "catalog_cache_ttl_seconds",
     "session_ttl_seconds",
+    "unanswered_retention_days",
     "alerts",
     "rate_limits",
     "returns",
@@ -167,6 +168,10 @@ pub fn read_thresholds(r: &mut Reader<'_>, table: &DeTable<'_>) -> Thresholds {
             &mut t.catalog_cache_ttl_seconds,
         ),
         ("session_ttl_seconds", &mut t.session_ttl_seconds),
+        (
+            "unanswered_retention_days",
+            &mut t.unanswered_retention_days,
+        ),
     ] {
         if let Some(v) = r.count(table, key) {
             *slot = v.into_inner();
