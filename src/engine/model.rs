@@ -279,6 +279,9 @@ pub struct Thresholds {
     /// Days an unanswered question is kept after it was last asked (then the hourly purge
     /// deletes it).
     pub unanswered_retention_days: u32,
+    /// Messages answered with a confidence below this (or `unknown`) are kept as unanswered
+    /// questions; at or above `min_confidence`, so weak answers are reviewed too.
+    pub unanswered_below_confidence: f64,
     pub returns: ReturnPolicy,
     /// The gated canary walk of `scripts/canary` (ops tooling only; the Worker ignores it).
     pub canary: CanaryPlan,
@@ -466,6 +469,7 @@ impl Default for Thresholds {
             catalog_cache_ttl_seconds: 300,
             session_ttl_seconds: 1800,
             unanswered_retention_days: 90,
+            unanswered_below_confidence: 0.6,
             returns: ReturnPolicy {
                 return_window_days: 30,
                 resize_window_days: 60,

@@ -19,6 +19,7 @@ pub(crate) const THRESHOLD_KEYS: &[&str] = &[
     "catalog_cache_ttl_seconds",
     "session_ttl_seconds",
     "unanswered_retention_days",
+    "unanswered_below_confidence",
     "alerts",
     "rate_limits",
     "returns",
@@ -155,6 +156,9 @@ pub fn read_thresholds(r: &mut Reader<'_>, table: &DeTable<'_>) -> Thresholds {
     }
     if let Some(v) = r.number_in(table, "price_tolerance", 0.0, 1.0) {
         t.price_tolerance = v.into_inner();
+    }
+    if let Some(v) = r.number_in(table, "unanswered_below_confidence", 0.0, 1.0) {
+        t.unanswered_below_confidence = v.into_inner();
     }
     for (key, slot) in [
         (
