@@ -115,7 +115,8 @@ fn a_ticket_is_worked_from_open_to_resolved_with_an_append_only_history() {
 
 #[test]
 fn bad_ticket_changes_and_transcripts_are_4xx_at_their_field() {
-    let h = Harness::new();
+    let mut h = Harness::new();
+    h.config.rate_limit_scale = 100;
     let id = ticket_with_transcript(&h);
     let path = format!("/v1/admin/tickets/{id}");
     for (body, field) in [
@@ -165,6 +166,19 @@ fn bad_ticket_changes_and_transcripts_are_4xx_at_their_field() {
         ),
         (
             json!([{"role": "shopper", "text": "hi", "at": "2026-13-01T00:00:00Z"}]),
+            "transcript[0].at",
+        ),
+        (
+            json!([{"role": "shopper", "text": "hi", "at": " 2026-11-01T00:00:00Z"}]),
+            "transcript[0].at",
+        ),
+        // Multi-byte text where the time's fields would be must not panic.
+        (
+            json!([{"role": "shopper", "text": "hi", "at": "éééééééééééééééééééééé"}]),
+            "transcript[0].at",
+        ),
+        (
+            json!([{"role": "shopper", "text": "hi", "at": "2026-11-01T00:00:0éZ"}]),
             "transcript[0].at",
         ),
         (
