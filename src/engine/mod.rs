@@ -16,6 +16,7 @@ pub(crate) mod model;
 pub(crate) mod murmur3;
 pub(crate) mod normalise;
 pub(crate) mod price;
+pub(crate) mod redact;
 pub(crate) mod reply;
 pub(crate) mod rollout;
 pub(crate) mod spec;
@@ -26,6 +27,7 @@ pub use intents::{IntentCompileError, IntentScore, RuleHit, RuleKind};
 pub use model::*;
 pub use murmur3::murmur3_32;
 pub use price::{PriceMatch, PriceParser};
+pub use redact::{question_key, Personal, Redacted};
 pub use reply::{CoreIntent, NextStep, ReplySpec};
 pub use rollout::{bucket_of, feature_bucket_of, Rollout, BUCKETS};
 pub use spec::EngineSpec;
@@ -58,7 +60,7 @@ pub struct Engine {
 
 /// The tables that classify a message: normaliser, lexicon, intent and entity matchers.
 #[derive(Debug, Clone, Default)]
-struct Matcher {
+pub(super) struct Matcher {
     normaliser: Normaliser,
     lexicon: Lexicon,
     intents: IntentMatcher,
@@ -187,7 +189,7 @@ impl Engine {
         }
     }
 
-    fn matcher(&self) -> &Matcher {
+    pub(super) fn matcher(&self) -> &Matcher {
         self.matcher.get_or_init(|| {
             self.deferred
                 .as_deref()
