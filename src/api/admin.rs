@@ -107,11 +107,8 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         route: &Route,
         request: &ApiRequest,
     ) -> Result<ApiResponse, ApiError> {
-        let role = self
-            .config
-            .tokens
-            .authenticate(request.authorization.as_deref())?;
-        require(role, allowed_roles(route))?;
+        let staff = self.staff(request).await?;
+        require(staff.role, allowed_roles(route))?;
         match route {
             Route::AdminTickets => {
                 let query = ticket_query(&request.query, self.engine.domain())?;
