@@ -338,6 +338,21 @@ pub async fn deliver<D: Database, H: HttpClient>(
     }
 }
 
+/// Delivery rows are kept this long: far longer than a message can live in the queue and its
+/// dead-letter queue (4 days by default), so a redelivered or redriven copy still finds its row.
+pub const DELIVERY_RETENTION_MS: i64 = 30 * super::time::DAY_MS;
+
+/// Deletes delivery rows last touched before `now_ms - DELIVERY_RETENTION_MS`, at most 5,000 per
+/// run (the hourly purge); returns how many.
+pub async fn purge_deliveries<D: Database>(db: &D, now_ms: i64) -> Result<u64, StorageError> {
+    db.execute(
+        "DELETE FROM notification_deliveries WHERE event_key IN \
+         (SELECT event_key FROM notification_deliveries WHERE updated_at < ?1 LIMIT 5000)",
+        &[format_iso(now_ms - DELIVERY_RETENTION_MS).into()],
+    )
+    .await
+}
+
 impl<D: Database, K: KeyValue> Api<'_, D, K> {
     /// Enqueues `notification`; a failing queue is logged and never fails the request (the row
     /// is already committed).

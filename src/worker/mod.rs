@@ -320,6 +320,10 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         ),
         Err(error) => worker::console_error!("purge failed: {error}"),
     }
+    match crate::api::notify::purge_deliveries(&db, js_sys::Date::now() as i64).await {
+        Ok(n) => worker::console_log!("purge: {n} notification deliveries"),
+        Err(error) => worker::console_error!("purge of notification deliveries failed: {error}"),
+    }
 }
 
 /// The `NOTIFICATIONS` queue's consumer (`[[queues.consumers]]` in wrangler.toml): posts staff

@@ -277,6 +277,26 @@ fn without_a_webhook_or_with_a_foreign_message_nothing_is_posted() {
 }
 
 #[test]
+fn delivery_rows_are_purged_after_thirty_days() {
+    let h = Harness::new();
+    let receiver = Receiver::default();
+    let now = h.clock.now_ms();
+    assert_eq!(
+        block_on(deliver(
+            &h.db,
+            &receiver,
+            &delivery_config(),
+            &message(),
+            now
+        )),
+        Delivery::Sent
+    );
+    let purge = |at| block_on(crate::api::notify::purge_deliveries(&h.db, at));
+    assert_eq!(purge(now + 29 * crate::api::time::DAY_MS), Ok(0));
+    assert_eq!(purge(now + 31 * crate::api::time::DAY_MS), Ok(1));
+}
+
+#[test]
 fn a_failing_database_retries_without_posting() {
     let mut h = Harness::new();
     h.db.fail_on = Some("notification_deliveries");
