@@ -122,12 +122,19 @@ fn every_produced_queue_has_a_consumer_with_retries_and_a_dead_letter_queue() {
                     .find(|c| c["queue"].as_str() == Some(queue))
                     .unwrap_or_else(|| panic!("queue `{queue}` has no consumer"));
                 let dlq = consumer["dead_letter_queue"].as_str().unwrap_or("");
-                assert_eq!(dlq, format!("{queue}-dlq"), "dead-letter queue of `{queue}`");
+                assert_eq!(
+                    dlq,
+                    format!("{queue}-dlq"),
+                    "dead-letter queue of `{queue}`"
+                );
                 assert!(consumer["max_retries"].as_integer().unwrap_or(0) >= 3);
                 let mut settings = consumer.as_table().unwrap().clone();
                 settings.remove("queue");
                 settings.remove("dead_letter_queue");
-                (p["binding"].as_str().unwrap().to_string(), Value::Table(settings))
+                (
+                    p["binding"].as_str().unwrap().to_string(),
+                    Value::Table(settings),
+                )
             })
             .collect()
     };
