@@ -4,11 +4,17 @@
 
 use crate::api::auth::Jwk;
 use crate::api::platform::{AccessKeys, LocalFuture};
+use futures_util::future::{select, Either};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::web_sys;
+use worker::{web_sys, AbortController, Delay};
+
+/// A JWKS endpoint that has not answered by then counts as unreachable (the cached keys, if
+/// any, keep working): a staff request must not hang on it.
+const JWKS_TIMEOUT: Duration = Duration::from_secs(5);
 
 thread_local! {
     /// WebCrypto keys already imported, by `kid` and modulus (a rotated key gets a new entry).
@@ -85,10 +91,19 @@ impl AccessKeys for WebCryptoKeys {
     fn fetch_jwks(&self) -> LocalFuture<'_, Result<String, String>> {
         Box::pin(async move {
             let url = worker::Url::parse(&self.jwks_url).map_err(|e| e.to_string())?;
-            let mut response = worker::Fetch::Url(url)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
+            let controller = AbortController::default();
+            let signal = controller.signal();
+            let fetch = worker::Fetch::Url(url);
+            let send = Box::pin(fetch.send_with_signal(&signal));
+            let outcome = match select(send, Delay::from(JWKS_TIMEOUT)).await {
+                Either::Left((response, _)) => Some(response),
+                Either::Right(_) => None,
+            };
+            let Some(response) = outcome else {
+                controller.abort();
+                return Err(format!("no answer within {} s", JWKS_TIMEOUT.as_secs()));
+            };
+            let mut response = response.map_err(|e| e.to_string())?;
             if response.status_code() != 200 {
                 return Err(format!("jwks answered {}", response.status_code()));
             }
