@@ -94,3 +94,52 @@ fn staging_has_every_production_binding_on_its_own_resources() {
     );
     assert_ne!(config["name"], staging["name"]);
 }
+
+/// Each queue a Worker produces to is consumed by the same Worker, with retries and a
+/// dead-letter queue, and the staging consumer behaves like production's.
+#[test]
+fn every_produced_queue_has_a_consumer_with_retries_and_a_dead_letter_queue() {
+    let config = config();
+    let consumer_settings = |table: &Value| -> Vec<(String, Value)> {
+        let queues = table.get("queues");
+        let producers = queues
+            .and_then(|q| q.get("producers"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let consumers = queues
+            .and_then(|q| q.get("consumers"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        assert!(!producers.is_empty(), "no queue producers");
+        producers
+            .iter()
+            .map(|p| {
+                let queue = p["queue"].as_str().unwrap();
+                let consumer = consumers
+                    .iter()
+                    .find(|c| c["queue"].as_str() == Some(queue))
+                    .unwrap_or_else(|| panic!("queue `{queue}` has no consumer"));
+                let dlq = consumer["dead_letter_queue"].as_str().unwrap_or("");
+                assert_eq!(
+                    dlq,
+                    format!("{queue}-dlq"),
+                    "dead-letter queue of `{queue}`"
+                );
+                assert!(consumer["max_retries"].as_integer().unwrap_or(0) >= 3);
+                let mut settings = consumer.as_table().unwrap().clone();
+                settings.remove("queue");
+                settings.remove("dead_letter_queue");
+                (
+                    p["binding"].as_str().unwrap().to_string(),
+                    Value::Table(settings),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        consumer_settings(&config),
+        consumer_settings(&config["env"]["staging"])
+    );
+}

@@ -134,10 +134,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         route: &Route,
         request: &ApiRequest,
     ) -> Result<ApiResponse, ApiError> {
-        let staff = self
-            .config
-            .tokens
-            .identify(request.authorization.as_deref())?;
+        let staff = self.staff(request).await?;
         require(staff.role, allowed_roles(route))?;
         match route {
             Route::AdminTickets => {

@@ -199,10 +199,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
     /// `GET /v1/admin/me`.
     pub(super) fn me(&self, staff: &Staff, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
         validate::query_params(&request.query, &[])?;
-        Ok(ApiResponse::json(
-            200,
-            &json!({"actor": staff.actor, "role": staff.role.name(), "via": staff.via.name()}),
-        ))
+        Ok(ApiResponse::json(200, &staff))
     }
 
     /// The body of `GET /v1/admin/tickets/{id}` (and of its PATCH).
@@ -312,6 +309,10 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         }
         if !statements.is_empty() {
             self.db.batch(&statements).await?;
+        }
+        if status.as_deref() == Some("resolved") {
+            // Committed above: staff hear that the shopper's request is done (once per change).
+            self.notify_ticket_resolved(request, id, &now).await;
         }
         self.ticket_detail(id).await
     }

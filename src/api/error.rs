@@ -27,6 +27,10 @@ pub enum ApiError {
     MethodNotAllowed { allowed: Vec<&'static str> },
     #[error("a valid bearer token is required")]
     Unauthorized,
+    /// A `Cf-Access-Jwt-Assertion` that failed verification (expired, wrong audience, bad
+    /// signature, unknown key, …): 401 `unauthorized` like a bad bearer token, with the reason.
+    #[error("cloudflare access token rejected: {0}")]
+    AccessRejected(&'static str),
     #[error("this token's role may not use this route")]
     Forbidden,
     /// The shopper is not in the rollout of this feature (`rules/rollout.toml`).
@@ -93,6 +97,8 @@ impl ApiError {
                 | ApiError::NotFound(_)
                 | ApiError::MethodNotAllowed { .. }
                 | ApiError::Unauthorized
+                // Answers `unauthorized` like Unauthorized (listed once, above).
+                | ApiError::AccessRejected(_)
                 | ApiError::Forbidden
                 | ApiError::FeatureDisabled(_)
                 | ApiError::RateLimited { .. }
@@ -123,7 +129,7 @@ impl ApiError {
             | ApiError::NotEligible { .. } => 422,
             ApiError::NotFound(_) => 404,
             ApiError::MethodNotAllowed { .. } => 405,
-            ApiError::Unauthorized => 401,
+            ApiError::Unauthorized | ApiError::AccessRejected(_) => 401,
             ApiError::Forbidden | ApiError::FeatureDisabled(_) => 403,
             ApiError::RateLimited { .. } => 429,
             ApiError::ConciergeDisabled { .. } => 503,
@@ -145,7 +151,7 @@ impl ApiError {
             ApiError::UnknownField { .. } => "unknown_field",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
-            ApiError::Unauthorized => "unauthorized",
+            ApiError::Unauthorized | ApiError::AccessRejected(_) => "unauthorized",
             ApiError::Forbidden => "forbidden",
             ApiError::FeatureDisabled(_) => "feature_disabled",
             ApiError::RateLimited { .. } => "rate_limited",

@@ -23,6 +23,8 @@ pub struct ApiRequest {
     pub query: String,
     pub content_type: Option<String>,
     pub authorization: Option<String>,
+    /// `Cf-Access-Jwt-Assertion`: the staff member's Cloudflare Access token (see `auth`).
+    pub access_jwt: Option<String>,
     pub idempotency_key: Option<String>,
     /// `X-Shopper-Id`: who the widget's shopper is, for per-feature rollout decisions.
     pub shopper_id: Option<String>,
@@ -48,6 +50,7 @@ impl ApiRequest {
             query: query.to_string(),
             content_type: None,
             authorization: None,
+            access_jwt: None,
             idempotency_key: None,
             shopper_id: None,
             origin: None,

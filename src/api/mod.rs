@@ -14,6 +14,7 @@ pub mod features;
 pub mod http;
 pub mod idempotency;
 pub mod models;
+pub mod notify;
 pub mod platform;
 pub mod ratelimit;
 pub mod router;
@@ -32,7 +33,9 @@ use crate::metrics::DataPoint;
 use auth::AdminTokens;
 use error::ApiError;
 use http::{ApiRequest, ApiResponse};
-use platform::{Clock, Database, IdSource, KeyValue, LookupBudget, MetricsSink, Statement};
+use platform::{
+    AccessKeys, Clock, Database, IdSource, KeyValue, LookupBudget, MetricsSink, Notifier, Statement,
+};
 use ratelimit::{client_key, LimitClass, RateDecision, RateLimiter};
 use router::Route;
 use session::ConversationStore;
@@ -72,6 +75,8 @@ pub fn isolate_memory_bytes() -> u64 {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub tokens: AdminTokens,
+    /// Cloudflare Access (`ACCESS_AUD`, `ACCESS_TEAM_DOMAIN`, `STAFF_ROLES`); `None`: off.
+    pub access: Option<auth::AccessConfig>,
     /// `RATE_LIMIT_SCALE`: multiplies every per-client limit (tests raise it).
     pub rate_limit_scale: u32,
     /// `KILL_SWITCH_CACHE_SECONDS` in ms: how long an isolate trusts its last kill-switch read.
@@ -94,6 +99,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             tokens: AdminTokens::default(),
+            access: None,
             rate_limit_scale: 1,
             kill_switch_cache_ms: 60_000,
             catalog_version_cache_ms: 60_000,
@@ -118,6 +124,8 @@ pub struct IsolateState {
     message_log_dropped: Cell<u64>,
     message_log_failures: Cell<u64>,
     requests: Cell<u64>,
+    /// The Cloudflare Access JWKS, see [`auth::KeyCache`].
+    access_key_cache: auth::KeyCache,
 }
 
 impl IsolateState {
@@ -284,6 +292,10 @@ pub struct Api<'a, D, K> {
     pub state: &'a IsolateState,
     /// The order-lookup budget shared across isolates.
     pub lookups: &'a dyn LookupBudget,
+    /// Staff notifications (the `NOTIFICATIONS` queue), see [`notify`].
+    pub notifier: &'a dyn Notifier,
+    /// Cloudflare Access's keys, for staff who sign in through Access (see [`auth`]).
+    pub access_keys: &'a dyn AccessKeys,
 }
 
 impl<D: Database, K: KeyValue> Api<'_, D, K> {
@@ -563,6 +575,17 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         statements.extend(prepared.extra);
         let changed = self.db.batch(&statements).await?;
         if changed.first().copied().unwrap_or(0) > 0 {
+            // Committed: notify staff once for this row (a replay answers from the stored
+            // response in `create` and never gets here).
+            let at = time::format_iso(self.clock.now_ms());
+            if let Some(notification) = notify::Notification::of_create(
+                input,
+                &prepared.response.json_body(),
+                request.own_origin.as_deref(),
+                &at,
+            ) {
+                self.notify(&notification).await;
+            }
             return Ok(prepared.response);
         }
         match claim {

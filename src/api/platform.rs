@@ -139,3 +139,59 @@ pub trait IdSource {
     /// A fresh random token of upper-case letters and digits (at least 10 characters).
     fn token(&self) -> String;
 }
+
+/// Where new-ticket, new-return and resolved-ticket notifications go: the `NOTIFICATIONS`
+/// Cloudflare Queue in the Worker ([`super::notify`] has the messages and the consumer), a vector
+/// in tests. Sent only after the row is committed, once per created row.
+pub trait Notifier {
+    /// Enqueues one notification (its JSON); a failure is logged by the caller, never an answer.
+    fn send<'a>(
+        &'a self,
+        notification: &'a super::notify::Notification,
+    ) -> LocalFuture<'a, Result<(), StorageError>>;
+}
+
+/// No notifications (tools, benches, and a Worker without the `NOTIFICATIONS` binding).
+pub struct NoNotifier;
+
+impl Notifier for NoNotifier {
+    fn send<'a>(
+        &'a self,
+        _: &'a super::notify::Notification,
+    ) -> LocalFuture<'a, Result<(), StorageError>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Cloudflare Access's public keys and the RS256 check, for [`super::auth`]: in the Worker a
+/// `fetch` of the team's JWKS and WebCrypto's `RSASSA-PKCS1-v1_5`/`SHA-256` verify; in native
+/// tests a pure-Rust RSA implementation. Caching is the caller's ([`super::auth::KeyCache`]).
+pub trait AccessKeys {
+    /// The body of the team's JWKS document (`{"keys": [...]}`), fetched now.
+    fn fetch_jwks(&self) -> LocalFuture<'_, Result<String, String>>;
+    /// Whether `signature` is a valid RS256 signature of `message` under the RSA public key
+    /// `jwk` (one JWK of the JWKS, as JSON); `Err` when the key cannot be used.
+    fn verify_rs256<'a>(
+        &'a self,
+        jwk: &'a super::auth::Jwk,
+        message: &'a [u8],
+        signature: &'a [u8],
+    ) -> LocalFuture<'a, Result<bool, String>>;
+}
+
+/// No Access keys: every Access token is refused (used where Access is not configured).
+pub struct NoAccessKeys;
+
+impl AccessKeys for NoAccessKeys {
+    fn fetch_jwks(&self) -> LocalFuture<'_, Result<String, String>> {
+        Box::pin(async { Err("cloudflare access is not configured".to_string()) })
+    }
+    fn verify_rs256<'a>(
+        &'a self,
+        _: &'a super::auth::Jwk,
+        _: &'a [u8],
+        _: &'a [u8],
+    ) -> LocalFuture<'a, Result<bool, String>> {
+        Box::pin(async { Ok(false) })
+    }
+}

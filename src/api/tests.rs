@@ -21,6 +21,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+/// Notifications (queue and webhook delivery) and Cloudflare Access sign-in.
+mod notify_access;
+
 /// SQLite with every migration applied. `yield_once` makes each statement return `Pending` once
 /// first, so concurrently polled requests interleave at every query like they do on D1.
 struct SqliteDb {
@@ -312,6 +315,8 @@ struct Harness {
     state: IsolateState,
     sink: VecSink,
     lookups: MemoryBudget,
+    notifier: super::notify::MemoryNotifier,
+    access_keys: Box<dyn super::platform::AccessKeys>,
 }
 
 impl Harness {
@@ -333,6 +338,8 @@ impl Harness {
             state: IsolateState::default(),
             sink: VecSink::default(),
             lookups: MemoryBudget::default(),
+            notifier: super::notify::MemoryNotifier::default(),
+            access_keys: Box::new(super::platform::NoAccessKeys),
         }
     }
 
@@ -346,6 +353,8 @@ impl Harness {
             config: &self.config,
             state: &self.state,
             lookups: &self.lookups,
+            notifier: &self.notifier,
+            access_keys: self.access_keys.as_ref(),
         }
     }
 

@@ -649,3 +649,41 @@ fn a_removed_chip_or_an_understood_message_is_not_an_unanswered_question() {
         0
     );
 }
+
+#[test]
+fn resolving_a_ticket_notifies_staff_once_per_change() {
+    let h = Harness::new();
+    let id = ticket_with_transcript(&h);
+    let path = format!("/v1/admin/tickets/{id}");
+    let resolved = |h: &Harness| {
+        h.notifier
+            .sent
+            .borrow()
+            .iter()
+            .filter(|n| n.kind == crate::api::notify::NotificationKind::TicketResolved)
+            .count()
+    };
+    assert_eq!(resolved(&h), 0, "a new ticket is not a resolved one");
+    assert_eq!(
+        patch(&h, &path, "sup", json!({"status": "pending"})).status,
+        200
+    );
+    assert_eq!(resolved(&h), 0);
+    assert_eq!(
+        patch(&h, &path, "sup", json!({"status": "resolved"})).status,
+        200
+    );
+    assert_eq!(resolved(&h), 1);
+    // Resolving a resolved ticket changes nothing and tells nobody.
+    assert_eq!(
+        patch(
+            &h,
+            &path,
+            "sup",
+            json!({"status": "resolved", "note": "again"})
+        )
+        .status,
+        200
+    );
+    assert_eq!(resolved(&h), 1);
+}

@@ -11,8 +11,8 @@ use crate::api::alert_job::{AlertJob, AlertJobConfig, HttpClient};
 use crate::ops::sql::DATASET;
 use worker::{web_sys, Env, Headers, Request};
 
-/// Outbound `fetch`.
-struct Fetch;
+/// Outbound `fetch` (also the notification consumer's webhook post).
+pub(super) struct Fetch;
 
 impl HttpClient for Fetch {
     async fn post(

@@ -99,6 +99,9 @@ impl DurableObject for ConversationSession {
             config,
             state: super::isolate_state(),
             lookups: &lookups,
+            // Messages only: no creates (notifications) and no staff routes (Access) here.
+            notifier: &crate::api::platform::NoNotifier,
+            access_keys: &crate::api::platform::NoAccessKeys,
         };
         let storage = self.storage();
         let response = api

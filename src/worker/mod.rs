@@ -4,17 +4,20 @@
 //! `CONVERSATION_STORE=durable_object`, messages go to their session's Durable Object
 //! ([`conversations`]) instead.
 
+mod access;
 mod alerts;
 mod bindings;
 mod conversations;
+mod queue;
 
-use crate::api::auth::AdminTokens;
+use crate::api::auth::{AccessConfig, AdminTokens, StaffRoles};
 use crate::api::http::{ApiRequest, ApiResponse, Body, MAX_BODY_BYTES};
 use crate::api::session::{self, ConversationStore};
 use crate::api::{Api, Config, IsolateState};
 use bindings::{AnalyticsSink, D1Store, JsClock, KvStore, LookupLimiters, RandomIds};
 use worker::{
-    event, Context, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent,
+    event, Context, Env, Headers, MessageBatch, Request, Response, Result, ScheduleContext,
+    ScheduledEvent,
 };
 
 thread_local! {
@@ -66,6 +69,7 @@ fn load_config(env: &Env) -> Config {
         ConversationStore::Context
     });
     Config {
+        access: access_config(env),
         tokens: AdminTokens {
             support: secret(env, "SUPPORT_TOKEN"),
             merchandiser: secret(env, "MERCHANDISER_TOKEN"),
@@ -83,6 +87,29 @@ fn load_config(env: &Env) -> Config {
         conversation_store,
         ..Config::default()
     }
+}
+
+/// Cloudflare Access from `ACCESS_AUD`, `ACCESS_TEAM_DOMAIN`, `ACCESS_JWKS_URL` (optional) and
+/// `STAFF_ROLES` (vars or secrets); `None` unless the first two are set.
+fn access_config(env: &Env) -> Option<AccessConfig> {
+    let setting = |name: &str| secret(env, name).unwrap_or_else(|| var(env, name, ""));
+    let (roles, problems) = StaffRoles::parse(&setting("STAFF_ROLES"));
+    for problem in problems {
+        worker::console_error!("STAFF_ROLES: {problem} (entry ignored)");
+    }
+    let jwks_url = setting("ACCESS_JWKS_URL");
+    let config = AccessConfig::new(
+        &setting("ACCESS_AUD"),
+        &setting("ACCESS_TEAM_DOMAIN"),
+        Some(jwks_url.as_str()),
+        roles,
+    );
+    if config.as_ref().is_some_and(|c| c.roles.is_empty()) {
+        worker::console_error!(
+            "Cloudflare Access is on but STAFF_ROLES is empty: nobody may sign in"
+        );
+    }
+    config
 }
 
 fn config(env: &Env) -> &'static Config {
@@ -197,6 +224,7 @@ async fn read_request(request: &mut Request) -> Result<(ApiRequest, Leftover)> {
     );
     let client_ip = header("cf-connecting-ip").unwrap_or_else(|| "unknown".into());
     let shopper_id = header("x-shopper-id");
+    let access_jwt = header("cf-access-jwt-assertion");
     let (body, leftover) = if method == "GET" || method == "HEAD" || method == "OPTIONS" {
         (Body::Bytes(Vec::new()), None)
     } else if let Some(declared) = declared.filter(|n| *n > MAX_BODY_BYTES) {
@@ -216,6 +244,7 @@ async fn read_request(request: &mut Request) -> Result<(ApiRequest, Leftover)> {
         query: url.query().unwrap_or("").to_string(),
         content_type,
         authorization,
+        access_jwt,
         idempotency_key,
         shopper_id,
         origin,
@@ -292,6 +321,18 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         ),
         Err(error) => worker::console_error!("purge failed: {error}"),
     }
+    match crate::api::notify::purge_deliveries(&db, js_sys::Date::now() as i64).await {
+        Ok(n) => worker::console_log!("purge: {n} notification deliveries"),
+        Err(error) => worker::console_error!("purge of notification deliveries failed: {error}"),
+    }
+}
+
+/// The `NOTIFICATIONS` queue's consumer (`[[queues.consumers]]` in wrangler.toml): posts staff
+/// notifications to `NOTIFY_WEBHOOK_URL` ([`queue`]).
+#[event(queue)]
+async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
+    queue::consume(batch, env).await;
+    Ok(())
 }
 
 /// Builds the engine's classification tables after this response, in `ctx.wait_until`, if this
@@ -340,6 +381,14 @@ async fn handle(mut request: Request, env: &Env, ctx: &Context) -> Result<Respon
     let kv = KvStore(env.kv("CONCIERGE_KV").ok());
     let sink = AnalyticsSink::new(env);
     let lookups = LookupLimiters::new(env, config);
+    let notifier = queue::QueueNotifier::new(env);
+    let access_keys = access::WebCryptoKeys {
+        jwks_url: config
+            .access
+            .as_ref()
+            .map(|a| a.jwks_url.clone())
+            .unwrap_or_default(),
+    };
     let api = Api {
         db: &db,
         kv: &kv,
@@ -349,6 +398,8 @@ async fn handle(mut request: Request, env: &Env, ctx: &Context) -> Result<Respon
         config,
         state,
         lookups: &lookups,
+        notifier: &notifier,
+        access_keys: &access_keys,
     };
     let session = match config.conversation_store {
         ConversationStore::DurableObject => session::session_of(&api_request),

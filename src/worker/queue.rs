@@ -1,0 +1,175 @@
+//! Staff notifications on a Cloudflare Queue (wasm only): the producer behind the API's
+//! [`Notifier`] (binding `NOTIFICATIONS`) and the `queue` event that runs [`notify::deliver`] for
+//! each message of a batch, acking or retrying it (the consumer's `max_retries` and
+//! `dead_letter_queue` in wrangler.toml decide when a message gives up).
+//!
+//! Vars and secrets: `NOTIFY_WEBHOOK_URL` (secret; unset: messages are acked and logged as
+//! "notifications off"), `NOTIFY_RETRY_DELAY_SECONDS` (first retry's delay, doubled per attempt;
+//! default 30), `NOTIFY_DUPLICATE_SENDS` (test only: `1` enqueues every notification twice, as an
+//! at-least-once queue may deliver it, so the e2e suite can prove one post per event).
+
+use super::bindings::D1Store;
+use super::{secret, var};
+use crate::api::alert_job::HttpClient;
+use crate::api::notify::{self, Delivery, DeliveryConfig, Notification};
+use crate::api::platform::{LocalFuture, Notifier, StorageError};
+use futures_util::future::{select, Either};
+use std::time::Duration;
+use worker::{
+    web_sys, AbortController, Delay, Env, Headers, MessageBatch, MessageExt,
+    QueueRetryOptionsBuilder, Request,
+};
+
+/// A webhook that has not answered by then counts as failed (and is retried): a hanging
+/// receiver must not hold the consumer until its wall-time limit.
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The webhook post: outbound `fetch`, aborted after [`WEBHOOK_TIMEOUT`].
+struct WebhookPost;
+
+impl HttpClient for WebhookPost {
+    async fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: String,
+    ) -> Result<(u16, String), String> {
+        let err = |e: worker::Error| e.to_string();
+        let h = Headers::new();
+        for (name, value) in headers {
+            h.set(name, value).map_err(err)?;
+        }
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_headers(&h.0);
+        init.set_body(&wasm_bindgen::JsValue::from_str(&body));
+        let request =
+            web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| format!("{e:?}"))?;
+        let controller = AbortController::default();
+        let signal = controller.signal();
+        let fetch = worker::Fetch::Request(Request::from(request));
+        let send = Box::pin(fetch.send_with_signal(&signal));
+        let outcome = match select(send, Delay::from(WEBHOOK_TIMEOUT)).await {
+            Either::Left((response, _)) => Some(response),
+            Either::Right(_) => None,
+        };
+        let Some(response) = outcome else {
+            controller.abort();
+            return Err(format!("no answer within {} s", WEBHOOK_TIMEOUT.as_secs()));
+        };
+        let mut response = response.map_err(err)?;
+        // The receiver's body is not needed; reading it frees the connection.
+        let _ = response.text().await;
+        Ok((response.status_code(), String::new()))
+    }
+}
+
+/// The producer: `NOTIFICATIONS`, or nothing when the binding is missing (logged once per send).
+pub struct QueueNotifier {
+    queue: Option<worker::Queue>,
+    copies: u8,
+}
+
+impl QueueNotifier {
+    pub fn new(env: &Env) -> Self {
+        let copies = if var(env, "NOTIFY_DUPLICATE_SENDS", "0").trim() == "1" {
+            2
+        } else {
+            1
+        };
+        QueueNotifier {
+            queue: env.queue("NOTIFICATIONS").ok(),
+            copies,
+        }
+    }
+}
+
+impl Notifier for QueueNotifier {
+    fn send<'a>(
+        &'a self,
+        notification: &'a Notification,
+    ) -> LocalFuture<'a, Result<(), StorageError>> {
+        Box::pin(async move {
+            let Some(queue) = &self.queue else {
+                worker::console_error!(
+                    "notification {} not sent: binding `NOTIFICATIONS` is missing",
+                    notification.key
+                );
+                return Err(StorageError::Kv(
+                    "binding `NOTIFICATIONS` is missing".into(),
+                ));
+            };
+            for _ in 0..self.copies {
+                if let Err(e) = queue.send(notification).await {
+                    worker::console_error!("notification {} not enqueued: {e}", notification.key);
+                    return Err(StorageError::Kv(e.to_string()));
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+fn delivery_config(env: &Env) -> DeliveryConfig {
+    let webhook_url = secret(env, "NOTIFY_WEBHOOK_URL")
+        .or_else(|| Some(var(env, "NOTIFY_WEBHOOK_URL", "")).filter(|v| !v.trim().is_empty()));
+    DeliveryConfig {
+        webhook_url: webhook_url.map(|u| u.trim().to_string()),
+        retry_delay_seconds: var(env, "NOTIFY_RETRY_DELAY_SECONDS", "30")
+            .trim()
+            .parse()
+            .unwrap_or(30),
+    }
+}
+
+/// The consumer of `NOTIFICATIONS`: one delivery per message, in order.
+pub(super) async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) {
+    let config = delivery_config(&env);
+    let db = D1Store(env.d1("DB").ok());
+    let messages = match batch.messages() {
+        Ok(messages) => messages,
+        Err(e) => {
+            worker::console_error!("notifications: batch not readable ({e}); retrying it");
+            batch.retry_all();
+            return;
+        }
+    };
+    for message in messages {
+        let now = js_sys::Date::now() as i64;
+        let outcome = notify::deliver(&db, &WebhookPost, &config, message.body(), now).await;
+        let key = message.body()["key"].as_str().unwrap_or("?").to_string();
+        match outcome {
+            Delivery::Sent => {
+                worker::console_log!("notification sent: {key}");
+                message.ack();
+            }
+            Delivery::AlreadySent => {
+                worker::console_log!("notification already sent, not posted again: {key}");
+                message.ack();
+            }
+            Delivery::Off => {
+                worker::console_log!(
+                    "notifications off (NOTIFY_WEBHOOK_URL is unset): {key} dropped"
+                );
+                message.ack();
+            }
+            Delivery::Malformed(why) => {
+                worker::console_error!("notification message dropped, not understood: {why}");
+                message.ack();
+            }
+            Delivery::Retry {
+                delay_seconds,
+                reason,
+            } => {
+                worker::console_error!(
+                    "notification {key} not delivered ({reason}); retry in {delay_seconds} s"
+                );
+                message.retry_with_options(
+                    &QueueRetryOptionsBuilder::new()
+                        .with_delay_seconds(delay_seconds)
+                        .build(),
+                );
+            }
+        }
+    }
+}
