@@ -93,7 +93,18 @@
   }
 
   /** One API call; never throws. Resolves to {ok, status, data, error, blob?}. A 401 shows the sign-in. */
-  async function api(method, path, body, { raw = false, signin = false } = {}) {
+  async function api(...args) {
+    // <html data-pending="n">: API calls in flight (tests wait for 0 instead of sleeping).
+    const root = document.documentElement;
+    root.dataset.pending = Number(root.dataset.pending || 0) + 1;
+    try {
+      return await call(...args);
+    } finally {
+      root.dataset.pending = Number(root.dataset.pending) - 1;
+    }
+  }
+
+  async function call(method, path, body, { raw = false, signin = false } = {}) {
     const headers = { Accept: raw ? 'text/tab-separated-values, */*' : 'application/json' };
     const t = token();
     if (t) headers.Authorization = `Bearer ${t}`;
@@ -288,6 +299,7 @@
       if (a.dataset.view === section) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
     });
     const my = ++gen;
+    main.removeAttribute('data-ready');
     if (!view || (!VIEWS[view] && !DETAIL[view])) {
       if (first) { history.replaceState(null, '', `#${first}`); route(focus); return; }
       return setMain(h('h1', { tabindex: '-1' }, 'Nothing to show'), h('p', null, 'Your role has no console views.'));
@@ -306,6 +318,7 @@
     Promise.resolve(views[view](my, id)).then(() => {
       if (my !== gen) return;
       main.setAttribute('aria-busy', 'false');
+      main.dataset.ready = location.hash;
       if (focus) focusHeading();
     });
   }

@@ -120,6 +120,11 @@ export async function launch(name, { viewport = { width: 1280, height: 800 }, co
       if (kind === 'playwright') await page.locator(pw(sel)).first().click();
       else await page.locator(sel).click();
     },
+    /** Clicks the first match of `sel` whose text is `text` (Firefox: contains it). */
+    async clickText(sel, text) {
+      if (kind === 'playwright') await page.locator(pw(sel)).filter({ hasText: new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }).first().click();
+      else await page.locator(`${sel}::-p-text(${JSON.stringify(text)})`).click();
+    },
     /** Replaces the value of an input, textarea or select. */
     async fill(sel, value) {
       if (kind === 'playwright') {
