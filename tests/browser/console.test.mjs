@@ -129,6 +129,7 @@ test('/admin and /admin/ both serve the console from static assets', async () =>
     assert.equal(res.status, 200, `${path} → ${res.status}`);
     assert.match(html, /<script src="\/admin\/admin\.js" defer><\/script>/, `${path} is the console page`);
     assert.equal(res.headers.get('x-rules-version'), null, `${path} is a static asset (the Worker did not run)`);
+    assert.match(res.headers.get('content-security-policy') || '', /script-src 'self'.*frame-ancestors 'none'/, `${path} has the console's CSP (public/_headers)`);
   }
   for (const [path, type] of [['/admin/admin.js', /javascript/], ['/admin/admin.css', /css/]]) {
     const res = await fetch(base + path);
