@@ -60,9 +60,13 @@
   const dateTime = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', year: 'numeric', hour: 'numeric', minute: '2-digit' });
   const dayFmt = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
   const shortDay = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
+  const thisYear = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+  /** A <time> for an ISO instant, in the viewer's zone; the year only when it is not this year. */
   const when = (iso) => {
     const d = iso ? new Date(iso) : null;
-    return d && !isNaN(d) ? h('time', { datetime: iso }, dateTime.format(d)) : '—';
+    if (!d || isNaN(d)) return '—';
+    const f = d.getFullYear() === new Date().getFullYear() ? thisYear : dateTime;
+    return h('time', { datetime: iso, title: dateTime.format(d) }, f.format(d));
   };
   const dayText = (day, f = dayFmt) => {
     const d = new Date(`${day}T00:00:00Z`);
