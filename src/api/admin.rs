@@ -6,12 +6,11 @@ use super::http::{ApiRequest, ApiResponse};
 use super::platform::{Database, KeyValue};
 use super::router::Route;
 use super::store;
-use super::time::format_iso;
-use super::validate::{self, Fields};
+use super::validate;
 use super::Api;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
-const TICKET_STATUSES: &[&str] = &["open", "pending", "closed"];
+use super::console::TICKET_STATUSES;
 
 /// Tickets per page when the request names no `limit`, and the most it may name.
 pub const TICKET_PAGE: u32 = 50;
@@ -35,7 +34,8 @@ pub fn decode_cursor(cursor: &str) -> Option<(String, String)> {
     (at_ok && validate::check_id("cursor", id).is_ok()).then(|| (at.to_string(), id.to_string()))
 }
 
-/// `GET /v1/admin/tickets` parameters: `status`, `email`, `order_number`, `limit`, `cursor`.
+/// `GET /v1/admin/tickets` parameters: `status`, `email`, `order_number`, `assignee`, `limit`,
+/// `cursor`.
 fn ticket_query(
     query: &str,
     domain: &crate::engine::Domain,
@@ -46,7 +46,14 @@ fn ticket_query(
     };
     let params = validate::query_params(
         query,
-        &["status", "email", "order_number", "limit", "cursor"],
+        &[
+            "status",
+            "email",
+            "order_number",
+            "assignee",
+            "limit",
+            "cursor",
+        ],
     )?;
     for (name, value) in params {
         match name.as_str() {
@@ -54,10 +61,23 @@ fn ticket_query(
                 if !TICKET_STATUSES.contains(&value.as_str()) {
                     return Err(ApiError::invalid(
                         "status",
-                        "`status` must be one of open, pending, closed",
+                        format!("`status` must be one of {}", TICKET_STATUSES.join(", ")),
                     ));
                 }
                 q.status = Some(value);
+            }
+            "assignee" => {
+                let value = value.trim();
+                if value.is_empty()
+                    || value.chars().count() > super::console::MAX_ASSIGNEE
+                    || value.chars().any(validate::is_forbidden_in_text)
+                {
+                    return Err(ApiError::invalid(
+                        "assignee",
+                        "`assignee` must be 1 to 120 characters of text",
+                    ));
+                }
+                q.assignee = Some(value.to_string());
             }
             "email" => q.email = Some(validate::normalise_email("email", &value)?),
             "order_number" => {
@@ -93,9 +113,16 @@ fn ticket_query(
 /// Roles allowed on each admin route.
 pub fn allowed_roles(route: &Route) -> &'static [Role] {
     match route {
-        Route::AdminTickets | Route::AdminTicket(_) => &[Role::Support, Role::Admin],
-        Route::AdminCsat => &[Role::Support, Role::Merchandiser, Role::Admin],
-        Route::AdminAnalytics => &[Role::Merchandiser, Role::Admin],
+        Route::AdminTickets
+        | Route::AdminTicket(_)
+        | Route::AdminTicketDetail(_)
+        | Route::AdminReturns
+        | Route::AdminReturnDetail(_)
+        | Route::AdminReturn(_) => &[Role::Support, Role::Admin],
+        Route::AdminCsat | Route::AdminMe => &[Role::Support, Role::Merchandiser, Role::Admin],
+        Route::AdminAnalytics | Route::AdminUnanswered | Route::AdminUnansweredExport => {
+            &[Role::Merchandiser, Role::Admin]
+        }
         _ => &[Role::Admin],
     }
 }
@@ -107,11 +134,11 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         route: &Route,
         request: &ApiRequest,
     ) -> Result<ApiResponse, ApiError> {
-        let role = self
+        let staff = self
             .config
             .tokens
-            .authenticate(request.authorization.as_deref())?;
-        require(role, allowed_roles(route))?;
+            .identify(request.authorization.as_deref())?;
+        require(staff.role, allowed_roles(route))?;
         match route {
             Route::AdminTickets => {
                 let query = ticket_query(&request.query, self.engine.domain())?;
@@ -131,78 +158,16 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 validate::query_params(&request.query, &[])?;
                 Ok(ApiResponse::json(200, &self.state.report()))
             }
-            Route::AdminTicket(id) => {
-                validate::check_id("id", id)?;
-                let f = Fields::new(validate::json_object(request)?, &["status", "note"])?;
-                let status = f.one_of("status", TICKET_STATUSES)?;
-                let note = f.opt_string("note", 0, 2000)?;
-                let now = format_iso(self.clock.now_ms());
-                if !store::update_ticket(self.db, id, &status, note.as_deref(), &now).await? {
-                    return Err(ApiError::NotFound(format!("no ticket `{id}`")));
-                }
-                let ticket = store::find_ticket(self.db, id)
-                    .await?
-                    .ok_or_else(|| ApiError::NotFound(format!("no ticket `{id}`")))?;
-                Ok(ApiResponse::json(200, &ticket))
-            }
-            Route::AdminCsat => {
-                let params = validate::query_params(&request.query, &["period"])?;
-                let weekly = match params.first().map(|(_, v)| v.as_str()) {
-                    None | Some("day") | Some("") => false,
-                    Some("week") => true,
-                    Some(_) => {
-                        return Err(ApiError::invalid("period", "`period` must be day or week"))
-                    }
-                };
-                let distribution = store::csat_distribution(self.db).await?;
-                let count: i64 = distribution.iter().sum();
-                let total: i64 = distribution
-                    .iter()
-                    .enumerate()
-                    .map(|(i, n)| (i as i64 + 1) * n)
-                    .sum();
-                let average =
-                    (count > 0).then(|| (total as f64 / count as f64 * 100.0).round() / 100.0);
-                let by_period: Vec<Value> = store::csat_by_period(self.db, weekly)
-                    .await?
-                    .into_iter()
-                    .map(|(period, n, avg)| json!({"period": period, "count": n, "average": (avg * 100.0).round() / 100.0}))
-                    .collect();
-                let distribution: Map<String, Value> = (1..=5)
-                    .map(|s| (s.to_string(), json!(distribution[s - 1])))
-                    .collect();
-                Ok(ApiResponse::json(
-                    200,
-                    &json!({"average": average, "count": count, "distribution": distribution, "by_period": by_period}),
-                ))
-            }
-            _ => {
-                validate::query_params(&request.query, &[])?;
-                self.flush_message_log().await?;
-                let intents = store::intent_counts(self.db).await?;
-                let messages: i64 = intents.iter().map(|(_, n)| n).sum();
-                let unmatched = intents
-                    .iter()
-                    .find(|(i, _)| i == crate::engine::UNKNOWN_INTENT)
-                    .map_or(0, |(_, n)| *n);
-                let unmatched_rate = if messages > 0 {
-                    unmatched as f64 / messages as f64
-                } else {
-                    0.0
-                };
-                let intents: Map<String, Value> =
-                    intents.into_iter().map(|(i, n)| (i, json!(n))).collect();
-                Ok(ApiResponse::json(
-                    200,
-                    &json!({
-                        "intents": intents,
-                        "messages": messages,
-                        "unmatched_rate": (unmatched_rate * 10_000.0).round() / 10_000.0,
-                        "escalations": store::count_rows(self.db, "tickets").await?,
-                        "returns": store::count_rows(self.db, "return_requests").await?,
-                    }),
-                ))
-            }
+            Route::AdminMe => self.me(&staff, request),
+            Route::AdminTicketDetail(id) => self.get_ticket(id, request).await,
+            Route::AdminTicket(id) => self.patch_ticket(id, &staff, request).await,
+            Route::AdminReturns => self.list_returns(request).await,
+            Route::AdminReturnDetail(id) => self.get_return(id, request).await,
+            Route::AdminReturn(id) => self.patch_return(id, &staff, request).await,
+            Route::AdminUnanswered => self.unanswered(request).await,
+            Route::AdminUnansweredExport => self.unanswered_export(request).await,
+            Route::AdminCsat => self.csat_report(request).await,
+            _ => self.analytics(request).await,
         }
     }
 

@@ -13,6 +13,45 @@ pub enum Role {
     Admin,
 }
 
+impl Role {
+    /// The role's name in the API (`support`, `merchandiser`, `admin`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Support => "support",
+            Role::Merchandiser => "merchandiser",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// How a staff member proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A verified Cloudflare Access JWT (a named person).
+    Access,
+    /// A shared bearer role token (scripts).
+    Token,
+}
+
+impl Via {
+    /// `access` or `token`, as `GET /v1/admin/me` reports it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Via::Access => "access",
+            Via::Token => "token",
+        }
+    }
+}
+
+/// Who is calling an admin route: their role, the name every change they make is recorded
+/// under (`token:support` for a role token, an email for Access) and how they proved it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staff {
+    pub role: Role,
+    pub actor: String,
+    pub via: Via,
+}
+
 /// The role secrets (`SUPPORT_TOKEN`, `MERCHANDISER_TOKEN`, `ADMIN_TOKEN`); an unset or empty
 /// secret disables its role.
 #[derive(Debug, Clone, Default)]
@@ -55,6 +94,19 @@ impl AdminTokens {
             }
         }
         found.ok_or(ApiError::Unauthorized)
+    }
+}
+
+impl AdminTokens {
+    /// The staff member behind an `Authorization: Bearer` header: the token's role, recorded as
+    /// actor `token:<role>`. 401 as [`AdminTokens::authenticate`].
+    pub fn identify(&self, authorization: Option<&str>) -> Result<Staff, ApiError> {
+        let role = self.authenticate(authorization)?;
+        Ok(Staff {
+            role,
+            actor: format!("token:{}", role.name()),
+            via: Via::Token,
+        })
     }
 }
 

@@ -45,6 +45,9 @@ pub enum ApiError {
     NotEligible { field: String, message: String },
     #[error("{0}")]
     AlreadyExists(String),
+    /// A return (or other workflow item) cannot take this step from its current status.
+    #[error("{0}")]
+    InvalidTransition(String),
     /// Details are for logs only; the client sees a generic message.
     #[error("internal error: {0}")]
     Internal(String),
@@ -75,6 +78,7 @@ impl ApiError {
             ApiError::IdempotencyInFlight,
             ApiError::not_eligible("f", ""),
             ApiError::AlreadyExists(String::new()),
+            ApiError::InvalidTransition(String::new()),
             ApiError::Internal(String::new()),
         ];
         // A new variant fails to compile here until it is listed above.
@@ -97,6 +101,7 @@ impl ApiError {
                 | ApiError::IdempotencyInFlight
                 | ApiError::NotEligible { .. }
                 | ApiError::AlreadyExists(_)
+                | ApiError::InvalidTransition(_)
                 // Storage failures answer `internal` like Internal (listed once, above).
                 | ApiError::Internal(_)
                 | ApiError::Storage(_) => {}
@@ -122,7 +127,9 @@ impl ApiError {
             ApiError::Forbidden | ApiError::FeatureDisabled(_) => 403,
             ApiError::RateLimited { .. } => 429,
             ApiError::ConciergeDisabled { .. } => 503,
-            ApiError::IdempotencyInFlight | ApiError::AlreadyExists(_) => 409,
+            ApiError::IdempotencyInFlight
+            | ApiError::AlreadyExists(_)
+            | ApiError::InvalidTransition(_) => 409,
             ApiError::Internal(_) | ApiError::Storage(_) => 500,
         }
     }
@@ -147,6 +154,7 @@ impl ApiError {
             ApiError::IdempotencyInFlight => "idempotency_in_flight",
             ApiError::NotEligible { .. } => "not_eligible",
             ApiError::AlreadyExists(_) => "already_exists",
+            ApiError::InvalidTransition(_) => "invalid_transition",
             ApiError::Internal(_) | ApiError::Storage(_) => "internal",
         }
     }

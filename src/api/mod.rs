@@ -5,6 +5,8 @@
 pub mod admin;
 pub mod alert_job;
 pub mod auth;
+pub mod console;
+pub mod console_store;
 pub mod conversation;
 pub mod cors;
 pub mod error;
@@ -206,13 +208,18 @@ pub async fn write_message_log<D: Database>(
     Ok(())
 }
 
-/// The scheduled purge (a Cron Trigger in the Worker): idempotency keys past their retention and
-/// message-log rows past [`MESSAGE_LOG_RETENTION_MS`].
+/// The scheduled purge (a Cron Trigger in the Worker): idempotency keys past their retention,
+/// message-log rows past [`MESSAGE_LOG_RETENTION_MS`] and unanswered questions not asked for
+/// `unanswered_retention_days` (rules/thresholds.toml).
 pub async fn purge<D: Database>(db: &D, now_ms: i64) -> Result<store::Purged, ApiError> {
+    let days = crate::embedded::engine()
+        .thresholds()
+        .unanswered_retention_days;
     Ok(store::purge(
         db,
         &time::format_iso(now_ms - idempotency::RETENTION_MS),
         &time::format_iso(now_ms - MESSAGE_LOG_RETENTION_MS),
+        &time::format_iso(now_ms - i64::from(days) * time::DAY_MS),
     )
     .await?)
 }
@@ -283,7 +290,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         // Unknown routes and preflights spend nothing; dispatch answers them.
         let class = match router::route(method, &request.path) {
             Ok(Route::Messages) => LimitClass::Messages,
-            Ok(Route::OrderLookup) => LimitClass::Lookups,
+            Ok(Route::OrderLookup | Route::ReturnStatus) => LimitClass::Lookups,
             Ok(Route::Returns | Route::Escalations | Route::Csat) => LimitClass::Creates,
             _ => return Ok(()),
         };
@@ -397,10 +404,18 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             Route::Messages => self.message(request, observation).await,
             Route::Products => self.products(request).await,
             Route::OrderLookup => self.order_lookup(request).await,
+            Route::ReturnStatus => self.return_status(request).await,
             Route::Flags => self.flags(request, observation).await,
             Route::Returns | Route::Escalations | Route::Csat => self.create(&route, request).await,
             Route::AdminTickets
             | Route::AdminTicket(_)
+            | Route::AdminTicketDetail(_)
+            | Route::AdminMe
+            | Route::AdminReturns
+            | Route::AdminReturnDetail(_)
+            | Route::AdminReturn(_)
+            | Route::AdminUnanswered
+            | Route::AdminUnansweredExport
             | Route::AdminCsat
             | Route::AdminAnalytics
             | Route::AdminIsolate => self.admin(&route, request).await,
@@ -515,8 +530,10 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         let prepared = self.prepare_create(input, request, claim).await?;
         let mut statements: Vec<Statement> = vec![prepared.insert];
         if let Some(claim) = claim {
+            // Right after the insert: it checks `changes()` of the insert.
             statements.push(idempotency::complete_statement(claim, &prepared.response));
         }
+        statements.extend(prepared.extra);
         let changed = self.db.batch(&statements).await?;
         if changed.first().copied().unwrap_or(0) > 0 {
             return Ok(prepared.response);

@@ -157,7 +157,28 @@ pub struct Ticket {
     pub topic: String,
     pub message: String,
     pub status: String,
+    /// The latest note (every note is in the ticket's history).
     pub note: Option<String>,
+    /// The staff member the ticket is assigned to, if any.
+    pub assignee: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A return, resize or exchange request as support sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReturnRecord {
+    pub return_id: String,
+    pub order_number: String,
+    /// The shopper's email (lower-case).
+    pub email: Option<String>,
+    pub sku: String,
+    pub kind: String,
+    pub reason: String,
+    pub ring_size: Option<f64>,
+    pub status: String,
+    /// Why it was approved or denied (shown to the shopper).
+    pub decision_reason: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -12,11 +12,26 @@ pub enum Route {
     Products,
     OrderLookup,
     Returns,
+    /// `POST /v1/returns/status`: the shopper checks a request with its id and their email.
+    ReturnStatus,
     Escalations,
     Csat,
     Flags,
     AdminTickets,
+    /// `PATCH /v1/admin/tickets/{id}`.
     AdminTicket(String),
+    /// `GET /v1/admin/tickets/{id}`: the ticket, its history and transcript.
+    AdminTicketDetail(String),
+    /// `GET /v1/admin/me`: who the caller is.
+    AdminMe,
+    AdminReturns,
+    /// `GET /v1/admin/returns/{id}`.
+    AdminReturnDetail(String),
+    /// `PATCH /v1/admin/returns/{id}`: approve, deny, receive, complete.
+    AdminReturn(String),
+    AdminUnanswered,
+    /// `GET /v1/admin/unanswered/export`: the unanswered questions as a corpus TSV.
+    AdminUnansweredExport,
     AdminCsat,
     AdminAnalytics,
     /// `GET /v1/admin/isolate`: this isolate's memory and buffers (admin).
@@ -33,11 +48,19 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/products"),
     ("POST", "/v1/orders/lookup"),
     ("POST", "/v1/returns"),
+    ("POST", "/v1/returns/status"),
     ("POST", "/v1/escalations"),
     ("POST", "/v1/csat"),
     ("GET", "/v1/flags"),
     ("GET", "/v1/admin/tickets"),
+    ("GET", "/v1/admin/tickets/{id}"),
     ("PATCH", "/v1/admin/tickets/{id}"),
+    ("GET", "/v1/admin/me"),
+    ("GET", "/v1/admin/returns"),
+    ("GET", "/v1/admin/returns/{id}"),
+    ("PATCH", "/v1/admin/returns/{id}"),
+    ("GET", "/v1/admin/unanswered"),
+    ("GET", "/v1/admin/unanswered/export"),
     ("GET", "/v1/admin/csat"),
     ("GET", "/v1/admin/analytics"),
     ("GET", "/v1/admin/isolate"),
@@ -53,11 +76,19 @@ impl Route {
             Route::Products => "GET /v1/products",
             Route::OrderLookup => "POST /v1/orders/lookup",
             Route::Returns => "POST /v1/returns",
+            Route::ReturnStatus => "POST /v1/returns/status",
             Route::Escalations => "POST /v1/escalations",
             Route::Csat => "POST /v1/csat",
             Route::Flags => "GET /v1/flags",
             Route::AdminTickets => "GET /v1/admin/tickets",
             Route::AdminTicket(_) => "PATCH /v1/admin/tickets/{id}",
+            Route::AdminTicketDetail(_) => "GET /v1/admin/tickets/{id}",
+            Route::AdminMe => "GET /v1/admin/me",
+            Route::AdminReturns => "GET /v1/admin/returns",
+            Route::AdminReturnDetail(_) => "GET /v1/admin/returns/{id}",
+            Route::AdminReturn(_) => "PATCH /v1/admin/returns/{id}",
+            Route::AdminUnanswered => "GET /v1/admin/unanswered",
+            Route::AdminUnansweredExport => "GET /v1/admin/unanswered/export",
             Route::AdminCsat => "GET /v1/admin/csat",
             Route::AdminAnalytics => "GET /v1/admin/analytics",
             Route::AdminIsolate => "GET /v1/admin/isolate",
@@ -74,6 +105,7 @@ impl Route {
                 | Route::Products
                 | Route::OrderLookup
                 | Route::Returns
+                | Route::ReturnStatus
                 | Route::Escalations
                 | Route::Csat
         )
@@ -93,6 +125,13 @@ pub fn is_api_path(path: &str) -> bool {
     path == "/health" || path == "/openapi.json" || path == "/v1" || path.starts_with("/v1/")
 }
 
+/// The admin resources addressed by id: `/v1/admin/tickets/{id}`, `/v1/admin/returns/{id}`.
+#[derive(Clone, Copy)]
+enum ById {
+    Ticket,
+    Return,
+}
+
 /// Resolves a request line to a route.
 pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
     let path = if path.len() > 1 {
@@ -100,22 +139,35 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
     } else {
         path
     };
-    let (allowed, ticket_id): (&[&'static str], Option<&str>) = match path {
+    let (allowed, by_id): (&[&'static str], Option<(ById, &str)>) = match path {
         "/health"
         | "/openapi.json"
         | "/v1/products"
         | "/v1/flags"
         | "/v1/admin/tickets"
+        | "/v1/admin/me"
+        | "/v1/admin/returns"
+        | "/v1/admin/unanswered"
+        | "/v1/admin/unanswered/export"
         | "/v1/admin/csat"
         | "/v1/admin/analytics"
         | "/v1/admin/isolate" => (&["GET", "HEAD"], None),
-        "/v1/messages" | "/v1/orders/lookup" | "/v1/returns" | "/v1/escalations" | "/v1/csat" => {
-            (&["POST"], None)
+        "/v1/messages" | "/v1/orders/lookup" | "/v1/returns" | "/v1/returns/status"
+        | "/v1/escalations" | "/v1/csat" => (&["POST"], None),
+        _ => {
+            let found = [
+                ("/v1/admin/tickets/", ById::Ticket),
+                ("/v1/admin/returns/", ById::Return),
+            ]
+            .into_iter()
+            .find_map(|(prefix, kind)| path.strip_prefix(prefix).map(|id| (kind, id)));
+            match found {
+                Some((kind, id)) if !id.is_empty() && !id.contains('/') => {
+                    (&["GET", "HEAD", "PATCH"], Some((kind, id)))
+                }
+                _ => return Err(ApiError::NotFound(format!("no route for `{path}`"))),
+            }
         }
-        _ => match path.strip_prefix("/v1/admin/tickets/") {
-            Some(id) if !id.is_empty() && !id.contains('/') => (&["PATCH"], Some(id)),
-            _ => return Err(ApiError::NotFound(format!("no route for `{path}`"))),
-        },
     };
     if method == "OPTIONS" {
         let mut methods = allowed.to_vec();
@@ -127,20 +179,33 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
         methods.push("OPTIONS");
         return Err(ApiError::MethodNotAllowed { allowed: methods });
     }
-    Ok(match (path, ticket_id) {
-        (_, Some(id)) => Route::AdminTicket(super::validate::percent_decode(id)),
-        ("/health", _) => Route::Health,
-        ("/openapi.json", _) => Route::OpenApi,
-        ("/v1/products", _) => Route::Products,
-        ("/v1/flags", _) => Route::Flags,
-        ("/v1/admin/tickets", _) => Route::AdminTickets,
-        ("/v1/admin/csat", _) => Route::AdminCsat,
-        ("/v1/admin/analytics", _) => Route::AdminAnalytics,
-        ("/v1/admin/isolate", _) => Route::AdminIsolate,
-        ("/v1/messages", _) => Route::Messages,
-        ("/v1/orders/lookup", _) => Route::OrderLookup,
-        ("/v1/returns", _) => Route::Returns,
-        ("/v1/escalations", _) => Route::Escalations,
+    if let Some((kind, id)) = by_id {
+        let id = super::validate::percent_decode(id);
+        return Ok(match (kind, method == "PATCH") {
+            (ById::Ticket, true) => Route::AdminTicket(id),
+            (ById::Ticket, false) => Route::AdminTicketDetail(id),
+            (ById::Return, true) => Route::AdminReturn(id),
+            (ById::Return, false) => Route::AdminReturnDetail(id),
+        });
+    }
+    Ok(match path {
+        "/health" => Route::Health,
+        "/openapi.json" => Route::OpenApi,
+        "/v1/products" => Route::Products,
+        "/v1/flags" => Route::Flags,
+        "/v1/admin/tickets" => Route::AdminTickets,
+        "/v1/admin/me" => Route::AdminMe,
+        "/v1/admin/returns" => Route::AdminReturns,
+        "/v1/admin/unanswered" => Route::AdminUnanswered,
+        "/v1/admin/unanswered/export" => Route::AdminUnansweredExport,
+        "/v1/admin/csat" => Route::AdminCsat,
+        "/v1/admin/analytics" => Route::AdminAnalytics,
+        "/v1/admin/isolate" => Route::AdminIsolate,
+        "/v1/messages" => Route::Messages,
+        "/v1/orders/lookup" => Route::OrderLookup,
+        "/v1/returns" => Route::Returns,
+        "/v1/returns/status" => Route::ReturnStatus,
+        "/v1/escalations" => Route::Escalations,
         _ => Route::Csat,
     })
 }
@@ -170,10 +235,18 @@ mod tests {
         assert_eq!(err.status(), 405);
         assert_eq!(err.to_response().header("allow"), Some("POST, OPTIONS"));
         assert_eq!(
-            route("GET", "/v1/admin/tickets/TCK-1")
+            route("DELETE", "/v1/admin/tickets/TCK-1")
                 .unwrap_err()
                 .status(),
             405
+        );
+        assert_eq!(
+            route("GET", "/v1/admin/tickets/TCK-1").ok(),
+            Some(Route::AdminTicketDetail("TCK-1".into()))
+        );
+        assert_eq!(
+            route("PATCH", "/v1/admin/returns/RET-1").ok(),
+            Some(Route::AdminReturn("RET-1".into()))
         );
         assert!(matches!(
             route("OPTIONS", "/v1/messages"),

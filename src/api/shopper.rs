@@ -11,10 +11,10 @@ use super::models::{
 };
 use super::platform::{Database, KeyValue, Statement};
 use super::router::Route;
-use super::store::{self, MessageLogEntry, NewReturn, OrderRecord};
+use super::store::{self, CsatSubject, MessageLogEntry, NewReturn, OrderRecord};
 use super::time::{format_iso, parse_iso, DAY_MS};
 use super::validate::{self, check_id, check_order_number, normalise_email, Fields};
-use super::{Api, Observation};
+use super::{console_store, Api, Observation};
 use crate::engine::{
     Classification, Domain, PriceKind, PriceRange, ReturnPolicy, Thresholds, UNKNOWN_INTENT,
 };
@@ -95,6 +95,9 @@ impl MessageInput {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prepared {
     pub insert: Statement,
+    /// Statements that follow the insert in the same batch (history, transcript); each writes
+    /// nothing unless the insert wrote its row.
+    pub extra: Vec<Statement>,
     pub response: ApiResponse,
     pub conflict: ApiError,
 }
@@ -116,12 +119,108 @@ pub enum CreateInput {
         name: Option<String>,
         topic: String,
         message: String,
+        /// The conversation up to the escalation, as the widget sent it.
+        transcript: Vec<TranscriptLine>,
     },
     Csat {
-        ticket_id: String,
+        subject: CsatSubject,
         score: i64,
         comment: Option<String>,
     },
+}
+
+/// One message of the conversation attached to a ticket.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TranscriptLine {
+    /// `shopper` or `concierge`.
+    pub role: String,
+    pub text: String,
+    /// When it was said (`YYYY-MM-DDTHH:MM:SSZ`), if the widget knew.
+    pub at: Option<String>,
+}
+
+/// Most messages a ticket's transcript may hold, and the most characters of each.
+pub const MAX_TRANSCRIPT_LINES: usize = 50;
+pub const MAX_TRANSCRIPT_TEXT: usize = 1000;
+
+/// `YYYY-MM-DDTHH:MM:SS[.fff]Z` with calendar-shaped fields; the OpenAPI `pattern` of a
+/// transcript line's `at` says the same.
+fn is_iso_instant(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|p| p.iter().all(u8::is_ascii_digit));
+    let fixed = b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    let tail = &s[19.min(s.len())..];
+    let tail_ok = tail == "Z"
+        || tail
+            .strip_prefix('.')
+            .and_then(|t| t.strip_suffix('Z'))
+            .is_some_and(|f| (1..=3).contains(&f.len()) && f.bytes().all(|c| c.is_ascii_digit()));
+    let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(99);
+    fixed
+        && tail_ok
+        && (1..=12).contains(&num(5..7))
+        && (1..=31).contains(&num(8..10))
+        && num(11..13) <= 23
+        && num(14..16) <= 59
+        && num(17..19) <= 59
+}
+
+/// Validates `transcript`: at most [`MAX_TRANSCRIPT_LINES`] objects of `role`, `text` and an
+/// optional `at`, each problem reported at its path (`transcript[3].text`).
+fn parse_transcript(f: &Fields) -> Result<Vec<TranscriptLine>, ApiError> {
+    let Some(value) = f.raw("transcript") else {
+        return Ok(Vec::new());
+    };
+    let Value::Array(items) = value else {
+        return Err(ApiError::invalid(
+            "transcript",
+            "`transcript` must be an array of messages",
+        ));
+    };
+    if items.len() > MAX_TRANSCRIPT_LINES {
+        return Err(ApiError::invalid(
+            "transcript",
+            format!("`transcript` must have at most {MAX_TRANSCRIPT_LINES} items"),
+        ));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("transcript[{i}]");
+        let Value::Object(map) = item else {
+            return Err(ApiError::invalid(
+                &path,
+                format!("`{path}` must be an object"),
+            ));
+        };
+        let line = Fields::nested(map.clone(), &["role", "text", "at"], &path)?;
+        let role = line.one_of("role", &["shopper", "concierge"])?;
+        let text = line.string("text", 1, MAX_TRANSCRIPT_TEXT)?;
+        let at = match line.opt_string("at", 1, 40)? {
+            None => None,
+            Some(at) if is_iso_instant(&at) => parse_iso(&at).map(format_iso),
+            Some(_) => {
+                let at_path = line.path("at");
+                return Err(ApiError::invalid(
+                    &at_path,
+                    format!("`{at_path}` must be a UTC time like 2026-11-25T19:45:00Z"),
+                ));
+            }
+        };
+        out.push(TranscriptLine { role, text, at });
+    }
+    Ok(out)
 }
 
 impl CreateInput {
@@ -175,29 +274,68 @@ impl CreateInput {
                 })
             }
             Route::Escalations => {
-                let f = Fields::new(object, &["session_id", "email", "name", "topic", "message"])?;
+                let f = Fields::new(
+                    object,
+                    &[
+                        "session_id",
+                        "email",
+                        "name",
+                        "topic",
+                        "message",
+                        "transcript",
+                    ],
+                )?;
                 let session_id = f.string("session_id", 1, 64)?;
                 check_id("session_id", &session_id)?;
                 let email = normalise_email("email", &f.string("email", 3, 254)?)?;
                 let name = f.opt_string("name", 0, 120)?.filter(|n| !n.is_empty());
                 let topic = f.string("topic", 1, 120)?;
                 let message = f.string("message", 1, 2000)?;
+                let transcript = parse_transcript(&f)?;
                 Ok(CreateInput::Escalation {
                     session_id,
                     email,
                     name,
                     topic,
                     message,
+                    transcript,
                 })
             }
             _ => {
-                let f = Fields::new(object, &["ticket_id", "score", "comment"])?;
-                let ticket_id = f.string("ticket_id", 1, 64)?;
-                check_id("ticket_id", &ticket_id)?;
+                // `null` is not "absent" here: exactly one of the two ids must be a string.
+                for id in ["ticket_id", "session_id"] {
+                    if object.get(id).is_some_and(Value::is_null) {
+                        return Err(ApiError::invalid(id, format!("`{id}` must be a string")));
+                    }
+                }
+                let f = Fields::new(object, &["ticket_id", "session_id", "score", "comment"])?;
+                let ticket_id = f.opt_string("ticket_id", 1, 64)?;
+                let session_id = f.opt_string("session_id", 1, 64)?;
+                let subject = match (ticket_id, session_id) {
+                    (Some(_), Some(_)) => {
+                        return Err(ApiError::invalid(
+                            "session_id",
+                            "send either `ticket_id` or `session_id`, not both",
+                        ))
+                    }
+                    (None, None) => {
+                        return Err(ApiError::MissingField {
+                            field: "ticket_id".into(),
+                        })
+                    }
+                    (Some(id), None) => {
+                        check_id("ticket_id", &id)?;
+                        CsatSubject::Ticket(id)
+                    }
+                    (None, Some(id)) => {
+                        check_id("session_id", &id)?;
+                        CsatSubject::Session(id)
+                    }
+                };
                 let score = f.integer("score", 1, 5)?;
                 let comment = f.opt_string("comment", 0, 1000)?.filter(|c| !c.is_empty());
                 Ok(CreateInput::Csat {
-                    ticket_id,
+                    subject,
                     score,
                     comment,
                 })
@@ -520,10 +658,21 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         reply.filters = conversation.search.clone();
         reply.page = conversation.page;
         reply.context = conversation;
+        // A message the rules did not understand is kept for merchandisers, redacted here by
+        // the engine; the write happens with the message log, after the answer has gone out.
+        let question = classification
+            .as_ref()
+            .filter(|c| {
+                c.intent == UNKNOWN_INTENT
+                    || c.confidence < thresholds.unanswered_below_confidence
+                    || c.only_unrecognised()
+            })
+            .map(|c| self.engine.redact(&c.text).text);
         self.log_message(MessageLogEntry {
             intent,
             confidence,
             created_at: format_iso(self.clock.now_ms()),
+            question,
         });
         Ok(ApiResponse::json(200, &reply))
     }
@@ -882,12 +1031,14 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                         kind,
                         reason,
                         ring_size: *ring_size,
+                        email,
                         created_at: &now,
                     },
                     claim,
                 );
                 Ok(Prepared {
                     insert,
+                    extra: vec![console_store::return_requested_event(&return_id, &now)],
                     response: ApiResponse::json(
                         201,
                         &json!({"return_id": return_id, "status": "requested", "kind": kind, "sku": sku, "order_number": order_number}),
@@ -901,6 +1052,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 name,
                 topic,
                 message,
+                transcript,
             } => {
                 let ticket = Ticket {
                     ticket_id: format!("TCK-{}", self.ids.token()),
@@ -911,11 +1063,27 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                     message: message.clone(),
                     status: "open".into(),
                     note: None,
+                    assignee: None,
                     created_at: now.clone(),
-                    updated_at: now,
+                    updated_at: now.clone(),
                 };
+                let mut extra = vec![console_store::ticket_event(
+                    &ticket.ticket_id,
+                    &now,
+                    "shopper",
+                    "created",
+                    Some("open"),
+                    None,
+                    None,
+                )];
+                if !transcript.is_empty() {
+                    let json = serde_json::to_string(transcript)
+                        .map_err(|e| ApiError::Internal(e.to_string()))?;
+                    extra.push(console_store::insert_transcript(&ticket.ticket_id, &json));
+                }
                 Ok(Prepared {
                     insert: store::insert_ticket(&ticket, claim),
+                    extra,
                     response: ApiResponse::json(
                         201,
                         &json!({"ticket_id": ticket.ticket_id, "status": "open", "csat_url": "/v1/csat"}),
@@ -924,23 +1092,32 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 })
             }
             CreateInput::Csat {
-                ticket_id,
+                subject,
                 score,
                 comment,
             } => {
-                if store::find_ticket(self.db, ticket_id).await?.is_none() {
-                    return Err(ApiError::NotFound(format!("no ticket `{ticket_id}`")));
-                }
-                Ok(Prepared {
-                    insert: store::insert_csat(ticket_id, *score, comment.as_deref(), &now, claim),
-                    response: ApiResponse::json(
-                        201,
-                        &json!({"ticket_id": ticket_id, "score": score}),
+                let insert = store::insert_csat(subject, *score, comment.as_deref(), &now, claim);
+                let (response, conflict) = match subject {
+                    CsatSubject::Ticket(ticket_id) => {
+                        if store::find_ticket(self.db, ticket_id).await?.is_none() {
+                            return Err(ApiError::NotFound(format!("no ticket `{ticket_id}`")));
+                        }
+                        (
+                            json!({"ticket_id": ticket_id, "score": score}),
+                            format!("ticket `{ticket_id}` already has a CSAT response"),
+                        )
+                    }
+                    CsatSubject::Session(session_id) => (
+                        json!({"session_id": session_id, "score": score}),
+                        format!("conversation `{session_id}` already has a CSAT response"),
                     ),
-                    // The primary key: a response for this ticket already exists.
-                    conflict: ApiError::AlreadyExists(format!(
-                        "ticket `{ticket_id}` already has a CSAT response"
-                    )),
+                };
+                Ok(Prepared {
+                    insert,
+                    extra: Vec::new(),
+                    response: ApiResponse::json(201, &response),
+                    // The unique keys: a response for this ticket or session already exists.
+                    conflict: ApiError::AlreadyExists(conflict),
                 })
             }
         }

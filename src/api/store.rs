@@ -275,6 +275,8 @@ pub struct NewReturn<'a> {
     pub kind: &'a str,
     pub reason: &'a str,
     pub ring_size: Option<f64>,
+    /// The shopper's email, lower-case.
+    pub email: &'a str,
     pub created_at: &'a str,
 }
 
@@ -290,7 +292,9 @@ pub fn insert_return(r: &NewReturn<'_>, claim: Option<&Claim>) -> Statement {
             "reason",
             "ring_size",
             "status",
+            "email",
             "created_at",
+            "updated_at",
         ],
         vec![
             r.return_id.into(),
@@ -300,6 +304,8 @@ pub fn insert_return(r: &NewReturn<'_>, claim: Option<&Claim>) -> Statement {
             r.reason.into(),
             r.ring_size.into(),
             "requested".into(),
+            r.email.into(),
+            r.created_at.into(),
             r.created_at.into(),
         ],
         "",
@@ -320,6 +326,7 @@ pub fn insert_ticket(t: &Ticket, claim: Option<&Claim>) -> Statement {
             "message",
             "status",
             "note",
+            "assignee",
             "created_at",
             "updated_at",
         ],
@@ -332,6 +339,7 @@ pub fn insert_ticket(t: &Ticket, claim: Option<&Claim>) -> Statement {
             t.message.clone().into(),
             t.status.clone().into(),
             t.note.clone().into(),
+            t.assignee.clone().into(),
             t.created_at.clone().into(),
             t.updated_at.clone().into(),
         ],
@@ -340,8 +348,8 @@ pub fn insert_ticket(t: &Ticket, claim: Option<&Claim>) -> Statement {
     )
 }
 
-const TICKET_COLUMNS: &str =
-    "ticket_id, session_id, email, name, topic, message, status, note, created_at, updated_at";
+const TICKET_COLUMNS: &str = "ticket_id, session_id, email, name, topic, message, status, note, \
+     assignee, created_at, updated_at";
 
 fn ticket_from_row(r: &Row) -> Result<Ticket, StorageError> {
     Ok(Ticket {
@@ -353,6 +361,7 @@ fn ticket_from_row(r: &Row) -> Result<Ticket, StorageError> {
         message: text_col(r, "message")?,
         status: text_col(r, "status")?,
         note: opt_text_col(r, "note")?,
+        assignee: opt_text_col(r, "assignee")?,
         created_at: text_col(r, "created_at")?,
         updated_at: text_col(r, "updated_at")?,
     })
@@ -377,6 +386,8 @@ pub struct TicketQuery {
     pub email: Option<String>,
     /// An order number the topic or message mentions.
     pub order_number: Option<String>,
+    /// The staff member it is assigned to.
+    pub assignee: Option<String>,
     /// `(created_at, ticket_id)` of the last ticket of the previous page.
     pub after: Option<(String, String)>,
     pub limit: u32,
@@ -397,6 +408,7 @@ pub async fn list_tickets<D: Database>(
                  WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR email = ?2) \
                    AND (?3 IS NULL OR instr(upper(topic || ' ' || message), ?3) > 0) \
                    AND (?4 IS NULL OR created_at < ?4 OR (created_at = ?4 AND ticket_id > ?5)) \
+                   AND (?7 IS NULL OR assignee = ?7) \
                  ORDER BY created_at DESC, ticket_id LIMIT ?6"
             ),
             &[
@@ -406,95 +418,58 @@ pub async fn list_tickets<D: Database>(
                 after_at.into(),
                 after_id.into(),
                 SqlValue::Integer(i64::from(q.limit) + 1),
+                q.assignee.clone().into(),
             ],
         )
         .await?;
     rows.iter().map(ticket_from_row).collect()
 }
 
-/// Sets a ticket's status (and note, when given); false when there is no such ticket.
-pub async fn update_ticket<D: Database>(
-    db: &D,
-    id: &str,
-    status: &str,
-    note: Option<&str>,
-    now: &str,
-) -> Result<bool, StorageError> {
-    let changed = db
-        .execute(
-            "UPDATE tickets SET status = ?2, note = COALESCE(?3, note), updated_at = ?4 WHERE ticket_id = ?1",
-            &[id.into(), status.into(), note.into(), now.into()],
-        )
-        .await?;
-    Ok(changed > 0)
+/// What a CSAT response rates: a stylist ticket or a whole conversation (session).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CsatSubject {
+    Ticket(String),
+    Session(String),
 }
 
 /// The statement storing a CSAT response (guarded by `claim`); it changes no row when the ticket
-/// already has one (the primary key).
+/// or the session already has one (the unique keys).
 pub fn insert_csat(
-    ticket_id: &str,
+    subject: &CsatSubject,
     score: i64,
     comment: Option<&str>,
     now: &str,
     claim: Option<&Claim>,
 ) -> Statement {
+    let (ticket_id, session_id) = match subject {
+        CsatSubject::Ticket(id) => (Some(id.as_str()), None),
+        CsatSubject::Session(id) => (None, Some(id.as_str())),
+    };
     guarded_insert(
         "csat_responses",
-        &["ticket_id", "score", "comment", "created_at"],
-        vec![ticket_id.into(), score.into(), comment.into(), now.into()],
-        "ON CONFLICT (ticket_id) DO NOTHING",
+        &["ticket_id", "session_id", "score", "comment", "created_at"],
+        vec![
+            ticket_id.into(),
+            session_id.into(),
+            score.into(),
+            comment.into(),
+            now.into(),
+        ],
+        "ON CONFLICT DO NOTHING",
         claim,
     )
 }
 
-/// CSAT counts per score (index 0 = score 1).
-pub async fn csat_distribution<D: Database>(db: &D) -> Result<[i64; 5], StorageError> {
-    let rows = db
-        .query(
-            "SELECT score, COUNT(*) AS n FROM csat_responses GROUP BY score",
-            &[],
-        )
-        .await?;
-    let mut out = [0; 5];
-    for r in &rows {
-        let score = int_col(r, "score")?;
-        if (1..=5).contains(&score) {
-            out[(score - 1) as usize] = int_col(r, "n")?;
-        }
-    }
-    Ok(out)
-}
-
-/// CSAT count and average per day (`%Y-%m-%d`) or ISO-ish week (`%Y-W%W`), newest first.
-pub async fn csat_by_period<D: Database>(
-    db: &D,
-    weekly: bool,
-) -> Result<Vec<(String, i64, f64)>, StorageError> {
-    let format = if weekly { "%Y-W%W" } else { "%Y-%m-%d" };
-    let rows = db
-        .query(
-            "SELECT strftime(?1, created_at) AS period, COUNT(*) AS n, AVG(score) AS average \
-             FROM csat_responses GROUP BY period ORDER BY period DESC LIMIT 90",
-            &[format.into()],
-        )
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                opt_text_col(r, "period")?.unwrap_or_default(),
-                int_col(r, "n")?,
-                opt_real_col(r, "average")?.unwrap_or(0.0),
-            ))
-        })
-        .collect()
-}
-
-/// One classified message for admin analytics: intent and confidence only.
+/// One classified message for admin analytics: intent and confidence only, plus, when the
+/// rules did not understand it, its text with personal data replaced by placeholders
+/// ([`crate::engine::Engine::redact`]) for the unanswered-questions list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageLogEntry {
     pub intent: String,
     pub confidence: f64,
     pub created_at: String,
+    /// The redacted message, only for messages the rules did not understand.
+    pub question: Option<String>,
 }
 
 /// Appends message-log entries in one batch (one transaction), so a failure writes none of
@@ -529,10 +504,41 @@ pub async fn insert_message_log<D: Database>(
             )
         })
         .collect();
+    let mut statements = statements;
+    statements.extend(
+        entries
+            .iter()
+            .filter_map(|e| e.question.as_deref().map(|q| (e, q)))
+            .map(|(e, question)| {
+                upsert_unanswered(question, &e.intent, e.confidence, &e.created_at)
+            }),
+    );
     if !statements.is_empty() {
         db.batch(&statements).await?;
     }
     Ok(())
+}
+
+/// Counts one more asking of a (redacted) question, grouped by [`crate::engine::question_key`];
+/// the latest wording, intent and confidence are kept.
+pub fn upsert_unanswered(question: &str, intent: &str, confidence: f64, at: &str) -> Statement {
+    Statement::new(
+        "INSERT INTO unanswered_questions (key, text, count, first_seen, last_seen, intent, confidence) \
+         VALUES (?1, ?2, 1, ?3, ?3, ?4, ?5) \
+         ON CONFLICT (key) DO UPDATE SET count = count + 1, \
+           first_seen = min(first_seen, excluded.first_seen), \
+           text = CASE WHEN excluded.last_seen >= last_seen THEN excluded.text ELSE text END, \
+           intent = CASE WHEN excluded.last_seen >= last_seen THEN excluded.intent ELSE intent END, \
+           confidence = CASE WHEN excluded.last_seen >= last_seen THEN excluded.confidence ELSE confidence END, \
+           last_seen = max(last_seen, excluded.last_seen)",
+        vec![
+            crate::engine::question_key(question).into(),
+            question.into(),
+            at.into(),
+            intent.into(),
+            SqlValue::Real(confidence),
+        ],
+    )
 }
 
 /// What one run of the scheduled purge deleted.
@@ -540,18 +546,21 @@ pub async fn insert_message_log<D: Database>(
 pub struct Purged {
     pub idempotency_keys: u64,
     pub message_log: u64,
+    pub unanswered_questions: u64,
 }
 
 /// Rows deleted per table per run, so a backlog is worked off over several runs within D1's
 /// limits on a statement's duration.
 pub const PURGE_BATCH: i64 = 5_000;
 
-/// Deletes idempotency keys created before `keys_before` and message-log rows created before
-/// `log_before` (ISO timestamps), at most [`PURGE_BATCH`] of each, in one batch.
+/// Deletes idempotency keys created before `keys_before`, message-log rows created before
+/// `log_before` and unanswered questions last asked before `questions_before` (ISO
+/// timestamps), at most [`PURGE_BATCH`] of each, in one batch.
 pub async fn purge<D: Database>(
     db: &D,
     keys_before: &str,
     log_before: &str,
+    questions_before: &str,
 ) -> Result<Purged, StorageError> {
     let changed = db
         .batch(&[
@@ -565,33 +574,18 @@ pub async fn purge<D: Database>(
                  (SELECT id FROM message_log WHERE created_at < ?1 LIMIT ?2)",
                 vec![log_before.into(), SqlValue::Integer(PURGE_BATCH)],
             ),
+            Statement::new(
+                "DELETE FROM unanswered_questions WHERE key IN \
+                 (SELECT key FROM unanswered_questions WHERE last_seen < ?1 LIMIT ?2)",
+                vec![questions_before.into(), SqlValue::Integer(PURGE_BATCH)],
+            ),
         ])
         .await?;
     Ok(Purged {
         idempotency_keys: changed.first().copied().unwrap_or(0),
         message_log: changed.get(1).copied().unwrap_or(0),
+        unanswered_questions: changed.get(2).copied().unwrap_or(0),
     })
-}
-
-/// Message counts per intent.
-pub async fn intent_counts<D: Database>(db: &D) -> Result<Vec<(String, i64)>, StorageError> {
-    let rows = db
-        .query(
-            "SELECT intent, COUNT(*) AS n FROM message_log GROUP BY intent ORDER BY intent",
-            &[],
-        )
-        .await?;
-    rows.iter()
-        .map(|r| Ok((text_col(r, "intent")?, int_col(r, "n")?)))
-        .collect()
-}
-
-/// `COUNT(*)` of a fixed table name.
-pub async fn count_rows<D: Database>(db: &D, table: &'static str) -> Result<i64, StorageError> {
-    let rows = db
-        .query(&format!("SELECT COUNT(*) AS n FROM {table}"), &[])
-        .await?;
-    rows.first().map_or(Ok(0), |r| int_col(r, "n"))
 }
 
 /// A trivial query proving the database answers.

@@ -745,6 +745,7 @@ fn support_closes_a_ticket_and_csat_stats_add_up() {
         .with_json(r#"{"status": "closed", "note": "sent sizer"}"#);
     patch.authorization = Some("Bearer sup".into());
     let patched = h.send(patch).json_body();
+    let patched = &patched["ticket"];
     assert_eq!(
         (patched["status"].as_str(), patched["note"].as_str()),
         (Some("closed"), Some("sent sizer"))
@@ -2159,6 +2160,7 @@ fn the_message_log_buffer_is_bounded_during_an_outage() {
                 intent: format!("i{i}"),
                 confidence: 0.5,
                 created_at: NOW.into(),
+                question: None,
             },
             0,
         );
@@ -2273,6 +2275,7 @@ fn of_two_racing_takeovers_exactly_one_wins_and_a_late_owner_writes_nothing() {
         message: "Help".into(),
         status: "open".into(),
         note: None,
+        assignee: None,
         created_at: NOW.into(),
         updated_at: NOW.into(),
     };
@@ -2685,3 +2688,7 @@ mod never_a_panic {
         }
     }
 }
+
+/// The staff console's routes (issue 11), over the same harness.
+#[path = "tests_console.rs"]
+mod console;

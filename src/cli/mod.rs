@@ -9,7 +9,7 @@ pub mod error;
 mod explain;
 pub mod ops;
 mod schema;
-mod score;
+pub(crate) mod score;
 
 pub use error::CliError;
 

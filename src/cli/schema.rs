@@ -301,6 +301,13 @@ struct ThresholdsFile {
     ready_to_ship_only: Option<bool>,
     catalog_cache_ttl_seconds: Option<u32>,
     session_ttl_seconds: Option<u32>,
+    /// Days an unanswered question (stored redacted for merchandisers) is kept after it was
+    /// last asked; the hourly purge deletes older ones.
+    unanswered_retention_days: Option<u32>,
+    /// Messages answered below this confidence (or `unknown`) are kept as unanswered
+    /// questions, so weak answers are reviewed as well as misses.
+    #[schemars(range(min = 0.0, max = 1.0))]
+    unanswered_below_confidence: Option<f64>,
     alerts: Option<Alerts>,
     rate_limits: Option<RateLimits>,
     returns: Option<Returns>,

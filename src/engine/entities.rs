@@ -414,6 +414,49 @@ impl EntityExtractor {
         (&self.order_prefix, self.order_digits)
     }
 
+    /// Every order number (the whole match of each pattern, prefix included) and every email
+    /// address in `raw`, with byte spans, for [`super::redact`]. Unlike [`Self::extract`], which
+    /// keeps the first of each, this finds them all: redaction must miss none.
+    pub fn personal_spans(&self, raw: &str) -> Vec<(super::redact::Personal, Range<usize>)> {
+        use super::redact::Personal;
+        let mut out = Vec::new();
+        if raw.bytes().any(|b| b.is_ascii_digit()) {
+            let prefix = self
+                .order_prefix
+                .trim_end_matches(['-', ' '])
+                .to_lowercase();
+            for regex in self.order_patterns.iter().filter_map(LazyRegex::get) {
+                for caps in regex.captures_iter(raw) {
+                    let Some(digits) = caps.get(1).or_else(|| caps.get(0)) else {
+                        continue;
+                    };
+                    // The digits, and the prefix (`AUR-`) or `#` written right before them;
+                    // "my order number is" stays readable.
+                    let before = &raw[..digits.start()];
+                    let trimmed = before.trim_end_matches(['-', ' ', '#']);
+                    let start = if !prefix.is_empty()
+                        && trimmed.len() >= prefix.len()
+                        && trimmed.is_char_boundary(trimmed.len() - prefix.len())
+                        && trimmed[trimmed.len() - prefix.len()..].eq_ignore_ascii_case(&prefix)
+                    {
+                        trimmed.len() - prefix.len()
+                    } else if before.trim_end().ends_with('#') {
+                        before.trim_end().len() - 1
+                    } else {
+                        digits.start()
+                    };
+                    out.push((Personal::OrderNumber, start..digits.end()));
+                }
+            }
+        }
+        if raw.contains('@') {
+            if let Some(regex) = self.email.as_ref().and_then(LazyRegex::get) {
+                out.extend(regex.find_iter(raw).map(|m| (Personal::Email, m.range())));
+            }
+        }
+        out
+    }
+
     /// Extracts every entity from one message. `found` is cleared and receives every entity
     /// with its span, in order of position.
     pub fn extract(

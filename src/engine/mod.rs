@@ -16,6 +16,7 @@ pub(crate) mod model;
 pub(crate) mod murmur3;
 pub(crate) mod normalise;
 pub(crate) mod price;
+pub(crate) mod redact;
 pub(crate) mod rollout;
 pub(crate) mod spec;
 
@@ -25,6 +26,7 @@ pub use intents::{IntentCompileError, IntentScore, RuleHit, RuleKind};
 pub use model::*;
 pub use murmur3::murmur3_32;
 pub use price::{PriceMatch, PriceParser};
+pub use redact::{question_key, Personal, Redacted};
 pub use rollout::{bucket_of, feature_bucket_of, Rollout, BUCKETS};
 pub use spec::EngineSpec;
 

@@ -276,6 +276,12 @@ pub struct Thresholds {
     pub catalog_cache_ttl_seconds: u32,
     /// TTL of per-session state in KV.
     pub session_ttl_seconds: u32,
+    /// Days an unanswered question is kept after it was last asked (then the hourly purge
+    /// deletes it).
+    pub unanswered_retention_days: u32,
+    /// Messages answered with a confidence below this (or `unknown`) are kept as unanswered
+    /// questions; at or above `min_confidence`, so weak answers are reviewed too.
+    pub unanswered_below_confidence: f64,
     pub returns: ReturnPolicy,
     /// The gated canary walk of `scripts/canary` (ops tooling only; the Worker ignores it).
     pub canary: CanaryPlan,
@@ -462,6 +468,8 @@ impl Default for Thresholds {
             ready_to_ship_only: true,
             catalog_cache_ttl_seconds: 300,
             session_ttl_seconds: 1800,
+            unanswered_retention_days: 90,
+            unanswered_below_confidence: 0.6,
             returns: ReturnPolicy {
                 return_window_days: 30,
                 resize_window_days: 60,

@@ -18,6 +18,8 @@ pub(crate) const THRESHOLD_KEYS: &[&str] = &[
     "ready_to_ship_only",
     "catalog_cache_ttl_seconds",
     "session_ttl_seconds",
+    "unanswered_retention_days",
+    "unanswered_below_confidence",
     "alerts",
     "rate_limits",
     "returns",
@@ -155,6 +157,9 @@ pub fn read_thresholds(r: &mut Reader<'_>, table: &DeTable<'_>) -> Thresholds {
     if let Some(v) = r.number_in(table, "price_tolerance", 0.0, 1.0) {
         t.price_tolerance = v.into_inner();
     }
+    if let Some(v) = r.number_in(table, "unanswered_below_confidence", 0.0, 1.0) {
+        t.unanswered_below_confidence = v.into_inner();
+    }
     for (key, slot) in [
         (
             "unmatched_turns_before_stylist",
@@ -167,6 +172,10 @@ pub fn read_thresholds(r: &mut Reader<'_>, table: &DeTable<'_>) -> Thresholds {
             &mut t.catalog_cache_ttl_seconds,
         ),
         ("session_ttl_seconds", &mut t.session_ttl_seconds),
+        (
+            "unanswered_retention_days",
+            &mut t.unanswered_retention_days,
+        ),
     ] {
         if let Some(v) = r.count(table, key) {
             *slot = v.into_inner();

@@ -285,9 +285,10 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let db = D1Store(env.d1("DB").ok());
     match crate::api::purge(&db, js_sys::Date::now() as i64).await {
         Ok(purged) => worker::console_log!(
-            "purge: {} idempotency keys, {} message log rows",
+            "purge: {} idempotency keys, {} message log rows, {} unanswered questions",
             purged.idempotency_keys,
-            purged.message_log
+            purged.message_log,
+            purged.unanswered_questions
         ),
         Err(error) => worker::console_error!("purge failed: {error}"),
     }
