@@ -313,6 +313,7 @@
       setMain(h('h1', { tabindex: '-1' }, 'Not available for your role'),
         h('p', null, `${VIEWS[section].title} is for ${VIEWS[section].roles.map((r) => ROLE_TEXT[r]).join(' and ')} staff. `,
           first ? h('a', { href: `#${first}` }, `Go to ${VIEWS[first].title}`) : null));
+      main.dataset.ready = location.hash;
       if (focus) focusHeading();
       return;
     }
