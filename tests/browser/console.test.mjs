@@ -301,19 +301,18 @@ for (const browser of BROWSERS) {
         await check(d, 'ticket-keyboard', { fullPage: false });
 
         await d.tabTo((f) => f.tag === 'BUTTON' && f.text === 'Assign to me');
-        await d.press('Enter');
+        await d.activate();
         await textUntil(d, 'main dd[data-field=assignee]', (t) => t === 'token:support', 'assigned by keyboard');
         await d.tabTo((f) => f.tag === 'SELECT' && f.name === 'status', { back: true });
         await d.press('ArrowDown'); // open → pending
         await d.waitFor(() => document.activeElement.value === 'pending');
         await d.tabTo((f) => f.text === 'Update status');
-        await d.press('Enter');
+        await d.activate();
         await textUntil(d, 'main dd[data-field=status]', (t) => t === 'Pending', 'status changed by keyboard');
-        await d.tabTo((f) => f.text === 'Add note' || f.name === 'note', { back: false });
-        if ((await d.focused()).name !== 'note') await d.tabTo((f) => f.name === 'note', { back: true });
+        await d.tabTo((f) => f.name === 'note');
         await d.type('Triaged from the keyboard.');
         await d.tabTo((f) => f.text === 'Add note');
-        await d.press('Enter');
+        await d.activate();
         await d.visible('main .history li[data-kind=note]');
 
         await d.tabTo((f) => f.tag === 'A' && f.text === '← All tickets', { back: true, max: 60 });

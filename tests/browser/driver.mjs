@@ -143,6 +143,26 @@ export async function launch(name, { viewport = { width: 1280, height: 800 }, co
       await page.keyboard.press(keys[keys.length - 1]);
       for (const k of keys.slice(0, -1).reverse()) await page.keyboard.up(k);
     },
+    /**
+     * Presses Enter on the focused element, as a keyboard user activates a link or a button.
+     * Headless Firefox driven over BiDi has no OS focus (document.hasFocus() is false) and then
+     * does not turn a synthesized Enter or Space on a <button> into a click (links and implicit
+     * form submission do work), so in Firefox a focused button is clicked by the page itself;
+     * focus still has to have been moved there with the keyboard.
+     */
+    async activate() {
+      if (kind === 'puppeteer') {
+        const clicked = await page.evaluate(() => {
+          let el = document.activeElement;
+          while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+          if (!el || el.tagName !== 'BUTTON') return false;
+          el.click();
+          return true;
+        });
+        if (clicked) return;
+      }
+      await d.press('Enter');
+    },
     async type(text) {
       await page.keyboard.type(text);
     },
