@@ -141,7 +141,7 @@ for (const browser of BROWSERS) {
       await withWidget({}, async (d) => {
         await openWidget(d);
         await send(d, 'I need an engagement ring with a sapphire');
-        const reply = await d.evaluate(() => [...document.querySelector('aurora-concierge').shadowRoot.querySelectorAll('.msg.bot p')].at(-1).textContent);
+        const reply = await d.evaluate(() => [...document.querySelector('aurora-concierge').shadowRoot.querySelectorAll('.msg.bot:not(.rich) > p')].at(-1).textContent);
         await d.clickText(`${W}.chips button`, 'Talk to a stylist');
         await d.fill(`${W}input[name=email]`, `cross.${browser}@example.com`);
         await d.fill(`${W}input[name=topic]`, 'Sapphire engagement ring');
