@@ -537,7 +537,7 @@ legend{padding:0;margin-bottom:6px}
     /** One line of the transcript a stylist sees with a ticket (the last 50, each ≤ 1000 characters). */
     note(role, text) {
       if (!text) return;
-      this.transcript = [...this.transcript, { role, text: String(text).slice(0, 1000), at: new Date().toISOString() }].slice(-50);
+      this.transcript = [...this.transcript, { role, text: [...String(text)].slice(0, 1000).join(''), at: new Date().toISOString() }].slice(-50);
       keep(TRANSCRIPT_KEY, this.sessionId, this.transcript);
     }
 

@@ -266,6 +266,15 @@ for (const browser of BROWSERS) {
         await d.click('main a.back');
         await settled(d);
         assert.equal(await d.evaluate(() => document.querySelector('main input[name=q]').value), email);
+        // The status and assignee filters find it; another status does not.
+        for (const [status, assignee, want] of [['resolved', 'token:admin', id], ['open', '', '']]) {
+          await d.fill('main form.filters select[name=status]', status);
+          await d.fill('main form.filters input[name=assignee]', assignee);
+          await d.click('main form.filters button[type=submit]');
+          await d.waitFor((w) => document.documentElement.dataset.pending === '0'
+            && [...document.querySelectorAll('main tbody tr')].map((tr) => tr.dataset.ticketId).join() === w
+            && (w || document.querySelector('main p.empty:not([hidden])')), want);
+        }
         await d.setViewport(TABLET);
         await go(d, `#ticket/${id}`);
         await noSidewaysScroll(d, 'ticket at 768 px');
