@@ -149,19 +149,32 @@ fn page_limit(value: &str, max: u32) -> Result<u32, ApiError> {
         })
 }
 
+/// Stand-ins for the placeholders in an exported question, so that replaying it classifies it
+/// as the original was (an email or an order number is evidence for some intents) while no
+/// shopper's data is in the file. `{order_number}` becomes the rules' example order number.
+pub fn stand_ins(text: &str, order_example: &str) -> String {
+    text.replace("{email}", "shopper@example.com")
+        .replace("{order_number}", order_example)
+        .replace("{phone}", "555 010 0199")
+        .replace("{name}", "Alex")
+}
+
 /// The unanswered questions as a corpus file for `concierge diff --corpus`: a header, then one
 /// row per question with an empty `label` for the merchandiser to fill and `source`
-/// `unanswered:count=N`. Tabs and line breaks inside a question become spaces; a question that
-/// would read as a comment (`#…`) gets a leading space.
-pub fn corpus_tsv(questions: &[cs::UnansweredQuestion], generated_at: &str) -> String {
+/// `unanswered:count=N`. Placeholders become [`stand_ins`]; tabs and line breaks inside a
+/// question become spaces; a question that would read as a comment (`#…`) gets a leading space.
+pub fn corpus_tsv(
+    questions: &[cs::UnansweredQuestion],
+    generated_at: &str,
+    order_example: &str,
+) -> String {
     let mut out = format!(
-        "# Unanswered questions exported {generated_at}: personal data replaced by placeholders.\n\
+        "# Unanswered questions exported {generated_at}: personal data replaced by made-up stand-ins.\n\
          # Fill `label` with the intent each should get, then: concierge diff OLD NEW --corpus FILE\n\
          text\tlabel\tsource\n"
     );
     for q in questions {
-        let mut text: String = q
-            .text
+        let mut text: String = stand_ins(&q.text, order_example)
             .chars()
             .map(|c| {
                 if matches!(c, '\t' | '\r' | '\n') {
@@ -517,7 +530,11 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         self.flush_message_log().await?;
         let mut questions = cs::list_unanswered(self.db, None, 0, MAX_EXPORT).await?;
         questions.truncate(MAX_EXPORT as usize);
-        let body = corpus_tsv(&questions, &format_iso(self.clock.now_ms()));
+        let body = corpus_tsv(
+            &questions,
+            &format_iso(self.clock.now_ms()),
+            &self.engine.domain().order_number.example,
+        );
         Ok(ApiResponse {
             status: 200,
             headers: vec![
@@ -808,12 +825,13 @@ mod tests {
         let tsv = corpus_tsv(
             &[q("do you sell\tanklets", 3), q("#{order_number} late", 1)],
             "2026-11-25T12:00:00Z",
+            "AUR-100123",
         );
         let rows = crate::cli::score::rows(&tsv);
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].text, "do you sell anklets");
         assert_eq!(rows[0].label, None);
         assert_eq!(rows[0].source, Some("unanswered"));
-        assert_eq!(rows[1].text, " #{order_number} late");
+        assert_eq!(rows[1].text, " #AUR-100123 late");
     }
 }

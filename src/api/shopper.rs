@@ -161,13 +161,15 @@ fn is_iso_instant(s: &str) -> bool {
         && digits(14..16)
         && b[16] == b':'
         && digits(17..19);
-    let tail = &s[19.min(s.len())..];
+    // `get`, never slicing: the text is the client's and may hold multi-byte characters.
+    let tail = s.get(19..).unwrap_or("");
     let tail_ok = tail == "Z"
         || tail
             .strip_prefix('.')
             .and_then(|t| t.strip_suffix('Z'))
             .is_some_and(|f| (1..=3).contains(&f.len()) && f.bytes().all(|c| c.is_ascii_digit()));
-    let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(99);
+    let num =
+        |r: std::ops::Range<usize>| s.get(r).and_then(|p| p.parse::<u32>().ok()).unwrap_or(99);
     fixed
         && tail_ok
         && (1..=12).contains(&num(5..7))
@@ -207,9 +209,10 @@ fn parse_transcript(f: &Fields) -> Result<Vec<TranscriptLine>, ApiError> {
         let line = Fields::nested(map.clone(), &["role", "text", "at"], &path)?;
         let role = line.one_of("role", &["shopper", "concierge"])?;
         let text = line.string("text", 1, MAX_TRANSCRIPT_TEXT)?;
-        let at = match line.opt_string("at", 1, 40)? {
+        // Checked as sent (not trimmed), exactly as the OpenAPI `pattern` reads it.
+        let at = match line.raw("at") {
             None => None,
-            Some(at) if is_iso_instant(&at) => parse_iso(&at).map(format_iso),
+            Some(Value::String(at)) if is_iso_instant(at) => parse_iso(at).map(format_iso),
             Some(_) => {
                 let at_path = line.path("at");
                 return Err(ApiError::invalid(

@@ -24,12 +24,15 @@
 //!                 status TEXT NOT NULL, detail TEXT NOT NULL)
 //! return_requests(return_id TEXT PRIMARY KEY, order_number TEXT NOT NULL, sku TEXT NOT NULL,
 //!                 kind TEXT NOT NULL    -- return|resize|exchange
-//!                 , reason TEXT NOT NULL, ring_size REAL, status TEXT NOT NULL, created_at TEXT NOT NULL)
+//!                 , reason TEXT NOT NULL, ring_size REAL, status TEXT NOT NULL, created_at TEXT NOT NULL,
+//!                 email TEXT, decision_reason TEXT, updated_at TEXT)   -- the last three from 0004
 //! tickets(ticket_id TEXT PRIMARY KEY, session_id TEXT NOT NULL, email TEXT NOT NULL, name TEXT,
-//!         topic TEXT NOT NULL, message TEXT NOT NULL, status TEXT NOT NULL  -- open|pending|closed
-//!         , note TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)
-//! csat_responses(ticket_id TEXT PRIMARY KEY REFERENCES tickets, score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
-//!                comment TEXT, created_at TEXT NOT NULL)
+//!         topic TEXT NOT NULL, message TEXT NOT NULL, status TEXT NOT NULL  -- open|pending|resolved|closed
+//!         , note TEXT, assignee TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)
+//! csat_responses(id INTEGER PRIMARY KEY AUTOINCREMENT, ticket_id TEXT UNIQUE REFERENCES tickets,
+//!                session_id TEXT UNIQUE   -- exactly one of the two
+//!                , score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5), comment TEXT, created_at TEXT NOT NULL)
+//! ticket_events, ticket_transcripts, return_events, unanswered_questions   -- 0004; see console_store
 //! idempotency_keys(key TEXT PRIMARY KEY  -- SHA-256 of route, client and header (0003)
 //!                  , route TEXT NOT NULL, request_hash TEXT NOT NULL,
 //!                  status TEXT NOT NULL  -- in_flight|done

@@ -10,6 +10,7 @@ mod explain;
 pub mod ops;
 mod schema;
 pub(crate) mod score;
+mod unanswered;
 
 pub use error::CliError;
 
@@ -63,6 +64,10 @@ pub enum Command {
     /// (exit 0 promote, 6 wait, 4 roll back)
     #[command(subcommand)]
     Canary(ops::CanaryCommand),
+    /// The questions the rules did not understand (redacted): `export` writes them as a corpus
+    /// file for `diff --corpus`.
+    #[command(subcommand)]
+    Unanswered(unanswered::UnansweredCommand),
 }
 
 /// Runs the parsed command line.
@@ -78,6 +83,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Metrics(args) => return ExitCode::from(ops::run_metrics(args)),
         Command::Alerts(args) => return ExitCode::from(ops::run_alerts(args, &cli.rules)),
         Command::Canary(command) => return ExitCode::from(ops::run_canary(command, &cli.rules)),
+        Command::Unanswered(command) => unanswered::run(command, &cli.rules),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

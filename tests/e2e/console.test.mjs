@@ -173,7 +173,8 @@ describe('unanswered questions', () => {
     assert.equal(exported.status, 200);
     assert.match(exported.headers.get('content-type'), /^text\/tab-separated-values/);
     assert.ok(exported.text.includes('text\tlabel\tsource'));
-    assert.ok(exported.text.split('\n').some((line) => line.startsWith(found.text.replace(/[\t\r\n]/g, ' ') + '\t')));
+    assert.ok(exported.text.includes('quokka'));
+    assert.ok(exported.text.includes('shopper@example.com'), 'placeholders become stand-ins');
     assert.ok(!exported.text.includes(order.email));
     assertError(await support.get('/v1/admin/unanswered'), 403, 'forbidden');
   });
