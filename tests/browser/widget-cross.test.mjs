@@ -1,6 +1,7 @@
 // The widget in Chromium and Firefox (tests/browser/driver.mjs), against the real Worker under
 // wrangler dev with seeded local D1: a representative subset of widget.test.mjs (which drives
-// Chromium only, with playwright's request interception) plus the console-era features: the
+// Chromium only, with playwright's request interception): discovery, filter chips, tracking by
+// keyboard, a return request, a 360 px screen; plus the console-era features: the
 // rating asked when a real conversation ends (once per session), the transcript sent with a
 // stylist request, and keyboard use. axe-core on every state in both browsers.
 //
@@ -134,6 +135,68 @@ for (const browser of BROWSERS) {
         await openWidget(d);
         await d.press('Escape');
         await d.hidden(`${W}[role=dialog]`);
+      });
+    });
+
+    /** The filter chips' labels, in order ([] when the bar is hidden). */
+    const chips = (d) => d.evaluate(() => {
+      const bar = document.querySelector('aurora-concierge').shadowRoot.querySelector('.filters');
+      return bar && !bar.hidden ? [...bar.querySelectorAll('.fchip > span')].map((el) => el.textContent) : [];
+    });
+
+    test('filters: chips show the search and a chip\'s × removes its slot, focus on a neighbour', async () => {
+      await withWidget({}, async (d) => {
+        await openWidget(d);
+        await send(d, 'rose gold rings under $500');
+        await d.waitFor(() => document.querySelector('aurora-concierge').shadowRoot.querySelectorAll('.fchip').length === 3);
+        assert.deepEqual(await chips(d), ['Rings', 'Rose gold', 'Under $500']);
+        await check(d, 'filter-chips');
+        const before = await d.count(`${W}.msg.bot`);
+        await d.click(`${W}button[aria-label="Remove filter: Rose gold"]`);
+        await d.waitFor((n) => {
+          const root = document.querySelector('aurora-concierge').shadowRoot;
+          return root.querySelectorAll('.msg.bot').length > n && root.querySelector('[role=log]').getAttribute('aria-busy') === 'false';
+        }, before, 60_000);
+        assert.deepEqual(await chips(d), ['Rings', 'Under $500']);
+        assert.match(String((await d.focused()).label), /^Remove filter: /, 'focus moves to a neighbouring chip');
+      });
+    });
+
+    test('return: eligibility before submit, then one request stored', async () => {
+      const [order] = await worker.d1(`SELECT o.order_number, o.email, i.sku FROM orders o JOIN order_items i ON i.order_number = o.order_number
+        WHERE o.status = 'delivered' AND o.delivered_at IS NOT NULL ORDER BY o.delivered_at DESC, o.order_number LIMIT 1`);
+      await withWidget({}, async (d) => {
+        await openWidget(d);
+        await d.clickText(`${W}.chips button`, 'Returns & resizing');
+        await d.fill(`${W}input[name=order_number]`, order.order_number);
+        await d.fill(`${W}input[name=email]`, order.email);
+        await d.press('Enter');
+        await d.visible(`${W}.eligibility`);
+        assert.equal(await d.attr(`${W}.eligibility`, 'data-eligible'), 'true');
+        if (await d.count(`${W}select[name=sku] option`) > 1) await d.fill(`${W}select[name=sku]`, order.sku);
+        await d.click(`${W}input[name=kind][value=return]`);
+        await d.fill(`${W}textarea[name=reason]`, `Not my style (${browser}).`);
+        await check(d, 'return-form');
+        await d.clickText(`${W}form.panel button`, 'Submit request');
+        await d.visible(`${W}[data-return-id]`);
+        const id = await d.attr(`${W}[data-return-id]`, 'data-return-id');
+        const rows = await worker.d1(`SELECT kind, sku, reason FROM return_requests WHERE return_id = ${sql(id)}`);
+        assert.deepEqual(rows, [{ kind: 'return', sku: order.sku, reason: `Not my style (${browser}).` }]);
+      });
+    });
+
+    test('small screen: at 360 px the dialog fills the screen without sideways scrolling', async () => {
+      await withWidget({ viewport: { width: 360, height: 740 } }, async (d) => {
+        await openWidget(d);
+        const box = await d.evaluate(() => {
+          const r = document.querySelector('aurora-concierge').shadowRoot.querySelector('[role=dialog]').getBoundingClientRect();
+          return { x: r.x, y: r.y, w: r.width, h: r.height, sw: document.documentElement.scrollWidth, iw: innerWidth, ih: innerHeight };
+        });
+        assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.w <= box.iw + 0.5 && box.y + box.h <= box.ih + 0.5, `the dialog fits: ${JSON.stringify(box)}`);
+        assert.ok(box.sw <= box.iw, 'no sideways scrolling');
+        await d.clickText(`${W}.chips button`, 'Talk to a stylist');
+        await d.visible(`${W}input[name=topic]`);
+        await check(d, 'stylist-360');
       });
     });
 
