@@ -1,7 +1,7 @@
 // The widget in Chromium and Firefox (tests/browser/driver.mjs), against the real Worker under
 // wrangler dev with seeded local D1: a representative subset of widget.test.mjs (which drives
 // Chromium only, with playwright's request interception): discovery, filter chips, tracking by
-// keyboard, a return request, a 360 px screen; plus the console-era features: the
+// keyboard, a return request, a 360 px screen, a reload, the kill switch; plus the console-era features: the
 // rating asked when a real conversation ends (once per session), the transcript sent with a
 // stylist request, and keyboard use. axe-core on every state in both browsers.
 //
@@ -221,6 +221,41 @@ for (const browser of BROWSERS) {
         await d.click(`${W}button.close`);
         await d.hidden(`${W}[role=dialog]`);
       });
+    });
+    test('reload: the conversation (chips and context) survives a reload of the page', async () => {
+      await withWidget({}, async (d) => {
+        await openWidget(d);
+        await send(d, 'rose gold rings');
+        await d.waitFor(() => document.querySelector('aurora-concierge').shadowRoot.querySelectorAll('.fchip').length === 2);
+        const kept = await d.evaluate(() => JSON.parse(sessionStorage.getItem('aurora_context')));
+        assert.ok(kept && kept.context, 'the context is kept in sessionStorage');
+        await d.goto(`${base}/demo`);
+        await d.waitFor(() => document.querySelector('aurora-concierge')?.getAttribute('state') === 'ready', null, 60_000);
+        await openWidget(d);
+        assert.deepEqual(await chips(d), ['Rings', 'Rose gold'], 'the chips are back after the reload');
+        await send(d, 'under $500');
+        assert.deepEqual(await chips(d), ['Rings', 'Rose gold', 'Under $500'], 'the follow-up refines the kept search');
+      });
+    });
+
+    test('kill switch: with ops:kill-switch on the widget renders nothing', async () => {
+      await worker.kvPut('ops:kill-switch', 'on');
+      try {
+        const d = await launch(browser, { cookies: [{ name: 'aurora_uid', value: shopper, url: base }] });
+        try {
+          await d.goto(`${base}/demo`);
+          await d.waitFor(() => ['ready', 'off'].includes(document.querySelector('aurora-concierge')?.getAttribute('state')), null, 60_000);
+          assert.equal(await d.attr('aurora-concierge', 'state'), 'off');
+          assert.equal(await d.attr('aurora-concierge', 'reason'), 'emergency_off');
+          assert.equal(await d.evaluate(() => document.querySelector('aurora-concierge').shadowRoot), null, 'no shadow DOM');
+          await d.screenshot(`widget-kill-switch-${browser}`);
+          assert.deepEqual(await d.axe(), []);
+        } finally {
+          await d.close();
+        }
+      } finally {
+        await worker.kvDelete('ops:kill-switch');
+      }
     });
   });
 }
