@@ -581,3 +581,69 @@ fn diff_scores_a_labelled_corpus_before_and_after_as_json_and_markdown() {
     assert!(text.contains("  source alpha"), "{text}");
     assert!(text.contains("macro-F1 1.0000 → "), "{text}");
 }
+
+/// `concierge unanswered export --from-json` writes a corpus that `diff --corpus` reads, with
+/// made-up stand-ins for the placeholders; with no source it is a usage error (exit 2).
+#[test]
+fn unanswered_export_writes_a_corpus_diff_reads() {
+    let dir = std::env::temp_dir().join(format!("concierge-cli-{}-unanswered", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let json = dir.join("questions.json");
+    std::fs::write(
+        &json,
+        r#"[{"results": [{"key": "k", "text": "where is {order_number}? mail {email}", "count": 4, "first_seen": "2026-11-01T00:00:00Z", "last_seen": "2026-11-02T00:00:00Z", "intent": "unknown", "confidence": 0.2}], "success": true}]"#,
+    )
+    .expect("write json");
+    let tsv = dir.join("unanswered.tsv");
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let rules = rules.to_str().expect("utf-8 path");
+    let out = concierge(
+        &[
+            "--rules",
+            rules,
+            "unanswered",
+            "export",
+            "--from-json",
+            json.to_str().expect("utf-8 path"),
+            "-o",
+            tsv.to_str().expect("utf-8 path"),
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&tsv).expect("tsv written");
+    assert!(written.contains("text\tlabel\tsource\n"), "{written}");
+    assert!(
+        written.contains("mail shopper@example.com\t\tunanswered:count=4"),
+        "{written}"
+    );
+    let diff = concierge(
+        &[
+            "diff",
+            rules,
+            rules,
+            "--corpus",
+            tsv.to_str().expect("utf-8 path"),
+        ],
+        None,
+    );
+    assert_eq!(
+        diff.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&diff.stderr)
+    );
+    assert!(
+        stdout(&diff).contains("0 of 1 changed"),
+        "{}",
+        stdout(&diff)
+    );
+    let usage = concierge(&["unanswered", "export"], None);
+    assert_eq!(usage.status.code(), Some(2));
+}

@@ -480,7 +480,6 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
 
     /// `GET /v1/admin/unanswered`.
     pub(super) async fn unanswered(&self, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
-        self.flush_message_log().await?;
         let params = validate::query_params(&request.query, &["q", "limit", "cursor"])?;
         let (mut q, mut limit, mut offset) = (None, PAGE, 0);
         for (name, value) in params {
@@ -511,6 +510,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 }
             }
         }
+        self.flush_message_log().await?;
         let mut questions = cs::list_unanswered(self.db, q.as_deref(), offset, limit).await?;
         let more = questions.len() > limit as usize;
         questions.truncate(limit as usize);

@@ -548,3 +548,104 @@ fn analytics_over_a_range_has_every_day_and_the_days_add_up_to_the_totals() {
         json!("to")
     );
 }
+
+/// Migration 0004 rebuilds `tickets` (a new status) and `csat_responses` (per session too):
+/// rows written before it keep their data, get their history, and every index is back.
+#[test]
+fn migration_0004_keeps_existing_tickets_csat_and_returns() {
+    let conn = rusqlite::Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+    conn.execute_batch("PRAGMA foreign_keys = ON")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+    let read = |name: &str| {
+        std::fs::read_to_string(format!("{dir}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    for name in [
+        "0001_init.sql",
+        "0002_domain_from_rules.sql",
+        "0003_idempotency_leases.sql",
+    ] {
+        conn.execute_batch(&read(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    conn.execute_batch(
+        "INSERT INTO orders VALUES ('AUR-100001', 'ada@example.com', 'delivered', '2026-11-01T10:00:00Z', '2026-11-10T10:00:00Z');
+         INSERT INTO tickets VALUES ('TCK-OLD', 's1', 'ada@example.com', NULL, 'Sizing', 'Help', 'closed', 'called back', '2026-11-01T00:00:00Z', '2026-11-02T00:00:00Z');
+         INSERT INTO csat_responses VALUES ('TCK-OLD', 4, 'kind', '2026-11-02T00:00:00Z');
+         INSERT INTO return_requests VALUES ('RET-OLD', 'AUR-100001', 'RG-1', 'return', 'Too big', NULL, 'requested', '2026-11-12T00:00:00Z');",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    conn.execute_batch(&read("0004_staff_console.sql"))
+        .unwrap_or_else(|e| panic!("0004: {e}"));
+    let one = |sql: &str| -> String {
+        conn.query_row(sql, [], |r| r.get::<_, String>(0))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    };
+    assert_eq!(
+        one("SELECT status || '/' || note || '/' || COALESCE(assignee, '-') FROM tickets WHERE ticket_id = 'TCK-OLD'"),
+        "closed/called back/-"
+    );
+    assert_eq!(
+        one("SELECT ticket_id || '/' || score || '/' || comment FROM csat_responses"),
+        "TCK-OLD/4/kind"
+    );
+    assert_eq!(
+        one("SELECT group_concat(kind || ':' || actor, ',') FROM ticket_events WHERE ticket_id = 'TCK-OLD'"),
+        "created:shopper,note:unknown"
+    );
+    assert_eq!(
+        one("SELECT email || '/' || updated_at FROM return_requests WHERE return_id = 'RET-OLD'"),
+        "ada@example.com/2026-11-12T00:00:00Z"
+    );
+    assert_eq!(
+        one("SELECT status || ':' || actor FROM return_events WHERE return_id = 'RET-OLD'"),
+        "requested:shopper"
+    );
+    for index in [
+        "tickets_status_created",
+        "tickets_created",
+        "tickets_email_created",
+        "tickets_assignee_created",
+        "csat_responses_created",
+    ] {
+        assert_eq!(
+            one(&format!("SELECT COUNT(*) || '' FROM sqlite_master WHERE type = 'index' AND name = '{index}'")),
+            "1",
+            "{index}"
+        );
+    }
+    // The new status and a per-session response are accepted; a response for both is not.
+    conn.execute_batch("UPDATE tickets SET status = 'resolved'; INSERT INTO csat_responses (session_id, score, created_at) VALUES ('s1', 5, 'now')")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(conn
+        .execute_batch("INSERT INTO csat_responses (ticket_id, session_id, score, created_at) VALUES ('TCK-OLD', 's2', 5, 'now')")
+        .is_err());
+    let violations: i64 = conn
+        .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap_or(-1);
+    assert_eq!(violations, 0);
+}
+
+#[test]
+fn a_removed_chip_or_an_understood_message_is_not_an_unanswered_question() {
+    let h = Harness::new();
+    let r = h.post(
+        "/v1/messages",
+        json!({"session_id": "s-3", "text": "rose gold rings under $500"}),
+    );
+    assert!(
+        r.json_body()["confidence"].as_f64().unwrap_or(0.0) >= 0.6,
+        "{}",
+        r.body
+    );
+    h.post(
+        "/v1/messages",
+        json!({"session_id": "s-3", "remove": "metals", "context": r.json_body()["context"]}),
+    );
+    assert_eq!(
+        admin_get(&h, "/v1/admin/unanswered", "mer").json_body()["count"],
+        0
+    );
+}

@@ -62,6 +62,9 @@ pub enum CliError {
     InvalidAccountId(String),
     #[error("the SQL API request for `{query}` failed: {reason}")]
     Http { query: String, reason: String },
+    /// A request to the Worker (e.g. `unanswered export --url`) failed.
+    #[error("GET `{url}` failed: {reason}")]
+    Fetch { url: String, reason: String },
 }
 
 impl CliError {
@@ -78,7 +81,8 @@ impl CliError {
             | CliError::Ops(_)
             | CliError::Read { .. }
             | CliError::Json { .. }
-            | CliError::Http { .. } => EXIT_FAILURE,
+            | CliError::Http { .. }
+            | CliError::Fetch { .. } => EXIT_FAILURE,
         }
     }
 

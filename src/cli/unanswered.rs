@@ -139,8 +139,8 @@ fn fetch(url: &str, token_env: &str) -> Result<String, CliError> {
             CliError::Usage(format!("set {token_env} to a merchandiser or admin token"))
         })?;
     let endpoint = format!("{}/v1/admin/unanswered/export", url.trim_end_matches('/'));
-    let http = |reason: String| CliError::Http {
-        query: "unanswered export".into(),
+    let http = |reason: String| CliError::Fetch {
+        url: endpoint.clone(),
         reason,
     };
     let agent: ureq::Agent = ureq::Agent::config_builder()
