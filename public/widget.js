@@ -4,7 +4,9 @@
  * Idempotency-Key made once per logical submission and reused on retries. Chat messages go out one
  * at a time, each with the `context` of the previous reply (kept in sessionStorage beside the
  * session id), so quick follow-ups refine the search in order. Categories, metals, ring sizes and
- * the order-number format come from /v1/flags's `domain`, never from this file. API: docs/api.md. */
+ * the order-number format come from /v1/flags's `domain`, never from this file. The conversation's
+ * text (the last 50 messages) is kept in sessionStorage too and goes with a stylist request; closing
+ * the widget after a real conversation asks for a rating once per session. API: docs/api.md. */
 (() => {
   'use strict';
   if (customElements.get('aurora-concierge')) return;
@@ -14,12 +16,16 @@
   const COOKIE = 'aurora_uid';
   const SESSION_KEY = 'aurora_session';
   const CONTEXT_KEY = 'aurora_context';
+  const TRANSCRIPT_KEY = 'aurora_transcript';
+  const CSAT_KEY = 'aurora_csat';
   const TIMEOUT_MS = 15000;
 
   const KINDS = { return: 'Return for a refund', resize: 'Resize a ring', exchange: 'Exchange for another piece' };
   const STAGES = ['processing', 'shipped', 'delivered'];
   const STATUS_TEXT = { processing: 'Processing', shipped: 'Shipped', delivered: 'Delivered', cancelled: 'Cancelled' };
   const CSAT_TEXT = ['', 'Poor', 'Fair', 'Good', 'Very good', 'Excellent'];
+  const RETURN_TEXT = { requested: 'Requested: we will review it shortly', approved: 'Approved: we have emailed how to send the piece', denied: 'Declined',
+    received: 'Received at our workshop', refunded: 'Refunded', resized: 'Resized', exchanged: 'Exchanged' };
   const MSG_NETWORK = "We couldn't reach the concierge. Check your connection and try again.";
 
   const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
@@ -127,6 +133,19 @@
       if (saved && saved.session === session && saved.context && typeof saved.context === 'object') return saved;
     } catch { /* storage blocked or corrupt: start afresh */ }
     return {};
+  }
+
+  /** Session-scoped values in sessionStorage, tagged with the session id; `fallback` when absent. */
+  function loadKept(key, session, fallback) {
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(key) || 'null');
+      if (saved && saved.session === session) return saved.value;
+    } catch { /* storage blocked or corrupt */ }
+    return fallback;
+  }
+
+  function keep(key, session, value) {
+    try { sessionStorage.setItem(key, JSON.stringify({ session, value })); } catch { /* memory only */ }
   }
 
   function saveConversation(session, context, filters) {
@@ -286,6 +305,7 @@ legend{padding:0;margin-bottom:6px}
       this.queue = [];
       this.order = null;
       this.ticket = null;
+      this.transcript = loadKept(TRANSCRIPT_KEY, this.sessionId, []);
       this.render();
       this.setAttribute('state', 'ready');
     }
@@ -370,6 +390,7 @@ legend{padding:0;margin-bottom:6px}
         idea && this.on('product_search') ? chip(idea, () => this.sendText(idea)) : null,
         this.on('order_lookup') ? chip('Track an order', () => this.openTracking()) : null,
         this.canReturn() ? chip('Returns & resizing', () => this.openReturn()) : null,
+        this.on('returns_form') ? chip('Check a return', () => this.openReturnStatus()) : null,
         this.on('stylist_chat') ? chip('Talk to a stylist', () => this.openStylist()) : null);
       this.dialog = h('div', { class: 'dialog', id: dialogId, role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': titleId, hidden: true,
         onkeydown: (e) => this.onKey(e) },
@@ -412,6 +433,12 @@ legend{padding:0;margin-bottom:6px}
     }
 
     close() {
+      // The end of a real conversation (a message answered): ask for a rating once per session.
+      const roles = this.transcript.map((m) => m.role);
+      if (!this.dialog.hidden && roles.includes('shopper') && roles.includes('concierge') && !loadKept(CSAT_KEY, this.sessionId)) {
+        keep(CSAT_KEY, this.sessionId, 1);
+        return this.openCsat(null, true);
+      }
       this.dialog.hidden = true;
       this.launcher.setAttribute('aria-expanded', 'false');
       this.launcher.focus();
@@ -496,11 +523,22 @@ legend{padding:0;margin-bottom:6px}
           continue;
         }
         this.remember(res.data.context, res.data.filters);
-        if (item.text) this.lastText = item.text;
+        if (item.text) {
+          this.lastText = item.text;
+          this.note('shopper', item.text);
+          this.note('concierge', res.data.reply);
+        }
         this.answer(res.data);
       }
       this.pumping = false;
       this.setBusy(false);
+    }
+
+    /** One line of the transcript a stylist sees with a ticket (the last 50, each ≤ 1000 characters). */
+    note(role, text) {
+      if (!text) return;
+      this.transcript = [...this.transcript, { role, text: [...String(text)].slice(0, 1000).join(''), at: new Date().toISOString() }].slice(-50);
+      keep(TRANSCRIPT_KEY, this.sessionId, this.transcript);
     }
 
     messageBody(item) {
@@ -869,24 +907,49 @@ legend{padding:0;margin-bottom:6px}
         if (!v) return;
         const body = { session_id: this.sessionId, email: v.email, topic: v.topic, message: v.message };
         if (v.name) body.name = v.name;
+        if (this.transcript.length) body.transcript = this.transcript;
         const res = await this.create(f, '/v1/escalations', body);
         if (!res.ok) return this.apiError(f, res);
         this.ticket = res.data.ticket_id;
         this.say('bot', h('p', { 'data-ticket-id': this.ticket }, `Thank you. Your stylist ticket is ${this.ticket}; a stylist will email you shortly.`));
+        keep(CSAT_KEY, this.sessionId, 1);
         this.openCsat(this.ticket);
       });
       this.showFlow(form);
     }
 
-    openCsat(ticketId) {
-      const form = this.makeForm('How was your experience?', [
+    /** A return's progress from its id and the order's email (POST /v1/returns/status). */
+    openReturnStatus() {
+      const form = this.makeForm('Check a return', [
+        this.field({ name: 'return_id', text: 'Request number', hint: 'From the confirmation, for example RET-…', attrs: { autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false' } }),
+        this.field({ name: 'email', text: 'Email used for the order', type: 'email', value: this.order && this.order.email, attrs: { autocomplete: 'email' } }),
+      ], 'Check status', async (f) => {
+        const v = this.required(f, { return_id: 'Enter the request number.', email: 'Enter the email address used for the order.' });
+        if (!v) return;
+        const res = await this.request('POST', '/v1/returns/status', { return_id: v.return_id.toUpperCase(), email: v.email });
+        if (!res.ok) return this.apiError(f, res);
+        const r = res.data;
+        this.flow.replaceChildren();
+        const el = this.say('bot', h('section', { class: 'panel', 'data-return-status': r.status },
+          h('h3', { tabindex: '-1' }, `${label(r.kind)} request ${r.return_id}`),
+          h('p', null, 'Status: ', h('span', { class: 'status' }, label(r.status))),
+          h('p', null, `${RETURN_TEXT[r.status] || label(r.status)}.`, r.decision_reason ? ` ${sentence(r.decision_reason)}` : ''),
+          r.updated_at ? h('p', { class: 'meta' }, `Updated ${fmtDate(r.updated_at, dayTime)}`) : null), 'rich');
+        el.querySelector('h3').focus();
+      });
+      this.showFlow(form);
+    }
+
+    /** The rating form: for a ticket, or (ticketId null) for this chat session when it ends. */
+    openCsat(ticketId, ending) {
+      const form = this.makeForm(ending ? 'Before you go: how was this chat?' : 'How was your experience?', [
         this.radios('score', 'Rate this conversation from 1 (poor) to 5 (excellent)', [1, 2, 3, 4, 5].map((n) =>
           [String(n), h('span', null, h('b', null, n), h('span', null, CSAT_TEXT[n]))])),
         this.field({ name: 'comment', text: 'Anything to add?', type: 'textarea', optional: true, attrs: { maxlength: '1000' } }),
       ], 'Send rating', async (f) => {
         const v = this.required(f, { score: 'Choose a score from 1 to 5.' });
         if (!v) return;
-        const body = { ticket_id: ticketId, score: Number(v.score) };
+        const body = ticketId ? { ticket_id: ticketId, score: Number(v.score) } : { session_id: this.sessionId, score: Number(v.score) };
         if (v.comment) body.comment = v.comment;
         const res = await this.create(f, '/v1/csat', body);
         if (!res.ok && !(res.error && res.error.code === 'already_exists')) return this.apiError(f, res);
@@ -894,7 +957,12 @@ legend{padding:0;margin-bottom:6px}
         const done = this.say('bot', h('p', { 'data-csat': String(body.score), tabindex: '-1' }, res.ok ? `Thank you for rating us ${body.score} out of 5.` : 'We already have your rating for this conversation. Thank you.'));
         done.querySelector('p').focus();
       });
+      if (ending) {
+        const skip = form.querySelector('.actions .ghost');
+        skip.replaceWith(h('button', { class: 'btn ghost', type: 'button', onclick: () => { this.flow.replaceChildren(); this.close(); } }, 'No thanks, close'));
+      }
       this.showFlow(form);
+      if (ending) form.querySelector('h3').focus();
     }
   }
 
