@@ -8,6 +8,7 @@ use super::auth::Staff;
 use super::console_store::{self as cs, DayRange};
 use super::error::ApiError;
 use super::http::{ApiRequest, ApiResponse};
+use super::kinds::{ReturnAction, ReturnStatus, TicketStatus};
 use super::platform::{Database, KeyValue};
 use super::store;
 use super::time::{format_iso, parse_iso, DAY_MS};
@@ -18,19 +19,9 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
 /// Ticket statuses.
-pub const TICKET_STATUSES: &[&str] = &["open", "pending", "resolved", "closed"];
+pub const TICKET_STATUSES: &[&str] = TicketStatus::NAMES;
 /// Return statuses, in the order a request moves through them.
-pub const RETURN_STATUSES: &[&str] = &[
-    "requested",
-    "approved",
-    "denied",
-    "received",
-    "refunded",
-    "resized",
-    "exchanged",
-];
-/// What staff can do to a return.
-pub const RETURN_ACTIONS: &[&str] = &["approve", "deny", "receive", "complete"];
+pub const RETURN_STATUSES: &[&str] = ReturnStatus::NAMES;
 /// Longest assignee name.
 pub const MAX_ASSIGNEE: usize = 120;
 /// Days in an analytics or CSAT range when none is given, and the most a range may span.
@@ -45,21 +36,6 @@ pub const MAX_OFFSET: u32 = 9_999_999;
 pub const MAX_EXPORT: u32 = 5_000;
 /// Most distinct reasons `returns_by_reason` lists (the rest are summed under `other`).
 pub const MAX_REASONS: usize = 20;
-
-/// Where a return may go from `status` by `action` for a request of `kind`.
-pub fn next_return_status(status: &str, action: &str, kind: &str) -> Option<&'static str> {
-    match (status, action) {
-        ("requested", "approve") => Some("approved"),
-        ("requested", "deny") => Some("denied"),
-        ("approved", "receive") => Some("received"),
-        ("received", "complete") => Some(match kind {
-            "resize" => "resized",
-            "exchange" => "exchanged",
-            _ => "refunded",
-        }),
-        _ => None,
-    }
-}
 
 /// A `YYYY-MM-DD` parameter as epoch ms of its midnight (UTC). Any month 01–12 and day 01–31 is
 /// taken, as the OpenAPI `pattern` promises (`2026-02-30` counts on to 2026-03-02).
@@ -246,7 +222,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         let f = Fields::new(object, &["status", "assignee", "note"])?;
         let status = match f.raw("status") {
             None => None,
-            Some(_) => Some(f.one_of("status", TICKET_STATUSES)?),
+            Some(_) => Some(f.named("status", TicketStatus::NAMES, TicketStatus::from_name)?),
         };
         let assignee = if assignee_sent {
             Some(
@@ -267,7 +243,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         if status.is_some() || assignee.is_some() || note.is_some() {
             statements.push(cs::update_ticket(
                 id,
-                status.as_deref(),
+                status.map(TicketStatus::name),
                 assignee.as_ref().map(|a| a.as_deref()),
                 note.as_deref(),
                 &now,
@@ -280,7 +256,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 &now,
                 actor,
                 "status",
-                Some(status),
+                Some(status.name()),
                 None,
                 None,
             ));
@@ -310,7 +286,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         if !statements.is_empty() {
             self.db.batch(&statements).await?;
         }
-        if status.as_deref() == Some("resolved") {
+        if status == Some(TicketStatus::Resolved) {
             // Committed above: staff hear that the shopper's request is done (once per change).
             self.notify_ticket_resolved(request, id, &now).await;
         }
@@ -402,10 +378,10 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             validate::json_object(request)?,
             &["action", "reason", "note"],
         )?;
-        let action = f.one_of("action", RETURN_ACTIONS)?;
+        let action = f.named("action", ReturnAction::NAMES, ReturnAction::from_name)?;
         let reason = f.opt_string("reason", 0, 500)?.filter(|r| !r.is_empty());
         let note = f.opt_string("note", 0, 2000)?.filter(|n| !n.is_empty());
-        if action == "deny" && reason.is_none() {
+        if action == ReturnAction::Deny && reason.is_none() {
             return Err(ApiError::MissingField {
                 field: "reason".into(),
             });
@@ -413,22 +389,20 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         let record = cs::find_return(self.db, id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no return `{id}`")))?;
-        let to = next_return_status(&record.status, &action, &record.kind).ok_or_else(|| {
+        let to = record.status.after(action, record.kind).ok_or_else(|| {
             ApiError::InvalidTransition(format!(
                 "cannot `{action}` a return that is `{}`",
                 record.status
             ))
         })?;
-        let decision = reason
-            .as_deref()
-            .filter(|_| matches!(to, "approved" | "denied"));
+        let decision = reason.as_deref().filter(|_| to.is_decision());
         let now = format_iso(self.clock.now_ms());
         let note = note.or_else(|| reason.clone().filter(|_| decision.is_none()));
         let moved = cs::transition_return(
             self.db,
             id,
-            &record.status,
-            to,
+            record.status.name(),
+            to.name(),
             decision,
             &staff.actor,
             note.as_deref(),
@@ -752,44 +726,6 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_return_state_machine_allows_only_its_steps() {
-        assert_eq!(
-            next_return_status("requested", "approve", "return"),
-            Some("approved")
-        );
-        assert_eq!(
-            next_return_status("requested", "deny", "resize"),
-            Some("denied")
-        );
-        assert_eq!(
-            next_return_status("approved", "receive", "return"),
-            Some("received")
-        );
-        for (kind, done) in [
-            ("return", "refunded"),
-            ("resize", "resized"),
-            ("exchange", "exchanged"),
-        ] {
-            assert_eq!(next_return_status("received", "complete", kind), Some(done));
-        }
-        for (status, action) in [
-            ("requested", "receive"),
-            ("requested", "complete"),
-            ("approved", "approve"),
-            ("approved", "deny"),
-            ("denied", "approve"),
-            ("received", "deny"),
-            ("refunded", "complete"),
-        ] {
-            assert_eq!(
-                next_return_status(status, action, "return"),
-                None,
-                "{status} {action}"
-            );
-        }
-    }
 
     #[test]
     fn ranges_default_to_thirty_days_swap_and_are_capped() {

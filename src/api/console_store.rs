@@ -2,6 +2,7 @@
 //! CSAT over a date range, unanswered questions and per-day analytics. Tables of
 //! `migrations/0004_staff_console.sql`; conventions as in [`super::store`].
 
+use super::kinds::{ReturnKind, ReturnStatus};
 use super::models::ReturnRecord;
 use super::platform::{Database, Row, SqlValue, Statement, StorageError};
 use super::store::{int_col, opt_int_col, opt_real_col, opt_text_col, text_col};
@@ -165,10 +166,10 @@ fn return_from_row(r: &Row) -> Result<ReturnRecord, StorageError> {
         order_number: text_col(r, "order_number")?,
         email: opt_text_col(r, "email")?,
         sku: text_col(r, "sku")?,
-        kind: text_col(r, "kind")?,
+        kind: ReturnKind::from_column(&text_col(r, "kind")?, "return_requests.kind")?,
         reason: text_col(r, "reason")?,
         ring_size: opt_real_col(r, "ring_size")?,
-        status: text_col(r, "status")?,
+        status: ReturnStatus::from_column(&text_col(r, "status")?, "return_requests.status")?,
         decision_reason: opt_text_col(r, "decision_reason")?,
         created_at: text_col(r, "created_at")?,
         updated_at: text_col(r, "updated_at")?,

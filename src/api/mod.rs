@@ -13,6 +13,7 @@ pub mod error;
 pub mod features;
 pub mod http;
 pub mod idempotency;
+pub mod kinds;
 pub mod models;
 pub mod notify;
 pub mod platform;

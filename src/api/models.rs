@@ -139,7 +139,7 @@ pub struct ReturnEligibility {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderView {
     pub order_number: String,
-    pub status: String,
+    pub status: super::kinds::OrderStatus,
     pub placed_at: String,
     pub delivered_at: Option<String>,
     pub items: Vec<OrderItem>,
@@ -156,7 +156,7 @@ pub struct Ticket {
     pub name: Option<String>,
     pub topic: String,
     pub message: String,
-    pub status: String,
+    pub status: super::kinds::TicketStatus,
     /// The latest note (every note is in the ticket's history).
     pub note: Option<String>,
     /// The staff member the ticket is assigned to, if any.
@@ -173,10 +173,10 @@ pub struct ReturnRecord {
     /// The shopper's email (lower-case).
     pub email: Option<String>,
     pub sku: String,
-    pub kind: String,
+    pub kind: super::kinds::ReturnKind,
     pub reason: String,
     pub ring_size: Option<f64>,
-    pub status: String,
+    pub status: super::kinds::ReturnStatus,
     /// Why it was approved or denied (shown to the shopper).
     pub decision_reason: Option<String>,
     pub created_at: String,

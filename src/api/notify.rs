@@ -133,7 +133,13 @@ impl Notification {
             }
             CreateInput::Return { kind, sku, .. } => {
                 let id = response["return_id"].as_str()?;
-                Some(Notification::return_requested(id, kind, sku, origin, at))
+                Some(Notification::return_requested(
+                    id,
+                    kind.name(),
+                    sku,
+                    origin,
+                    at,
+                ))
             }
             CreateInput::Csat { .. } => None,
         }

@@ -5,6 +5,7 @@ use super::error::ApiError;
 use super::features::Features;
 use super::http::{ApiRequest, ApiResponse};
 use super::idempotency::Claim;
+use super::kinds::{OrderStatus, ReturnKind};
 use super::models::{
     CatalogFilter, MessageReply, OrderItem, OrderView, PriceOrder, Product, ReturnEligibility,
     Ticket,
@@ -111,7 +112,7 @@ pub enum CreateInput {
         order_number: String,
         email: String,
         sku: String,
-        kind: String,
+        kind: ReturnKind,
         reason: String,
         ring_size: Option<f64>,
     },
@@ -253,7 +254,7 @@ impl CreateInput {
                 check_order_number("order_number", &order_number, domain)?;
                 let email = normalise_email("email", &f.string("email", 3, 254)?)?;
                 let sku = f.string("sku", 1, 32)?;
-                let kind = f.one_of("kind", &["return", "resize", "exchange"])?;
+                let kind = f.named("kind", ReturnKind::NAMES, ReturnKind::from_name)?;
                 let reason = f.string("reason", 1, 500)?;
                 let policy = &thresholds.returns;
                 let ring_size =
@@ -264,7 +265,7 @@ impl CreateInput {
                         "`ring_size` must be a whole or half size",
                     ));
                 }
-                if kind == "resize" && ring_size.is_none() {
+                if kind == ReturnKind::Resize && ring_size.is_none() {
                     return Err(ApiError::MissingField {
                         field: "ring_size".into(),
                     });
@@ -363,11 +364,11 @@ pub fn eligibility(
         reason: reason.to_string(),
         deadline: None,
     };
-    if order.status == "cancelled" {
+    if order.status == OrderStatus::Cancelled {
         return none("the order was cancelled");
     }
     let delivered = order.delivered_at.as_deref().and_then(parse_iso);
-    let Some(delivered) = delivered.filter(|_| order.status == "delivered") else {
+    let Some(delivered) = delivered.filter(|_| order.status == OrderStatus::Delivered) else {
         return none("the order has not been delivered yet");
     };
     let return_deadline = delivered + i64::from(policy.return_window_days) * DAY_MS;
@@ -736,7 +737,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             Some(CoreIntent::OrderTracking) => match entities.map(|e| (&e.order_number, &e.email)) {
                 Some((Some(number), Some(email))) => match self.tracked_order(client_ip, number, email).await? {
                     Some(view) => {
-                        let text = format!("Order {} is {}.", view.order_number, readable(&view.status));
+                        let text = format!("Order {} is {}.", view.order_number, readable(view.status.name()));
                         reply.order = Some(view);
                         (text, Some(NextStep::ShowOrder))
                     }
@@ -1004,7 +1005,9 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                     ApiError::not_eligible("sku", format!("`{sku}` is not part of this order"))
                 })?;
                 let allowed = eligibility(&order, &items, policy, now_ms);
-                if kind == "resize" && !policy.resizable_categories.contains(&item.category) {
+                if *kind == ReturnKind::Resize
+                    && !policy.resizable_categories.contains(&item.category)
+                {
                     return Err(ApiError::not_eligible(
                         "sku",
                         format!(
@@ -1013,10 +1016,10 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                         ),
                     ));
                 }
-                let ok = match kind.as_str() {
-                    "return" => allowed.return_,
-                    "exchange" => allowed.exchange,
-                    _ => allowed.resize,
+                let ok = match kind {
+                    ReturnKind::Return => allowed.return_,
+                    ReturnKind::Exchange => allowed.exchange,
+                    ReturnKind::Resize => allowed.resize,
                 };
                 if !ok {
                     return Err(ApiError::not_eligible(
@@ -1033,7 +1036,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                         return_id: &return_id,
                         order_number,
                         sku,
-                        kind,
+                        kind: kind.name(),
                         reason,
                         ring_size: *ring_size,
                         email,
@@ -1066,7 +1069,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                     name: name.clone(),
                     topic: topic.clone(),
                     message: message.clone(),
-                    status: "open".into(),
+                    status: super::kinds::TicketStatus::Open,
                     note: None,
                     assignee: None,
                     created_at: now.clone(),

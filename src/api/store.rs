@@ -174,7 +174,7 @@ pub async fn search_products<D: Database>(
 pub struct OrderRecord {
     pub order_number: String,
     pub email: String,
-    pub status: String,
+    pub status: super::kinds::OrderStatus,
     pub placed_at: String,
     pub delivered_at: Option<String>,
 }
@@ -195,7 +195,10 @@ pub async fn find_order<D: Database>(
             Ok(OrderRecord {
                 order_number: text_col(r, "order_number")?,
                 email: text_col(r, "email")?,
-                status: text_col(r, "status")?,
+                status: super::kinds::OrderStatus::from_column(
+                    &text_col(r, "status")?,
+                    "orders.status",
+                )?,
                 placed_at: text_col(r, "placed_at")?,
                 delivered_at: opt_text_col(r, "delivered_at")?,
             })
@@ -340,7 +343,7 @@ pub fn insert_ticket(t: &Ticket, claim: Option<&Claim>) -> Statement {
             t.name.clone().into(),
             t.topic.clone().into(),
             t.message.clone().into(),
-            t.status.clone().into(),
+            t.status.name().into(),
             t.note.clone().into(),
             t.assignee.clone().into(),
             t.created_at.clone().into(),
@@ -362,7 +365,7 @@ fn ticket_from_row(r: &Row) -> Result<Ticket, StorageError> {
         name: opt_text_col(r, "name")?,
         topic: text_col(r, "topic")?,
         message: text_col(r, "message")?,
-        status: text_col(r, "status")?,
+        status: super::kinds::TicketStatus::from_column(&text_col(r, "status")?, "tickets.status")?,
         note: opt_text_col(r, "note")?,
         assignee: opt_text_col(r, "assignee")?,
         created_at: text_col(r, "created_at")?,

@@ -2282,7 +2282,7 @@ fn of_two_racing_takeovers_exactly_one_wins_and_a_late_owner_writes_nothing() {
         name: None,
         topic: "Sizing".into(),
         message: "Help".into(),
-        status: "open".into(),
+        status: super::kinds::TicketStatus::Open,
         note: None,
         assignee: None,
         created_at: NOW.into(),

@@ -255,6 +255,23 @@ impl Fields {
         Ok(value)
     }
 
+    /// A required name of a closed set (one of `names`), as its enum value.
+    pub fn named<T>(
+        &self,
+        name: &str,
+        names: &[&str],
+        from: fn(&str) -> Option<T>,
+    ) -> Result<T, ApiError> {
+        let value = self.one_of(name, names)?;
+        from(&value).ok_or_else(|| {
+            let path = self.path(name);
+            ApiError::invalid(
+                &path,
+                format!("`{path}` must be one of {}", names.join(", ")),
+            )
+        })
+    }
+
     /// An optional number in `min..=max`.
     pub fn opt_number(&self, name: &str, min: f64, max: f64) -> Result<Option<f64>, ApiError> {
         let Some(value) = self.present(name) else {
