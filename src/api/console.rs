@@ -723,7 +723,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
