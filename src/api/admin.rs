@@ -148,7 +148,11 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                     .map(|t| encode_cursor(&t.created_at, &t.ticket_id));
                 Ok(ApiResponse::json(
                     200,
-                    &json!({"tickets": tickets, "count": tickets.len(), "next_cursor": next_cursor}),
+                    &super::console_store::Page::new(
+                        tickets,
+                        super::console_store::PageItems::Tickets,
+                        next_cursor,
+                    ),
                 ))
             }
             Route::AdminIsolate => {

@@ -189,7 +189,12 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         let csat = cs::ticket_csat(self.db, id).await?;
         Ok(ApiResponse::json(
             200,
-            &json!({"ticket": ticket, "events": events, "transcript": transcript, "csat": csat}),
+            &cs::TicketDetail {
+                ticket,
+                events,
+                transcript,
+                csat,
+            },
         ))
     }
 
@@ -339,7 +344,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             .map(|r| encode_cursor(&r.created_at, &r.return_id));
         Ok(ApiResponse::json(
             200,
-            &json!({"returns": returns, "count": returns.len(), "next_cursor": next_cursor}),
+            &cs::Page::new(returns, cs::PageItems::Returns, next_cursor),
         ))
     }
 
@@ -349,10 +354,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no return `{id}`")))?;
         let events = cs::return_events(self.db, id).await?;
-        Ok(ApiResponse::json(
-            200,
-            &json!({"return": record, "events": events}),
-        ))
+        Ok(ApiResponse::json(200, &cs::ReturnDetail { record, events }))
     }
 
     /// `GET /v1/admin/returns/{id}`.
@@ -492,7 +494,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         let next_cursor = more.then(|| (offset + limit).to_string());
         Ok(ApiResponse::json(
             200,
-            &json!({"questions": questions, "count": questions.len(), "next_cursor": next_cursor}),
+            &cs::Page::new(questions, cs::PageItems::Questions, next_cursor),
         ))
     }
 

@@ -539,3 +539,54 @@ pub async fn csat_per_day<D: Database>(
         })
         .collect()
 }
+
+/// `GET /v1/admin/tickets/{id}` (and the answer of its PATCH).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TicketDetail {
+    pub ticket: super::models::Ticket,
+    pub events: Vec<TicketEvent>,
+    /// The shopper's conversation up to the request, as the widget sent it.
+    pub transcript: Value,
+    pub csat: Option<Value>,
+}
+
+/// `GET /v1/admin/returns/{id}` (and the answer of its PATCH).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReturnDetail {
+    #[serde(rename = "return")]
+    pub record: ReturnRecord,
+    pub events: Vec<ReturnEvent>,
+}
+
+/// One page of a queue: `{<name>: [...], count, next_cursor}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page<T: Serialize> {
+    #[serde(flatten)]
+    pub items: PageItems<T>,
+    pub count: usize,
+    pub next_cursor: Option<String>,
+}
+
+/// The items of a [`Page`] under the name of what they are.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageItems<T: Serialize> {
+    Tickets(Vec<T>),
+    Returns(Vec<T>),
+    Questions(Vec<T>),
+}
+
+impl<T: Serialize> Page<T> {
+    /// A page of `items` named by `name`.
+    pub fn new(
+        items: Vec<T>,
+        name: fn(Vec<T>) -> PageItems<T>,
+        next_cursor: Option<String>,
+    ) -> Self {
+        Page {
+            count: items.len(),
+            items: name(items),
+            next_cursor,
+        }
+    }
+}

@@ -246,3 +246,63 @@ mod tests {
         );
     }
 }
+
+/// `GET /v1/products`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProductList {
+    pub count: usize,
+    pub products: Vec<Product>,
+}
+
+/// Why `/v1/flags` says what it says: the rollout's reason, or the KV kill switch.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum FlagsReason {
+    Rollout(crate::engine::RolloutReason),
+    Emergency(EmergencyOff),
+}
+
+/// The KV kill switch (`ops:kill-switch`) is on.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmergencyOff {
+    EmergencyOff,
+}
+
+/// `GET /v1/flags`: whether the widget shows, per feature, and the shop's domain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlagsReply<'a> {
+    pub enabled: bool,
+    pub bucket: u32,
+    pub reason: FlagsReason,
+    pub features: super::features::Features,
+    pub rules_version: &'a str,
+    pub domain: &'a crate::engine::Domain,
+}
+
+/// `201` of `POST /v1/returns`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReturnCreated<'a> {
+    pub return_id: &'a str,
+    pub status: super::kinds::ReturnStatus,
+    pub kind: super::kinds::ReturnKind,
+    pub sku: &'a str,
+    pub order_number: &'a str,
+}
+
+/// `201` of `POST /v1/escalations`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TicketCreated<'a> {
+    pub ticket_id: &'a str,
+    pub status: super::kinds::TicketStatus,
+    /// Where the shopper's rating goes.
+    pub csat_url: &'static str,
+}
+
+/// `201` of `POST /v1/csat`: for a ticket or for a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum CsatRecorded<'a> {
+    Ticket { ticket_id: &'a str, score: i64 },
+    Session { session_id: &'a str, score: i64 },
+}

@@ -5,10 +5,11 @@ use super::error::ApiError;
 use super::features::Features;
 use super::http::{ApiRequest, ApiResponse};
 use super::idempotency::Claim;
-use super::kinds::{OrderStatus, ReturnKind};
+use super::kinds::{OrderStatus, ReturnKind, ReturnStatus};
 use super::models::{
-    CatalogFilter, MessageReply, OrderItem, OrderView, PriceOrder, Product, ReturnEligibility,
-    Ticket,
+    CatalogFilter, CsatRecorded, EmergencyOff, FlagsReason, FlagsReply, MessageReply, OrderItem,
+    OrderView, PriceOrder, Product, ProductList, ReturnCreated, ReturnEligibility, Ticket,
+    TicketCreated,
 };
 use super::platform::{Database, KeyValue, Statement};
 use super::router::Route;
@@ -21,7 +22,7 @@ use crate::engine::{
     Classification, CoreIntent, Domain, NextStep, PriceKind, PriceRange, ReturnPolicy, Thresholds,
     UNKNOWN_INTENT,
 };
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// KV's minimum expiration TTL.
 const KV_MIN_TTL: u64 = 60;
@@ -911,7 +912,10 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         products.truncate(filter.limit as usize);
         Ok(ApiResponse::json(
             200,
-            &json!({"count": products.len(), "products": products}),
+            &ProductList {
+                count: products.len(),
+                products,
+            },
         ))
     }
 
@@ -945,9 +949,9 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         }
         let decision = self.engine.rollout().decide(user_id.as_deref(), None);
         let (enabled, reason) = if self.kill_switch_on().await {
-            (false, json!("emergency_off"))
+            (false, FlagsReason::Emergency(EmergencyOff::EmergencyOff))
         } else {
-            (decision.enabled, json!(decision.reason))
+            (decision.enabled, FlagsReason::Rollout(decision.reason))
         };
         // Per-feature decisions for the widget's UI; nothing is on while the widget is off.
         let features = if enabled {
@@ -963,14 +967,14 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         observation.cohort = Some(Cohort::of(enabled));
         Ok(ApiResponse::json(
             200,
-            &json!({
-                "enabled": enabled,
-                "bucket": decision.bucket,
-                "reason": reason,
-                "features": features,
-                "rules_version": self.engine.rules_version(),
-                "domain": self.engine.domain(),
-            }),
+            &FlagsReply {
+                enabled,
+                bucket: decision.bucket,
+                reason,
+                features,
+                rules_version: self.engine.rules_version(),
+                domain: self.engine.domain(),
+            },
         ))
     }
 
@@ -1049,7 +1053,13 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                     extra: vec![console_store::return_requested_event(&return_id, &now)],
                     response: ApiResponse::json(
                         201,
-                        &json!({"return_id": return_id, "status": "requested", "kind": kind, "sku": sku, "order_number": order_number}),
+                        &ReturnCreated {
+                            return_id: &return_id,
+                            status: ReturnStatus::Requested,
+                            kind: *kind,
+                            sku,
+                            order_number,
+                        },
                     ),
                     conflict: ApiError::Internal("return row was not written".into()),
                 })
@@ -1094,7 +1104,11 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                     extra,
                     response: ApiResponse::json(
                         201,
-                        &json!({"ticket_id": ticket.ticket_id, "status": "open", "csat_url": "/v1/csat"}),
+                        &TicketCreated {
+                            ticket_id: &ticket.ticket_id,
+                            status: ticket.status,
+                            csat_url: "/v1/csat",
+                        },
                     ),
                     conflict: ApiError::Internal("ticket row was not written".into()),
                 })
@@ -1111,12 +1125,18 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                             return Err(ApiError::NotFound(format!("no ticket `{ticket_id}`")));
                         }
                         (
-                            json!({"ticket_id": ticket_id, "score": score}),
+                            CsatRecorded::Ticket {
+                                ticket_id,
+                                score: *score,
+                            },
                             format!("ticket `{ticket_id}` already has a CSAT response"),
                         )
                     }
                     CsatSubject::Session(session_id) => (
-                        json!({"session_id": session_id, "score": score}),
+                        CsatRecorded::Session {
+                            session_id,
+                            score: *score,
+                        },
                         format!("conversation `{session_id}` already has a CSAT response"),
                     ),
                 };
