@@ -18,6 +18,22 @@
   const CONTEXT_KEY = 'aurora_context';
   const TRANSCRIPT_KEY = 'aurora_transcript';
   const CSAT_KEY = 'aurora_csat';
+  // The stylist request this browser filed, until it is rated: {id, email, at} in localStorage, so a
+  // later visit can ask for the rating once staff resolve it (POST /v1/escalations/status).
+  const TICKET_KEY = 'aurora_ticket';
+  const TICKET_DAYS = 60;
+  const filed = {
+    get() {
+      try {
+        const t = JSON.parse(localStorage.getItem(TICKET_KEY) || 'null');
+        if (t && t.id && t.email && Date.now() - t.at < TICKET_DAYS * 864e5) return t;
+      } catch { /* storage blocked or corrupt */ }
+      filed.clear();
+      return null;
+    },
+    set(id, email) { try { localStorage.setItem(TICKET_KEY, JSON.stringify({ id, email, at: Date.now() })); } catch { /* memory only */ } },
+    clear() { try { localStorage.removeItem(TICKET_KEY); } catch { /* nothing kept */ } },
+  };
   const TIMEOUT_MS = 15000;
 
   const KINDS = { return: 'Return for a refund', resize: 'Resize a ring', exchange: 'Exchange for another piece' };
@@ -430,6 +446,22 @@ legend{padding:0;margin-bottom:6px}
       this.dialog.hidden = false;
       this.launcher.setAttribute('aria-expanded', 'true');
       this.input.focus();
+      if (!this.askedResolved) {
+        this.askedResolved = true;
+        this.askIfResolved();
+      }
+    }
+
+    /** A stylist request filed earlier and resolved since, not yet rated: ask for its rating. */
+    async askIfResolved() {
+      const t = filed.get();
+      if (!t || this.ticket === t.id) return;
+      const res = await this.request('POST', '/v1/escalations/status', { ticket_id: t.id, email: t.email });
+      if (res.ok && res.data.rated) return filed.clear();
+      if (!res.ok) return res.status === 404 && filed.clear();
+      if (res.data.status !== 'resolved' || this.flow.children.length) return;
+      this.say('bot', h('p', { 'data-resolved-ticket': t.id }, `Your stylist request ${t.id} is resolved.`));
+      this.openCsat(t.id);
     }
 
     close() {
@@ -911,6 +943,7 @@ legend{padding:0;margin-bottom:6px}
         const res = await this.create(f, '/v1/escalations', body);
         if (!res.ok) return this.apiError(f, res);
         this.ticket = res.data.ticket_id;
+        filed.set(this.ticket, v.email);
         this.say('bot', h('p', { 'data-ticket-id': this.ticket }, `Thank you. Your stylist ticket is ${this.ticket}; a stylist will email you shortly.`));
         keep(CSAT_KEY, this.sessionId, 1);
         this.openCsat(this.ticket);
@@ -953,6 +986,7 @@ legend{padding:0;margin-bottom:6px}
         if (v.comment) body.comment = v.comment;
         const res = await this.create(f, '/v1/csat', body);
         if (!res.ok && !(res.error && res.error.code === 'already_exists')) return this.apiError(f, res);
+        if (ticketId && (filed.get() || {}).id === ticketId) filed.clear();
         this.flow.replaceChildren();
         const done = this.say('bot', h('p', { 'data-csat': String(body.score), tabindex: '-1' }, res.ok ? `Thank you for rating us ${body.score} out of 5.` : 'We already have your rating for this conversation. Thank you.'));
         done.querySelector('p').focus();

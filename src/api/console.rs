@@ -455,6 +455,33 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         ))
     }
 
+    /// `POST /v1/escalations/status`: where the shopper's stylist request is and whether it was
+    /// rated, so the widget can ask for a rating once staff resolve it. An unknown id and an
+    /// email that does not match answer the same 404, and each try spends the order-lookup budget.
+    pub async fn ticket_status(&self, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+        let f = Fields::new(validate::json_object(request)?, &["ticket_id", "email"])?;
+        let ticket_id = f.string("ticket_id", 1, 64)?;
+        check_id("ticket_id", &ticket_id)?;
+        let email = normalise_email("email", &f.string("email", 3, 254)?)?;
+        self.spend_lookup(&request.client_ip, &ticket_id).await?;
+        let not_found =
+            || ApiError::NotFound("no stylist request matches that id and email".into());
+        let ticket = store::find_ticket(self.db, &ticket_id)
+            .await?
+            .filter(|t| t.email.trim().eq_ignore_ascii_case(&email))
+            .ok_or_else(not_found)?;
+        let rated = cs::ticket_csat(self.db, &ticket_id).await?.is_some();
+        Ok(ApiResponse::json(
+            200,
+            &cs::TicketStatusReply {
+                ticket_id: &ticket.ticket_id,
+                status: ticket.status,
+                updated_at: &ticket.updated_at,
+                rated,
+            },
+        ))
+    }
+
     /// `GET /v1/admin/unanswered`.
     pub(super) async fn unanswered(&self, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
         let params = validate::query_params(&request.query, &["q", "limit", "cursor"])?;

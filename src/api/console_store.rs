@@ -590,3 +590,13 @@ impl<T: Serialize> Page<T> {
         }
     }
 }
+
+/// `POST /v1/escalations/status`: a stylist request as its shopper sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TicketStatusReply<'a> {
+    pub ticket_id: &'a str,
+    pub status: super::kinds::TicketStatus,
+    pub updated_at: &'a str,
+    /// Whether the shopper already rated it.
+    pub rated: bool,
+}

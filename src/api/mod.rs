@@ -330,7 +330,9 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         // Unknown routes and preflights spend nothing; dispatch answers them.
         let class = match router::route(method, &request.path) {
             Ok(Route::Messages) => LimitClass::Messages,
-            Ok(Route::OrderLookup | Route::ReturnStatus) => LimitClass::Lookups,
+            Ok(Route::OrderLookup | Route::ReturnStatus | Route::TicketStatus) => {
+                LimitClass::Lookups
+            }
             Ok(Route::Returns | Route::Escalations | Route::Csat) => LimitClass::Creates,
             _ => return Ok(()),
         };
@@ -445,6 +447,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             Route::Products => self.products(request).await,
             Route::OrderLookup => self.order_lookup(request).await,
             Route::ReturnStatus => self.return_status(request).await,
+            Route::TicketStatus => self.ticket_status(request).await,
             Route::Flags => self.flags(request, observation).await,
             Route::Returns | Route::Escalations | Route::Csat => self.create(&route, request).await,
             Route::AdminTickets

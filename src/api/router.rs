@@ -15,6 +15,9 @@ pub enum Route {
     /// `POST /v1/returns/status`: the shopper checks a request with its id and their email.
     ReturnStatus,
     Escalations,
+    /// `POST /v1/escalations/status`: the shopper checks a stylist request with its id and
+    /// their email (the widget asks for a rating once it is resolved).
+    TicketStatus,
     Csat,
     Flags,
     AdminTickets,
@@ -50,6 +53,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/returns"),
     ("POST", "/v1/returns/status"),
     ("POST", "/v1/escalations"),
+    ("POST", "/v1/escalations/status"),
     ("POST", "/v1/csat"),
     ("GET", "/v1/flags"),
     ("GET", "/v1/admin/tickets"),
@@ -77,6 +81,7 @@ impl Route {
             Route::OrderLookup => "POST /v1/orders/lookup",
             Route::Returns => "POST /v1/returns",
             Route::ReturnStatus => "POST /v1/returns/status",
+            Route::TicketStatus => "POST /v1/escalations/status",
             Route::Escalations => "POST /v1/escalations",
             Route::Csat => "POST /v1/csat",
             Route::Flags => "GET /v1/flags",
@@ -107,6 +112,7 @@ impl Route {
                 | Route::Returns
                 | Route::ReturnStatus
                 | Route::Escalations
+                | Route::TicketStatus
                 | Route::Csat
         )
     }
@@ -152,8 +158,13 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
         | "/v1/admin/csat"
         | "/v1/admin/analytics"
         | "/v1/admin/isolate" => (&["GET", "HEAD"], None),
-        "/v1/messages" | "/v1/orders/lookup" | "/v1/returns" | "/v1/returns/status"
-        | "/v1/escalations" | "/v1/csat" => (&["POST"], None),
+        "/v1/messages"
+        | "/v1/orders/lookup"
+        | "/v1/returns"
+        | "/v1/returns/status"
+        | "/v1/escalations"
+        | "/v1/escalations/status"
+        | "/v1/csat" => (&["POST"], None),
         _ => {
             let found = [
                 ("/v1/admin/tickets/", ById::Ticket),
@@ -206,6 +217,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
         "/v1/returns" => Route::Returns,
         "/v1/returns/status" => Route::ReturnStatus,
         "/v1/escalations" => Route::Escalations,
+        "/v1/escalations/status" => Route::TicketStatus,
         _ => Route::Csat,
     })
 }

@@ -687,3 +687,47 @@ fn resolving_a_ticket_notifies_staff_once_per_change() {
     );
     assert_eq!(resolved(&h), 1);
 }
+
+#[test]
+fn the_shopper_sees_a_stylist_request_resolved_and_rates_it_once() {
+    let h = Harness::new();
+    let id = ticket_with_transcript(&h);
+    let status = |email: &str, ticket: &str| {
+        h.post(
+            "/v1/escalations/status",
+            json!({"ticket_id": ticket, "email": email}),
+        )
+    };
+    let open = status("ADA@example.com", &id);
+    assert_eq!(open.status, 200, "{}", open.body);
+    let body = open.json_body();
+    assert_eq!(body["status"], "open");
+    assert_eq!(body["rated"], false);
+    // A wrong email and an unknown id get the same answer.
+    let wrong = status("eve@example.com", &id);
+    let unknown = status("ada@example.com", "TCK-NOPE");
+    assert_eq!((wrong.status, unknown.status), (404, 404));
+    assert_eq!(wrong.json_body(), unknown.json_body());
+    assert_eq!(
+        status("ada@example.com", "../x").json_body()["error"]["field"],
+        "ticket_id"
+    );
+
+    let path = format!("/v1/admin/tickets/{id}");
+    assert_eq!(
+        patch(
+            &h,
+            &path,
+            "sup",
+            json!({"status": "resolved", "note": "sent sizes"})
+        )
+        .status,
+        200
+    );
+    let resolved = status("ada@example.com", &id).json_body();
+    assert_eq!(resolved["status"], "resolved");
+    assert_eq!(resolved["rated"], false);
+    let rated = h.post("/v1/csat", json!({"ticket_id": id, "score": 5}));
+    assert_eq!(rated.status, 201, "{}", rated.body);
+    assert_eq!(status("ada@example.com", &id).json_body()["rated"], true);
+}

@@ -222,6 +222,32 @@ for (const browser of BROWSERS) {
         await d.hidden(`${W}[role=dialog]`);
       });
     });
+    test('stylist: a request resolved since the last visit asks for its rating when the widget opens', async () => {
+      await withWidget({}, async (d) => {
+        await openWidget(d);
+        await d.clickText(`${W}.chips button`, 'Talk to a stylist');
+        await d.fill(`${W}input[name=email]`, `resolved.${browser}@example.com`);
+        await d.fill(`${W}input[name=topic]`, 'Ring sizing');
+        await d.fill(`${W}textarea[name=message]`, 'Which size should I order?');
+        await d.clickText(`${W}form.panel button`, 'Request a stylist');
+        await d.visible(`${W}[data-ticket-id]`);
+        const ticket = await d.attr(`${W}[data-ticket-id]`, 'data-ticket-id');
+        // Not rated now. Staff resolve it later; the shopper comes back.
+        await worker.d1(`UPDATE tickets SET status = 'resolved' WHERE ticket_id = ${sql(ticket)}`);
+        await d.goto(`${base}/demo`);
+        await d.waitFor(() => document.querySelector('aurora-concierge')?.getAttribute('state') === 'ready', null, 60_000);
+        await openWidget(d);
+        await d.visible(`${W}[data-resolved-ticket="${ticket}"]`);
+        await check(d, 'resolved-ticket-csat');
+        await d.click(`${W}input[name=score][value="4"]`);
+        await d.clickText(`${W}form.panel button`, 'Send rating');
+        await d.visible(`${W}[data-csat]`);
+        const rows = await worker.d1(`SELECT score FROM csat_responses WHERE ticket_id = ${sql(ticket)}`);
+        assert.deepEqual(rows, [{ score: 4 }]);
+        assert.equal(await d.evaluate(() => localStorage.getItem('aurora_ticket')), null, 'forgotten once rated');
+      });
+    });
+
     test('reload: the conversation (chips and context) survives a reload of the page', async () => {
       await withWidget({}, async (d) => {
         await openWidget(d);
