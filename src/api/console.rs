@@ -423,6 +423,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
     /// email that does not match answer the same 404, and each try spends the order-lookup
     /// budget, so ids cannot be probed.
     pub async fn return_status(&self, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+        super::check_shopper_header(request)?;
         let f = Fields::new(validate::json_object(request)?, &["return_id", "email"])?;
         let return_id = f.string("return_id", 1, 64)?;
         check_id("return_id", &return_id)?;
@@ -459,6 +460,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
     /// rated, so the widget can ask for a rating once staff resolve it. An unknown id and an
     /// email that does not match answer the same 404, and each try spends the order-lookup budget.
     pub async fn ticket_status(&self, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+        super::check_shopper_header(request)?;
         let f = Fields::new(validate::json_object(request)?, &["ticket_id", "email"])?;
         let ticket_id = f.string("ticket_id", 1, 64)?;
         check_id("ticket_id", &ticket_id)?;

@@ -474,9 +474,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         user_id: Option<&str>,
     ) -> Result<features::Features, ApiError> {
         // The header is checked whenever it is sent, even when the body names the user.
-        if let Some(id) = request.shopper_id.as_deref() {
-            validate::check_id("X-Shopper-Id", id)?;
-        }
+        check_shopper_header(request)?;
         let shopper = user_id.or(request.shopper_id.as_deref());
         Ok(features::Features::decide(self.engine.rollout(), shopper))
     }
@@ -651,5 +649,14 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         let now = self.clock.now_ms();
         let entries = self.state.take_message_log();
         write_message_log(self.db, self.state, entries, now).await
+    }
+}
+
+/// `X-Shopper-Id`, when sent, is an id (422 at `X-Shopper-Id` otherwise), on every route that
+/// documents it, whether or not the route decides features with it.
+pub(crate) fn check_shopper_header(request: &ApiRequest) -> Result<(), ApiError> {
+    match request.shopper_id.as_deref() {
+        Some(id) => validate::check_id("X-Shopper-Id", id),
+        None => Ok(()),
     }
 }

@@ -731,3 +731,27 @@ fn the_shopper_sees_a_stylist_request_resolved_and_rates_it_once() {
     assert_eq!(rated.status, 201, "{}", rated.body);
     assert_eq!(status("ada@example.com", &id).json_body()["rated"], true);
 }
+
+#[test]
+fn the_status_routes_check_a_sent_shopper_id_like_every_shopper_route() {
+    let h = Harness::new();
+    let id = ticket_with_transcript(&h);
+    for (path, body) in [
+        (
+            "/v1/escalations/status",
+            json!({"ticket_id": id, "email": "ada@example.com"}),
+        ),
+        (
+            "/v1/returns/status",
+            json!({"return_id": "RET-NOPE", "email": "ada@example.com"}),
+        ),
+    ] {
+        for bad in ["", "not an id", "x/y"] {
+            let mut request = ApiRequest::new("POST", path).with_json(&body.to_string());
+            request.shopper_id = Some(bad.into());
+            let res = h.send(request);
+            assert_eq!(res.status, 422, "{path} with X-Shopper-Id {bad:?}");
+            assert_eq!(res.json_body()["error"]["field"], "X-Shopper-Id");
+        }
+    }
+}
