@@ -58,12 +58,7 @@ fn ticket_query(
     for (name, value) in params {
         match name.as_str() {
             "status" => {
-                if !TICKET_STATUSES.contains(&value.as_str()) {
-                    return Err(ApiError::invalid(
-                        "status",
-                        format!("`status` must be one of {}", TICKET_STATUSES.join(", ")),
-                    ));
-                }
+                validate::param_one_of("status", &value, TICKET_STATUSES)?;
                 q.status = Some(value);
             }
             "assignee" => {

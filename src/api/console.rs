@@ -311,12 +311,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         for (name, value) in params {
             match name.as_str() {
                 "status" => {
-                    if !RETURN_STATUSES.contains(&value.as_str()) {
-                        return Err(ApiError::invalid(
-                            "status",
-                            format!("`status` must be one of {}", RETURN_STATUSES.join(", ")),
-                        ));
-                    }
+                    validate::param_one_of("status", &value, RETURN_STATUSES)?;
                     q.status = Some(value);
                 }
                 "email" => q.email = Some(normalise_email("email", &value)?),

@@ -1905,39 +1905,45 @@ fn without_the_gate_back_to_back_messages_lose_refinements() {
     );
 }
 
+/// A harness over the shipped rules with each file's text passed through `edit(file name, text)`.
+fn harness_with_rules(edit: impl Fn(&str, String) -> String) -> Harness {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+    let mut sources = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
+        let path = entry.map(|e| e.path()).unwrap_or_default();
+        if path.extension().is_some_and(|x| x == "toml") {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+            sources.push(crate::rules::SourceFile {
+                path: format!("rules/{name}"),
+                text: edit(&name, text),
+            });
+        }
+    }
+    let loaded = crate::rules::compile_sources(sources).unwrap_or_else(|r| panic!("{r}"));
+    let mut h = Harness::new();
+    h.engine = loaded.engine;
+    h.config.rate_limit_scale = 100;
+    h
+}
+
 /// Per-feature rollout with effect (`[features.*]` in `rollout.toml`).
 mod features {
     use super::*;
 
     /// The shipped rules with `rollout.toml`'s feature tables replaced by `features`.
     fn harness_with_features(features: &str) -> Harness {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
-        let mut sources = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
-            let path = entry.map(|e| e.path()).unwrap_or_default();
-            if path.extension().is_some_and(|x| x == "toml") {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default();
-                let mut text =
-                    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-                if name == "rollout.toml" {
-                    let cut = text.find("[features.").unwrap_or(text.len());
-                    text.truncate(cut);
-                    text.push_str(features);
-                }
-                sources.push(crate::rules::SourceFile {
-                    path: format!("rules/{name}"),
-                    text,
-                });
+        harness_with_rules(|name, mut text| {
+            if name == "rollout.toml" {
+                let cut = text.find("[features.").unwrap_or(text.len());
+                text.truncate(cut);
+                text.push_str(features);
             }
-        }
-        let loaded = crate::rules::compile_sources(sources).unwrap_or_else(|r| panic!("{r}"));
-        let mut h = Harness::new();
-        h.engine = loaded.engine;
-        h.config.rate_limit_scale = 100;
-        h
+            text
+        })
     }
 
     fn as_shopper(mut request: ApiRequest, shopper: &str) -> ApiRequest {
@@ -2704,31 +2710,13 @@ mod replies {
 
     /// The shipped rules with `intents.toml` passed through `edit`.
     fn harness_with_intents(edit: impl Fn(String) -> String) -> Harness {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
-        let mut sources = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
-            let path = entry.map(|e| e.path()).unwrap_or_default();
-            if path.extension().is_some_and(|x| x == "toml") {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default();
-                let mut text =
-                    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-                if name == "intents.toml" {
-                    text = edit(text);
-                }
-                sources.push(crate::rules::SourceFile {
-                    path: format!("rules/{name}"),
-                    text,
-                });
+        harness_with_rules(|name, text| {
+            if name == "intents.toml" {
+                edit(text)
+            } else {
+                text
             }
-        }
-        let loaded = crate::rules::compile_sources(sources).unwrap_or_else(|r| panic!("{r}"));
-        let mut h = Harness::new();
-        h.engine = loaded.engine;
-        h.config.rate_limit_scale = 100;
-        h
+        })
     }
 
     fn say(h: &Harness, text: &str) -> Value {

@@ -61,6 +61,18 @@ fn is_id_char(c: char) -> bool {
 }
 
 /// Checks an id: 1..=64 characters of `[A-Za-z0-9_-]`.
+/// A query parameter that must be one of `allowed` (422 at `name` otherwise).
+pub fn param_one_of(name: &str, value: &str, allowed: &[&str]) -> Result<(), ApiError> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            name,
+            format!("`{name}` must be one of {}", allowed.join(", ")),
+        ))
+    }
+}
+
 pub fn check_id(field: &str, value: &str) -> Result<(), ApiError> {
     if value.is_empty() || value.len() > 64 || !value.chars().all(is_id_char) {
         return Err(ApiError::invalid(

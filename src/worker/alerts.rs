@@ -9,10 +9,15 @@ use super::bindings::{D1Store, JsClock, KvStore};
 use super::{secret, var};
 use crate::api::alert_job::{AlertJob, AlertJobConfig, HttpClient};
 use crate::ops::sql::DATASET;
-use worker::{web_sys, Env, Headers, Request};
+use futures_util::future::{select, Either};
+use std::time::Duration;
+use worker::{web_sys, AbortController, Delay, Env, Headers, Request};
 
-/// Outbound `fetch` (also the notification consumer's webhook post).
-pub(super) struct Fetch;
+/// Outbound `fetch`, for the alert job and the notification consumer's webhook post; with a
+/// `timeout`, a request that has no answer by then is aborted and fails.
+pub(super) struct Fetch {
+    pub timeout: Option<Duration>,
+}
 
 impl HttpClient for Fetch {
     async fn post(
@@ -32,11 +37,27 @@ impl HttpClient for Fetch {
         init.set_body(&wasm_bindgen::JsValue::from_str(&body));
         let request =
             web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| format!("{e:?}"))?;
-        let mut response = worker::Fetch::Request(Request::from(request))
-            .send()
-            .await
-            .map_err(err)?;
-        let text = response.text().await.map_err(err)?;
+        let fetch = worker::Fetch::Request(Request::from(request));
+        let mut response = match self.timeout {
+            None => fetch.send().await.map_err(err)?,
+            Some(timeout) => {
+                let controller = AbortController::default();
+                let signal = controller.signal();
+                let send = Box::pin(fetch.send_with_signal(&signal));
+                let raced = select(send, Delay::from(timeout)).await;
+                match raced {
+                    Either::Left((response, _)) => response.map_err(err)?,
+                    Either::Right(_) => {
+                        controller.abort();
+                        return Err(format!("no answer within {} s", timeout.as_secs()));
+                    }
+                }
+            }
+        };
+        // Read even when the caller does not need it: reading frees the connection. A body that
+        // cannot be read is empty (the status decides a webhook post; an empty SQL answer fails
+        // to parse).
+        let text = response.text().await.unwrap_or_default();
         Ok((response.status_code(), text))
     }
 }
@@ -75,7 +96,7 @@ pub(super) async fn run(env: &Env) {
     let job = AlertJob {
         db: &db,
         kv: &kv,
-        http: &Fetch,
+        http: &Fetch { timeout: None },
         clock: &JsClock,
         engine: crate::embedded::engine(),
         config: &config,

@@ -8,61 +8,17 @@
 //! default 30), `NOTIFY_DUPLICATE_SENDS` (test only: `1` enqueues every notification twice, as an
 //! at-least-once queue may deliver it, so the e2e suite can prove one post per event).
 
+use super::alerts::Fetch;
 use super::bindings::D1Store;
 use super::{secret, var};
-use crate::api::alert_job::HttpClient;
 use crate::api::notify::{self, Delivery, DeliveryConfig, Notification};
 use crate::api::platform::{LocalFuture, Notifier, StorageError};
-use futures_util::future::{select, Either};
 use std::time::Duration;
-use worker::{
-    web_sys, AbortController, Delay, Env, Headers, MessageBatch, MessageExt,
-    QueueRetryOptionsBuilder, Request,
-};
+use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 /// A webhook that has not answered by then counts as failed (and is retried): a hanging
 /// receiver must not hold the consumer until its wall-time limit.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// The webhook post: outbound `fetch`, aborted after [`WEBHOOK_TIMEOUT`].
-struct WebhookPost;
-
-impl HttpClient for WebhookPost {
-    async fn post(
-        &self,
-        url: &str,
-        headers: &[(&str, String)],
-        body: String,
-    ) -> Result<(u16, String), String> {
-        let err = |e: worker::Error| e.to_string();
-        let h = Headers::new();
-        for (name, value) in headers {
-            h.set(name, value).map_err(err)?;
-        }
-        let init = web_sys::RequestInit::new();
-        init.set_method("POST");
-        init.set_headers(&h.0);
-        init.set_body(&wasm_bindgen::JsValue::from_str(&body));
-        let request =
-            web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| format!("{e:?}"))?;
-        let controller = AbortController::default();
-        let signal = controller.signal();
-        let fetch = worker::Fetch::Request(Request::from(request));
-        let send = Box::pin(fetch.send_with_signal(&signal));
-        let outcome = match select(send, Delay::from(WEBHOOK_TIMEOUT)).await {
-            Either::Left((response, _)) => Some(response),
-            Either::Right(_) => None,
-        };
-        let Some(response) = outcome else {
-            controller.abort();
-            return Err(format!("no answer within {} s", WEBHOOK_TIMEOUT.as_secs()));
-        };
-        let mut response = response.map_err(err)?;
-        // The receiver's body is not needed; reading it frees the connection.
-        let _ = response.text().await;
-        Ok((response.status_code(), String::new()))
-    }
-}
 
 /// The producer: `NOTIFICATIONS`, or nothing when the binding is missing (logged once per send).
 pub struct QueueNotifier {
@@ -126,6 +82,9 @@ fn delivery_config(env: &Env) -> DeliveryConfig {
 pub(super) async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) {
     let config = delivery_config(&env);
     let db = D1Store(env.d1("DB").ok());
+    let webhook = Fetch {
+        timeout: Some(WEBHOOK_TIMEOUT),
+    };
     let messages = match batch.messages() {
         Ok(messages) => messages,
         Err(e) => {
@@ -136,7 +95,7 @@ pub(super) async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) {
     };
     for message in messages {
         let now = js_sys::Date::now() as i64;
-        let outcome = notify::deliver(&db, &WebhookPost, &config, message.body(), now).await;
+        let outcome = notify::deliver(&db, &webhook, &config, message.body(), now).await;
         let key = message.body()["key"].as_str().unwrap_or("?").to_string();
         match outcome {
             Delivery::Sent => {
