@@ -66,3 +66,65 @@ pub fn engine() -> &'static Engine {
         Err(_) => FAIL_CLOSED.get_or_init(Engine::fail_closed),
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::engine::intents::DualRegex;
+    use proptest::prelude::*;
+
+    /// Every regex of the shipped rules (intent patterns and entity patterns), each with its
+    /// two lazy builds and the Unicode build made here.
+    fn compiled() -> &'static [(String, DualRegex, regex::Regex)] {
+        static ALL: OnceLock<Vec<(String, DualRegex, regex::Regex)>> = OnceLock::new();
+        ALL.get_or_init(|| {
+            shipped_patterns()
+                .into_iter()
+                .filter_map(|s| {
+                    let unicode = crate::engine::intents::compile_pattern(&s).ok()?;
+                    Some((s, DualRegex::default(), unicode))
+                })
+                .collect()
+        })
+    }
+
+    fn shipped_patterns() -> Vec<String> {
+        let spec: EngineSpec = serde_json::from_str(RULE_SET).expect("embedded rule set");
+        let e = &spec.entities;
+        let mut all: Vec<String> = spec
+            .intents
+            .iter()
+            .flat_map(|i| i.patterns.iter().map(|p| p.text.clone()))
+            .collect();
+        all.extend(e.order_number_patterns.iter().cloned());
+        all.extend(e.ring_size_patterns.iter().cloned());
+        all.extend(e.not_price_patterns.iter().cloned());
+        all.push(e.email_pattern.clone());
+        all
+    }
+
+    proptest! {
+        /// The ASCII build of a pattern finds exactly what the Unicode one finds in an ASCII
+        /// message (same matches, same capture spans), so the engine can run the smaller one.
+        #[test]
+        fn ascii_and_unicode_builds_agree_on_ascii_messages(
+            words in proptest::collection::vec(
+                "(where|is|my|order|aur|#|-|[0-9]{1,8}|size|[0-9]\\.5|ring|return|track|it|not|arrived|\
+                  k|14k|carat|\\$|[a-z]{1,6}|[a-z.+]{1,5}@[a-z]{1,5}\\.com|[A-Z][a-z]{0,5}|[ ,.?!'_])",
+                0..14,
+            )
+        ) {
+            let text = words.join(" ");
+            prop_assert!(compiled().len() >= 30);
+            for (source, dual, unicode) in compiled() {
+                let ascii = dual.for_haystack(source, &text).expect("compiles");
+                let spans = |r: &regex::Regex| -> Vec<Vec<Option<(usize, usize)>>> {
+                    r.captures_iter(&text)
+                        .map(|c| c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect())
+                        .collect()
+                };
+                prop_assert_eq!(spans(ascii), spans(unicode), "{} on {:?}", source, text);
+            }
+        }
+    }
+}

@@ -38,6 +38,48 @@ pub struct ApiRequest {
     pub body: Body,
 }
 
+/// The origin, path and query of a request URL as the runtime serialises it (WHATWG: scheme and
+/// host already normalised, the path percent-encoded, `?` and `#` never inside the path), split
+/// without parsing it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UrlParts<'a> {
+    /// `scheme://host[:port]`.
+    pub origin: &'a str,
+    /// Starts with `/`.
+    pub path: &'a str,
+    /// Without the `?`; empty when there is none.
+    pub query: &'a str,
+}
+
+impl<'a> UrlParts<'a> {
+    pub fn of(url: &'a str) -> UrlParts<'a> {
+        let url = url.split_once('#').map_or(url, |(before, _)| before);
+        let host_start = url.find("://").map_or(0, |i| i + 3);
+        let (origin, rest) = match url[host_start..].find(['/', '?']) {
+            Some(i) => url.split_at(host_start + i),
+            None => (url, ""),
+        };
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        UrlParts {
+            origin,
+            path: if path.is_empty() { "/" } else { path },
+            query,
+        }
+    }
+}
+
+/// The colo (data centre code) at the end of a `CF-Ray` header (`8f1b2c3d4e5f6789-AMS`), or `""`
+/// without one. Read from the header rather than `request.cf.colo` because the runtime builds the
+/// whole `cf` object on first access, a cost every request would pay for one field.
+pub fn colo_of_ray(ray: Option<&str>) -> &str {
+    ray.and_then(|ray| ray.trim().rsplit_once('-'))
+        .map(|(_, colo)| colo)
+        .filter(|colo| {
+            (3..=4).contains(&colo.len()) && colo.bytes().all(|b| b.is_ascii_uppercase())
+        })
+        .unwrap_or("")
+}
+
 impl ApiRequest {
     /// A request with no headers and an empty body; handy in tests.
     pub fn new(method: &str, path_and_query: &str) -> Self {
@@ -118,5 +160,46 @@ impl ApiResponse {
     /// The body parsed as JSON (`Null` when it is not JSON).
     pub fn json_body(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn a_request_url_splits_into_origin_path_and_query() {
+        let parts = UrlParts::of("https://shop.example/v1/products?category=rings&max=500");
+        assert_eq!(parts.origin, "https://shop.example");
+        assert_eq!(parts.path, "/v1/products");
+        assert_eq!(parts.query, "category=rings&max=500");
+        let parts = UrlParts::of("http://127.0.0.1:8787/health");
+        assert_eq!(
+            (parts.origin, parts.path, parts.query),
+            ("http://127.0.0.1:8787", "/health", "")
+        );
+        // An empty query, a fragment, a bare origin and an encoded `?` in the path.
+        assert_eq!(UrlParts::of("http://a.test/v1/flags?").query, "");
+        assert_eq!(UrlParts::of("http://a.test/x?q=1#frag").query, "q=1");
+        assert_eq!(UrlParts::of("http://a.test").path, "/");
+        assert_eq!(UrlParts::of("http://a.test?q=1").query, "q=1");
+        assert_eq!(UrlParts::of("http://a.test/a%3Fb?c").path, "/a%3Fb");
+    }
+
+    #[test]
+    fn the_colo_comes_from_the_end_of_the_ray_id() {
+        assert_eq!(colo_of_ray(Some("8f1b2c3d4e5f6789-AMS")), "AMS");
+        assert_eq!(colo_of_ray(Some("8f1b2c3d4e5f6789-SJC ")), "SJC");
+        for junk in [
+            None,
+            Some(""),
+            Some("8f1b2c3d4e5f6789"),
+            Some("x-ams"),
+            Some("x-A"),
+            Some("x-ABCDEFG"),
+            Some("x-<b>"),
+        ] {
+            assert_eq!(colo_of_ray(junk), "", "{junk:?}");
+        }
     }
 }

@@ -119,6 +119,8 @@ impl Default for Config {
 pub struct IsolateState {
     kill_switch: RefCell<Option<(bool, i64)>>,
     catalog_version: RefCell<Option<(i64, i64)>>,
+    /// Catalog pages this isolate read from KV lately, see [`IsolateState::cached_page`].
+    catalog_pages: RefCell<VecDeque<CatalogPage>>,
     limiter: RefCell<RateLimiter>,
     message_log: RefCell<VecDeque<MessageLogEntry>>,
     message_log_since: RefCell<Option<i64>>,
@@ -129,7 +131,57 @@ pub struct IsolateState {
     access_key_cache: auth::KeyCache,
 }
 
+/// One catalog page as read from the KV cache: its key (which names the catalog version), when
+/// it was read and its products.
+#[derive(Debug)]
+struct CatalogPage {
+    key: String,
+    read_at_ms: i64,
+    products: std::rc::Rc<Vec<models::Product>>,
+}
+
+/// Most catalog pages an isolate keeps (a page is a few KB).
+pub const MAX_CACHED_CATALOG_PAGES: usize = 64;
+
 impl IsolateState {
+    /// The page under `key` if this isolate read it from KV less than `max_age_ms` ago. The key
+    /// carries the catalog version, so a page is only as old as that version's last read (the
+    /// same bound, `CATALOG_VERSION_CACHE_SECONDS`), and the KV entry behind it holds the same
+    /// products until it expires: the popular searches skip the KV round trip and the JSON.
+    pub fn cached_page(
+        &self,
+        key: &str,
+        now_ms: i64,
+        max_age_ms: i64,
+    ) -> Option<std::rc::Rc<Vec<models::Product>>> {
+        let mut pages = self.catalog_pages.borrow_mut();
+        pages.retain(|p| now_ms - p.read_at_ms < max_age_ms && p.read_at_ms <= now_ms);
+        pages
+            .iter()
+            .find(|p| p.key == key)
+            .map(|p| p.products.clone())
+    }
+
+    /// Remembers a page read from KV or D1, dropping the oldest beyond
+    /// [`MAX_CACHED_CATALOG_PAGES`].
+    pub fn remember_page(
+        &self,
+        key: String,
+        now_ms: i64,
+        products: std::rc::Rc<Vec<models::Product>>,
+    ) {
+        let mut pages = self.catalog_pages.borrow_mut();
+        pages.retain(|p| p.key != key);
+        pages.push_back(CatalogPage {
+            key,
+            read_at_ms: now_ms,
+            products,
+        });
+        while pages.len() > MAX_CACHED_CATALOG_PAGES {
+            pages.pop_front();
+        }
+    }
+
     /// Buffers one message-log entry, dropping the oldest beyond [`MAX_BUFFERED_MESSAGE_LOG`].
     pub fn buffer_message_log(&self, entry: MessageLogEntry, now_ms: i64) {
         let mut log = self.message_log.borrow_mut();

@@ -270,14 +270,15 @@ pub enum EmergencyOff {
 }
 
 /// `GET /v1/flags`: whether the widget shows, per feature, and the shop's domain.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FlagsReply<'a> {
     pub enabled: bool,
     pub bucket: u32,
     pub reason: FlagsReason,
     pub features: super::features::Features,
     pub rules_version: &'a str,
-    pub domain: &'a crate::engine::Domain,
+    /// [`crate::engine::Engine::domain`], serialised once per engine.
+    pub domain: &'a serde_json::value::RawValue,
 }
 
 /// `201` of `POST /v1/returns`.

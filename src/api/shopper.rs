@@ -476,10 +476,21 @@ struct Shown {
 impl<D: Database, K: KeyValue> Api<'_, D, K> {
     /// Catalog results for `filter` (up to one more than its limit, which tells that another page
     /// exists), from the KV cache when warm (a KV failure counts as a miss).
+    ///
+    /// A page this isolate read within `CATALOG_VERSION_CACHE_SECONDS` is served from memory
+    /// ([`IsolateState::cached_page`]): its key names the catalog version, which is trusted for
+    /// that long anyway.
     pub async fn catalog(&self, filter: &CatalogFilter) -> Result<Vec<Product>, ApiError> {
         let key = filter.cache_key(self.catalog_version().await?);
+        let now = self.clock.now_ms();
+        let max_age = self.config.catalog_version_cache_ms;
+        if let Some(products) = self.state.cached_page(&key, now, max_age) {
+            return Ok(products.as_ref().clone());
+        }
         if let Ok(Some(cached)) = self.kv.get(&key).await {
             if let Ok(products) = serde_json::from_str::<Vec<Product>>(&cached) {
+                self.state
+                    .remember_page(key, now, std::rc::Rc::new(products.clone()));
                 return Ok(products);
             }
         }
@@ -489,6 +500,8 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             // A failed cache write only costs the next request a D1 query.
             let _ = self.kv.put(&key, &body, ttl).await;
         }
+        self.state
+            .remember_page(key, now, std::rc::Rc::new(products.clone()));
         Ok(products)
     }
 
@@ -973,7 +986,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
                 reason,
                 features,
                 rules_version: self.engine.rules_version(),
-                domain: self.engine.domain(),
+                domain: self.engine.domain_json(),
             },
         ))
     }

@@ -546,6 +546,26 @@ fn catalog_filters_ready_to_ship_cheapest_first_and_serves_repeats_from_kv() {
 }
 
 #[test]
+fn an_isolate_serves_a_page_it_read_lately_without_kv_for_as_long_as_it_trusts_the_version() {
+    let h = Harness::new();
+    let path = "/v1/products?category=rings&metal=rose_gold&max=600";
+    assert_eq!(h.get(path).json_body()["count"], 2);
+    let reads = h.kv.reads.get();
+    // Within CATALOG_VERSION_CACHE_SECONDS: from memory, even with the KV entry gone.
+    h.kv.entries.borrow_mut().clear();
+    h.clock.0.set(h.clock.0.get() + 59_000);
+    assert_eq!(h.get(path).json_body()["count"], 2);
+    assert_eq!(h.kv.reads.get(), reads, "no KV read for the repeat");
+    // Past it, the version is read again and the page with it (here from D1, KV being empty).
+    h.db.conn
+        .execute_batch("DELETE FROM products WHERE sku = 'RG-2'")
+        .unwrap_or_else(|e| panic!("{e}"));
+    h.clock.0.set(h.clock.0.get() + 2_000);
+    assert_eq!(h.get(path).json_body()["count"], 1);
+    assert!(h.kv.reads.get() > reads);
+}
+
+#[test]
 fn order_lookup_hides_whether_the_order_exists() {
     let h = Harness::new();
     let ok = h.post(

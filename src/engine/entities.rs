@@ -175,19 +175,10 @@ fn compile_all(
 
 /// A regex checked when the rules are compiled and built the first time a message needs it: a
 /// fresh isolate pays for no regex it does not use (most messages have no digit and no `@`).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LazyRegex {
     source: String,
-    regex: std::sync::OnceLock<Option<Regex>>,
-}
-
-impl Clone for LazyRegex {
-    fn clone(&self) -> Self {
-        LazyRegex {
-            source: self.source.clone(),
-            regex: std::sync::OnceLock::new(),
-        }
-    }
+    regex: super::intents::DualRegex,
 }
 
 impl LazyRegex {
@@ -199,15 +190,14 @@ impl LazyRegex {
             .map_err(|e| e.to_string())?;
         Ok(LazyRegex {
             source: source.to_string(),
-            regex: std::sync::OnceLock::new(),
+            regex: super::intents::DualRegex::default(),
         })
     }
 
-    /// The regex, or `None` if it failed to build (it never matches then: fail closed).
-    pub fn get(&self) -> Option<&Regex> {
-        self.regex
-            .get_or_init(|| Regex::new(&self.source).ok())
-            .as_ref()
+    /// The regex to run on `haystack` (see [`super::intents::DualRegex`]), or `None` if it failed
+    /// to build (it never matches then: fail closed).
+    pub fn get(&self, haystack: &str) -> Option<&Regex> {
+        self.regex.for_haystack(&self.source, haystack)
     }
 }
 
@@ -425,7 +415,7 @@ impl EntityExtractor {
                 .order_prefix
                 .trim_end_matches(['-', ' '])
                 .to_lowercase();
-            for regex in self.order_patterns.iter().filter_map(LazyRegex::get) {
+            for regex in self.order_patterns.iter().filter_map(|r| r.get(raw)) {
                 for caps in regex.captures_iter(raw) {
                     let Some(digits) = caps.get(1).or_else(|| caps.get(0)) else {
                         continue;
@@ -450,7 +440,7 @@ impl EntityExtractor {
             }
         }
         if raw.contains('@') {
-            if let Some(regex) = self.email.as_ref().and_then(LazyRegex::get) {
+            if let Some(regex) = self.email.as_ref().and_then(|r| r.get(raw)) {
                 out.extend(regex.find_iter(raw).map(|m| (Personal::Email, m.range())));
             }
         }
@@ -480,7 +470,7 @@ impl EntityExtractor {
                 .order_patterns
                 .iter()
                 .filter(|_| digit_run >= self.order_digits)
-                .filter_map(LazyRegex::get)
+                .filter_map(|r| r.get(raw))
             {
                 for caps in regex.captures_iter(raw) {
                     let (Some(whole), Some(digits)) = (caps.get(0), caps.get(1)) else {
@@ -504,7 +494,7 @@ impl EntityExtractor {
                 .ring_patterns
                 .iter()
                 .filter(|_| mentions_size)
-                .filter_map(LazyRegex::get)
+                .filter_map(|r| r.get(raw))
             {
                 for caps in regex.captures_iter(raw) {
                     let (Some(whole), Some(size)) = (caps.get(0), caps.get(1)) else {
@@ -525,7 +515,7 @@ impl EntityExtractor {
                     }
                 }
             }
-            if let Some(regex) = self.not_price.as_ref().and_then(LazyRegex::get) {
+            if let Some(regex) = self.not_price.as_ref().and_then(|r| r.get(raw)) {
                 masked.extend(regex.find_iter(raw).map(|m| m.range()));
             }
         }
@@ -533,7 +523,7 @@ impl EntityExtractor {
             if let Some(m) = self
                 .email
                 .as_ref()
-                .and_then(LazyRegex::get)
+                .and_then(|r| r.get(raw))
                 .and_then(|r| r.find(raw))
             {
                 entities.email = Some(m.as_str().to_string());

@@ -205,7 +205,7 @@ impl IntentMatcher {
                         matcher.patterns.patterns.push(Pattern {
                             rule,
                             source: pattern.text.clone(),
-                            regex: OnceLock::new(),
+                            regex: DualRegex::default(),
                         });
                     }
                     Err(err) => errors.push(IntentCompileError::InvalidPattern {
@@ -473,7 +473,7 @@ impl IntentMatcher {
                         continue;
                     };
                     let norm_span = pattern
-                        .regex()
+                        .regex(&message.text)
                         .and_then(|r| r.find(&message.text))
                         .map_or(0..0, |m| m.range());
                     let span = message.orig_span(message.tokens_in(norm_span));
@@ -518,30 +518,61 @@ pub fn compile_pattern(source: &str) -> Result<Regex, regex::Error> {
         .build()
 }
 
-/// One intent pattern: its rule, its source and its regex, compiled the first time one of its
-/// required literals occurs in a message (most patterns never run in most isolates).
-#[derive(Debug)]
-struct Pattern {
-    rule: usize,
-    source: String,
-    regex: OnceLock<Option<Regex>>,
+/// A pattern compiled twice, each the first time a message needs it: as written (Unicode
+/// classes), and with Unicode off for haystacks that are all ASCII, as almost every message is.
+/// On an ASCII haystack the two match exactly the same (`\w`, `\b`, `\d`, `\s` and case
+/// folding agree on ASCII), and the ASCII one is a far smaller automaton: Unicode `\w` alone is
+/// hundreds of NFA states, which the matcher walks for every byte. A pattern that cannot be
+/// compiled without Unicode (`.` could then match a lone byte) uses the Unicode one throughout.
+#[derive(Debug, Default)]
+pub struct DualRegex {
+    unicode: OnceLock<Option<Regex>>,
+    ascii: OnceLock<Option<Regex>>,
 }
 
-impl Clone for Pattern {
+impl Clone for DualRegex {
     fn clone(&self) -> Self {
-        Pattern {
-            rule: self.rule,
-            source: self.source.clone(),
-            regex: OnceLock::new(),
-        }
+        DualRegex::default()
     }
 }
 
-impl Pattern {
-    fn regex(&self) -> Option<&Regex> {
-        self.regex
-            .get_or_init(|| compile_pattern(&self.source).ok())
+impl DualRegex {
+    /// The regex to run on `haystack`, or `None` if `source` does not compile (it never
+    /// matches then: fail closed).
+    pub fn for_haystack(&self, source: &str, haystack: &str) -> Option<&Regex> {
+        let unicode = || {
+            self.unicode
+                .get_or_init(|| compile_pattern(source).ok())
+                .as_ref()
+        };
+        if !haystack.is_ascii() {
+            return unicode();
+        }
+        self.ascii
+            .get_or_init(|| {
+                regex::RegexBuilder::new(source)
+                    .unicode(false)
+                    .size_limit(PATTERN_SIZE_BUDGET)
+                    .build()
+                    .ok()
+            })
             .as_ref()
+            .or_else(unicode)
+    }
+}
+
+/// One intent pattern: its rule, its source and its regex, compiled the first time one of its
+/// required literals occurs in a message (most patterns never run in most isolates).
+#[derive(Debug, Clone)]
+struct Pattern {
+    rule: usize,
+    source: String,
+    regex: DualRegex,
+}
+
+impl Pattern {
+    fn regex(&self, haystack: &str) -> Option<&Regex> {
+        self.regex.for_haystack(&self.source, haystack)
     }
 }
 
@@ -619,7 +650,7 @@ impl PatternIndex {
         if !text.is_ascii() {
             // The literals were read in ASCII mode; with other characters about, every pattern runs.
             for pattern in &self.patterns {
-                if pattern.regex().is_some_and(|r| r.is_match(text)) {
+                if pattern.regex(text).is_some_and(|r| r.is_match(text)) {
                     fire(pattern.rule);
                 }
             }
@@ -658,7 +689,7 @@ impl PatternIndex {
                 let i = w * 64 + word.trailing_zeros() as usize;
                 word &= word - 1;
                 let pattern = &self.patterns[i];
-                if pattern.regex().is_some_and(|r| r.is_match(text)) {
+                if pattern.regex(text).is_some_and(|r| r.is_match(text)) {
                     fire(pattern.rule);
                 }
             }

@@ -54,6 +54,8 @@ pub struct Engine {
     /// The rule set a deferred engine builds its matcher from.
     deferred: Option<std::sync::Arc<EngineSpec>>,
     domain: Domain,
+    /// [`Engine::domain`] serialised, on first use.
+    domain_json: std::sync::OnceLock<Box<serde_json::value::RawValue>>,
     /// The fixed replies of the intents that are not [`CoreIntent`]s, by intent id.
     replies: std::collections::HashMap<String, ReplySpec>,
 }
@@ -181,6 +183,7 @@ impl Engine {
             rollout: Rollout::new(spec.rollout.clone()),
             matcher: std::sync::OnceLock::new(),
             deferred: None,
+            domain_json: std::sync::OnceLock::new(),
             replies: spec
                 .intents
                 .iter()
@@ -460,6 +463,12 @@ impl Engine {
     pub fn domain(&self) -> &Domain {
         &self.domain
     }
+
+    /// [`Engine::domain`] as JSON, serialised once: `/v1/flags` sends it with every answer.
+    pub fn domain_json(&self) -> &serde_json::value::RawValue {
+        self.domain_json
+            .get_or_init(|| serde_json::value::to_raw_value(&self.domain).unwrap_or_default())
+    }
 }
 
 /// Fills `out` with `message` where every token inside an entity that hides words from intents
@@ -561,6 +570,7 @@ impl Default for Engine {
             matcher: std::sync::OnceLock::from(Matcher::default()),
             deferred: None,
             domain: Domain::of(&EntityExtractor::default(), &Thresholds::default()),
+            domain_json: std::sync::OnceLock::new(),
             replies: std::collections::HashMap::new(),
         }
     }

@@ -91,8 +91,8 @@ pub(super) async fn run(env: &Env) {
         dataset: var(&env, "AE_DATASET", DATASET),
         source: var(&env, "ALERT_SOURCE", "aurora-concierge"),
     };
-    let db = D1Store(env.d1("DB").ok());
-    let kv = KvStore(env.kv("CONCIERGE_KV").ok());
+    let db = D1Store::new(&env);
+    let kv = KvStore::new(&env);
     let job = AlertJob {
         db: &db,
         kv: &kv,

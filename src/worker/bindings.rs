@@ -8,14 +8,48 @@ use crate::api::platform::{
 };
 use crate::api::Config;
 use crate::metrics::DataPoint;
+use std::cell::OnceCell;
 use wasm_bindgen::JsValue;
 use worker::{
     console_error, console_log, AnalyticsEngineDataPointBuilder, AnalyticsEngineDataset,
     D1Database, Env,
 };
 
-/// D1; `None` when the binding is missing (every query then fails, and `/health` says so).
-pub struct D1Store(pub Option<D1Database>);
+/// A binding looked up the first time a request uses it: most requests use few of the Worker's
+/// bindings, and each lookup is several calls into JavaScript (the property, then its
+/// constructor's name). `None` when the binding is missing or of another type.
+pub struct Lazy<T> {
+    env: Env,
+    name: &'static str,
+    lookup: fn(&Env, &str) -> Option<T>,
+    binding: OnceCell<Option<T>>,
+}
+
+impl<T> Lazy<T> {
+    pub fn new(env: &Env, name: &'static str, lookup: fn(&Env, &str) -> Option<T>) -> Self {
+        Lazy {
+            env: env.clone(),
+            name,
+            lookup,
+            binding: OnceCell::new(),
+        }
+    }
+
+    pub fn get(&self) -> Option<&T> {
+        self.binding
+            .get_or_init(|| (self.lookup)(&self.env, self.name))
+            .as_ref()
+    }
+}
+
+/// D1 (`DB`); when the binding is missing every query fails, and `/health` says so.
+pub struct D1Store(Lazy<D1Database>);
+
+impl D1Store {
+    pub fn new(env: &Env) -> Self {
+        D1Store(Lazy::new(env, "DB", |env, name| env.d1(name).ok()))
+    }
+}
 
 fn bind_values(params: &[SqlValue]) -> Vec<JsValue> {
     params
@@ -41,7 +75,7 @@ impl D1Store {
     ) -> Result<worker::D1PreparedStatement, StorageError> {
         let db = self
             .0
-            .as_ref()
+            .get()
             .ok_or_else(|| StorageError::Database("binding `DB` is missing".into()))?;
         db.prepare(sql).bind(&bind_values(params)).map_err(db_error)
     }
@@ -66,7 +100,7 @@ impl Database for D1Store {
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<u64>, StorageError> {
         let db = self
             .0
-            .as_ref()
+            .get()
             .ok_or_else(|| StorageError::Database("binding `DB` is missing".into()))?;
         let prepared = statements
             .iter()
@@ -90,21 +124,20 @@ impl Database for D1Store {
 /// the order number probed. Their counters live outside the isolate. Like `LIMITER`, they cannot
 /// be scaled, so `RATE_LIMIT_SCALE` > 1 (tests, benchmarks) skips them.
 pub struct LookupLimiters {
-    by_client: Option<worker::RateLimiter>,
-    by_order: Option<worker::RateLimiter>,
+    by_client: Lazy<worker::RateLimiter>,
+    by_order: Lazy<worker::RateLimiter>,
 }
 
 impl LookupLimiters {
     pub fn new(env: &Env, config: &Config) -> Self {
-        if config.rate_limit_scale > 1 {
-            return LookupLimiters {
-                by_client: None,
-                by_order: None,
-            };
-        }
+        let lookup: fn(&Env, &str) -> Option<worker::RateLimiter> = if config.rate_limit_scale > 1 {
+            |_, _| None
+        } else {
+            |env, name| env.rate_limiter(name).ok()
+        };
         LookupLimiters {
-            by_client: env.rate_limiter("LOOKUP_CLIENT_LIMITER").ok(),
-            by_order: env.rate_limiter("LOOKUP_ORDER_LIMITER").ok(),
+            by_client: Lazy::new(env, "LOOKUP_CLIENT_LIMITER", lookup),
+            by_order: Lazy::new(env, "LOOKUP_ORDER_LIMITER", lookup),
         }
     }
 }
@@ -127,21 +160,27 @@ impl LookupBudget for LookupLimiters {
         order_number: &'a str,
     ) -> LocalFuture<'a, Result<bool, StorageError>> {
         Box::pin(async move {
-            if !allowed(self.by_client.as_ref(), format!("client:{client}")).await? {
+            if !allowed(self.by_client.get(), format!("client:{client}")).await? {
                 return Ok(false);
             }
-            allowed(self.by_order.as_ref(), format!("order:{order_number}")).await
+            allowed(self.by_order.get(), format!("order:{order_number}")).await
         })
     }
 }
 
-/// Workers KV; `None` when the binding is missing.
-pub struct KvStore(pub Option<worker::kv::KvStore>);
+/// Workers KV (`CONCIERGE_KV`); every call fails when the binding is missing.
+pub struct KvStore(Lazy<worker::kv::KvStore>);
 
 impl KvStore {
+    pub fn new(env: &Env) -> Self {
+        KvStore(Lazy::new(env, "CONCIERGE_KV", |env, name| {
+            env.kv(name).ok()
+        }))
+    }
+
     fn store(&self) -> Result<&worker::kv::KvStore, StorageError> {
         self.0
-            .as_ref()
+            .get()
             .ok_or_else(|| StorageError::Kv("binding `CONCIERGE_KV` is missing".into()))
     }
 }
@@ -169,24 +208,35 @@ impl KeyValue for KvStore {
 /// Writes each data point to the `ANALYTICS` dataset and, when `LOG_DATA_POINTS=1`, logs it as
 /// one JSON line (locally the binding stores nothing, so the log is how dev sees the metrics).
 pub struct AnalyticsSink {
-    dataset: Option<AnalyticsEngineDataset>,
+    dataset: Lazy<AnalyticsEngineDataset>,
     log: bool,
+}
+
+thread_local! {
+    /// `LOG_DATA_POINTS`, read once per isolate (vars do not change within one).
+    static LOG_DATA_POINTS: OnceCell<bool> = const { OnceCell::new() };
 }
 
 impl AnalyticsSink {
     pub fn new(env: &Env) -> Self {
+        let log = LOG_DATA_POINTS.with(|cell| {
+            *cell.get_or_init(|| {
+                env.var("LOG_DATA_POINTS")
+                    .is_ok_and(|v| v.to_string().trim() == "1")
+            })
+        });
         AnalyticsSink {
-            dataset: env.analytics_engine("ANALYTICS").ok(),
-            log: env
-                .var("LOG_DATA_POINTS")
-                .is_ok_and(|v| v.to_string().trim() == "1"),
+            dataset: Lazy::new(env, "ANALYTICS", |env, name| {
+                env.analytics_engine(name).ok()
+            }),
+            log,
         }
     }
 }
 
 impl MetricsSink for AnalyticsSink {
     fn write(&self, point: &DataPoint) {
-        if let Some(dataset) = &self.dataset {
+        if let Some(dataset) = self.dataset.get() {
             let [index] = point.indexes();
             let written = AnalyticsEngineDataPointBuilder::new()
                 .indexes([index.as_str()])

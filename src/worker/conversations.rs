@@ -76,8 +76,8 @@ impl DurableObject for ConversationSession {
         }
     }
 
-    async fn fetch(&self, mut request: Request) -> Result<Response> {
-        let mut api_request = super::to_api_request(&mut request).await?;
+    async fn fetch(&self, request: Request) -> Result<Response> {
+        let mut api_request = super::to_api_request(request.inner()).await?;
         api_request.colo = request
             .headers()
             .get(COLO_HEADER)
@@ -85,8 +85,8 @@ impl DurableObject for ConversationSession {
             .flatten()
             .unwrap_or_default();
         let env = &self.env;
-        let db = D1Store(env.d1("DB").ok());
-        let kv = KvStore(env.kv("CONCIERGE_KV").ok());
+        let db = D1Store::new(env);
+        let kv = KvStore::new(env);
         let sink = AnalyticsSink::new(env);
         let config = super::config(env);
         let lookups = LookupLimiters::new(env, config);
@@ -111,7 +111,7 @@ impl DurableObject for ConversationSession {
             self.arm_expiry().await;
         }
         self.flush_message_log_later();
-        super::to_response(response)
+        super::to_response(response).map(Response::from)
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -147,7 +147,7 @@ impl ConversationSession {
         }
         let env = self.env.clone();
         self.state.wait_until(async move {
-            let db = D1Store(env.d1("DB").ok());
+            let db = D1Store::new(&env);
             if let Err(error) = crate::api::write_message_log(&db, state, due, now).await {
                 console_error!("message log not written (kept for the next flush): {error}");
             }

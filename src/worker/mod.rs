@@ -11,14 +11,12 @@ mod conversations;
 mod queue;
 
 use crate::api::auth::{AccessConfig, AdminTokens, StaffRoles};
+use crate::api::http::{colo_of_ray, UrlParts};
 use crate::api::http::{ApiRequest, ApiResponse, Body, MAX_BODY_BYTES};
 use crate::api::session::{self, ConversationStore};
 use crate::api::{Api, Config, IsolateState};
 use bindings::{AnalyticsSink, D1Store, JsClock, KvStore, LookupLimiters, RandomIds};
-use worker::{
-    event, Context, Env, Headers, MessageBatch, Request, Response, Result, ScheduleContext,
-    ScheduledEvent,
-};
+use worker::{event, Context, Env, MessageBatch, Result, ScheduleContext, ScheduledEvent};
 
 thread_local! {
     /// Caches, rate-limit counters and the message-log buffer of this isolate.
@@ -120,23 +118,10 @@ fn isolate_state() -> &'static IsolateState {
     STATE.with(|s| *s)
 }
 
-/// `request.cf.colo` without panicking when the property is absent (as it can be locally).
-fn colo(request: &Request) -> String {
-    let cf = js_sys::Reflect::get(request.inner(), &"cf".into()).unwrap_or_default();
-    if cf.is_object() {
-        js_sys::Reflect::get(&cf, &"colo".into())
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default()
-    } else {
-        String::new()
-    }
-}
-
-/// The request method as sent. `worker::Method` maps every method it does not know (`QUERY`,
-/// `PROPFIND`, …) to `GET`, which once answered `QUERY /health` with 200 instead of 405.
-fn raw_method(request: &Request) -> String {
-    request.inner().method()
+/// The request method as sent (`web_sys`, not `worker::Method`, which maps every method it does
+/// not know — `QUERY`, `PROPFIND`, … — to `GET` and once answered `QUERY /health` with 200).
+fn raw_method(request: &web_sys::Request) -> String {
+    request.method()
 }
 
 /// The rest of a body refused as too large, still to be read.
@@ -153,8 +138,8 @@ const DRAIN_BEFORE_ANSWER_BYTES: usize = 1024 * 1024;
 /// [`MAX_BODY_BYTES`], so a huge chunked body (no `Content-Length`) is never buffered: the rest
 /// is read and dropped up to [`DRAIN_BEFORE_ANSWER_BYTES`], and what remains beyond that is
 /// handed back for the caller to discard after answering (see [`discard`]).
-async fn capped_body(request: &mut Request) -> (Body, Leftover) {
-    let Ok(mut stream) = request.stream() else {
+async fn capped_body(request: &web_sys::Request) -> (Body, Leftover) {
+    let Some(mut stream) = body_stream(request) else {
         // No body at all.
         return (Body::Bytes(Vec::new()), None);
     };
@@ -205,15 +190,36 @@ async fn discard(mut rest: worker::ByteStream) {
     }
 }
 
-async fn to_api_request(request: &mut Request) -> Result<ApiRequest> {
+fn body_stream(request: &web_sys::Request) -> Option<worker::ByteStream> {
+    request.body().map(worker::ByteStream::from)
+}
+
+/// A body whose `Content-Length` is declared and within [`MAX_BODY_BYTES`], read in one call
+/// (`arrayBuffer()`: one promise instead of a reader and a promise per chunk). The runtime
+/// frames the body by that length, so no more than declared arrives.
+async fn declared_body(request: &web_sys::Request) -> Body {
+    let Ok(promise) = request.array_buffer() else {
+        return Body::Bytes(Vec::new());
+    };
+    match wasm_bindgen_futures::JsFuture::from(promise).await {
+        Ok(buffer) => Body::Bytes(js_sys::Uint8Array::new(&buffer).to_vec()),
+        // A body that breaks off is as good as none: validation answers it.
+        Err(_) => Body::Bytes(Vec::new()),
+    }
+}
+
+pub(crate) async fn to_api_request(request: &web_sys::Request) -> Result<ApiRequest> {
     Ok(read_request(request).await?.0)
 }
 
-/// [`to_api_request`], also handing back the unread rest of a body refused as too large.
-async fn read_request(request: &mut Request) -> Result<(ApiRequest, Leftover)> {
+/// The request as the API sees it, read straight from the runtime's `Request` (no
+/// `worker::Request`, which also parses the URL and builds `request.cf` for every request),
+/// also handing back the unread rest of a body refused as too large.
+async fn read_request(request: &web_sys::Request) -> Result<(ApiRequest, Leftover)> {
     let headers = request.headers();
     let header = |name: &str| headers.get(name).ok().flatten();
-    let url = request.url()?;
+    let url = request.url();
+    let parts = UrlParts::of(&url);
     let method = raw_method(request);
     let declared = header("content-length").and_then(|v| v.trim().parse::<usize>().ok());
     let (content_type, authorization, idempotency_key, origin) = (
@@ -225,23 +231,27 @@ async fn read_request(request: &mut Request) -> Result<(ApiRequest, Leftover)> {
     let client_ip = header("cf-connecting-ip").unwrap_or_else(|| "unknown".into());
     let shopper_id = header("x-shopper-id");
     let access_jwt = header("cf-access-jwt-assertion");
+    let colo = colo_of_ray(header("cf-ray").as_deref()).to_string();
     let (body, leftover) = if method == "GET" || method == "HEAD" || method == "OPTIONS" {
         (Body::Bytes(Vec::new()), None)
-    } else if let Some(declared) = declared.filter(|n| *n > MAX_BODY_BYTES) {
-        // Refused unread; a body of a size a client could send by mistake is drained first.
-        let rest = request.stream().ok();
-        let rest = match rest {
-            Some(stream) if declared <= DRAIN_BEFORE_ANSWER_BYTES => drain(stream, 0).await,
-            other => other,
-        };
-        (Body::TooLarge, rest)
     } else {
-        capped_body(request).await
+        match declared {
+            Some(n) if n > MAX_BODY_BYTES => {
+                // Refused unread; a body of a size a client could send by mistake is drained first.
+                let rest = match body_stream(request) {
+                    Some(stream) if n <= DRAIN_BEFORE_ANSWER_BYTES => drain(stream, 0).await,
+                    other => other,
+                };
+                (Body::TooLarge, rest)
+            }
+            Some(_) => (declared_body(request).await, None),
+            None => capped_body(request).await,
+        }
     };
     let api_request = ApiRequest {
         method,
-        path: url.path().to_string(),
-        query: url.query().unwrap_or("").to_string(),
+        path: parts.path.to_string(),
+        query: parts.query.to_string(),
         content_type,
         authorization,
         access_jwt,
@@ -249,24 +259,26 @@ async fn read_request(request: &mut Request) -> Result<(ApiRequest, Leftover)> {
         shopper_id,
         origin,
         client_ip,
-        own_origin: Some(url.origin().ascii_serialization()),
-        colo: colo(request),
+        own_origin: Some(parts.origin.to_string()),
+        colo,
         body,
     };
     Ok((api_request, leftover))
 }
 
-fn to_response(api: ApiResponse) -> Result<Response> {
-    let headers = Headers::new();
+fn to_response(api: ApiResponse) -> Result<web_sys::Response> {
+    let headers = web_sys::Headers::new()?;
     for (name, value) in &api.headers {
         headers.set(name, value)?;
     }
-    let response = if api.body.is_empty() {
-        Response::empty()?
-    } else {
-        Response::from_bytes(api.body.into_bytes())?
-    };
-    Ok(response.with_status(api.status).with_headers(headers))
+    let init = web_sys::ResponseInit::new();
+    init.set_status(api.status);
+    init.set_headers(&headers);
+    let mut body = api.body.into_bytes();
+    let body = (!body.is_empty()).then_some(body.as_mut_slice());
+    Ok(web_sys::Response::new_with_opt_u8_array_and_init(
+        body, &init,
+    )?)
 }
 
 /// The coarse per-client guard of the `LIMITER` binding (one fixed limit for every route). It
@@ -295,7 +307,7 @@ fn flush_message_log_later(env: &Env, ctx: &Context) {
     }
     let env = env.clone();
     ctx.wait_until(async move {
-        let db = D1Store(env.d1("DB").ok());
+        let db = D1Store::new(&env);
         if let Err(error) = crate::api::write_message_log(&db, state, due, now).await {
             worker::console_error!("message log not written (kept for the next flush): {error}");
         }
@@ -311,7 +323,7 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         alerts::run(&env).await;
         return;
     }
-    let db = D1Store(env.d1("DB").ok());
+    let db = D1Store::new(&env);
     match crate::api::purge(&db, js_sys::Date::now() as i64).await {
         Ok(purged) => worker::console_log!(
             "purge: {} idempotency keys, {} message log rows, {} unanswered questions",
@@ -349,9 +361,11 @@ fn warm_engine_later(ctx: &Context) {
     });
 }
 
+/// The runtime's `Request` as is: converting it to a `worker::Request` would parse the URL and
+/// build `request.cf` on every request, which the API does not need.
 #[event(fetch)]
-async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
-    let result = handle(request, &env, &ctx).await;
+async fn fetch(request: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
+    let result = handle(&request, &env, &ctx).await;
     flush_message_log_later(&env, &ctx);
     warm_engine_later(&ctx);
     match result {
@@ -368,17 +382,17 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
     }
 }
 
-async fn handle(mut request: Request, env: &Env, ctx: &Context) -> Result<Response> {
+async fn handle(request: &web_sys::Request, env: &Env, ctx: &Context) -> Result<web_sys::Response> {
     // Static assets never get here: wrangler.toml's run_worker_first lists only the API paths,
     // so a request reaching the Worker is an API call or a path with no asset (the API's 404).
     let config = config(env);
     let state = isolate_state();
-    let (api_request, leftover) = read_request(&mut request).await?;
+    let (api_request, leftover) = read_request(request).await?;
     if let Some(rest) = leftover {
         ctx.wait_until(discard(rest));
     }
-    let db = D1Store(env.d1("DB").ok());
-    let kv = KvStore(env.kv("CONCIERGE_KV").ok());
+    let db = D1Store::new(env);
+    let kv = KvStore::new(env);
     let sink = AnalyticsSink::new(env);
     let lookups = LookupLimiters::new(env, config);
     let notifier = queue::QueueNotifier::new(env);
@@ -416,9 +430,8 @@ async fn handle(mut request: Request, env: &Env, ctx: &Context) -> Result<Respon
         if let Err(error) = api.admit(&api_request) {
             api.serve_error(&api_request, error, &sink)
         } else {
-            let url = request.url()?.to_string();
-            match conversations::ask(env, &session, &url, &api_request).await {
-                Ok(response) => return Ok(response),
+            match conversations::ask(env, &session, &request.url(), &api_request).await {
+                Ok(response) => return Ok(response.into()),
                 Err(error) => api.serve_error(
                     &api_request,
                     crate::api::error::ApiError::Internal(format!("conversation store: {error}")),

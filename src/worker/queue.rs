@@ -9,7 +9,7 @@
 //! at-least-once queue may deliver it, so the e2e suite can prove one post per event).
 
 use super::alerts::Fetch;
-use super::bindings::D1Store;
+use super::bindings::{D1Store, Lazy};
 use super::{secret, var};
 use crate::api::notify::{self, Delivery, DeliveryConfig, Notification};
 use crate::api::platform::{LocalFuture, Notifier, StorageError};
@@ -22,20 +22,23 @@ const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The producer: `NOTIFICATIONS`, or nothing when the binding is missing (logged once per send).
 pub struct QueueNotifier {
-    queue: Option<worker::Queue>,
-    copies: u8,
+    queue: Lazy<worker::Queue>,
+    env: Env,
 }
 
 impl QueueNotifier {
     pub fn new(env: &Env) -> Self {
-        let copies = if var(env, "NOTIFY_DUPLICATE_SENDS", "0").trim() == "1" {
+        QueueNotifier {
+            queue: Lazy::new(env, "NOTIFICATIONS", |env, name| env.queue(name).ok()),
+            env: env.clone(),
+        }
+    }
+
+    fn copies(&self) -> u8 {
+        if var(&self.env, "NOTIFY_DUPLICATE_SENDS", "0").trim() == "1" {
             2
         } else {
             1
-        };
-        QueueNotifier {
-            queue: env.queue("NOTIFICATIONS").ok(),
-            copies,
         }
     }
 }
@@ -46,7 +49,7 @@ impl Notifier for QueueNotifier {
         notification: &'a Notification,
     ) -> LocalFuture<'a, Result<(), StorageError>> {
         Box::pin(async move {
-            let Some(queue) = &self.queue else {
+            let Some(queue) = self.queue.get() else {
                 worker::console_error!(
                     "notification {} not sent: binding `NOTIFICATIONS` is missing",
                     notification.key
@@ -55,7 +58,7 @@ impl Notifier for QueueNotifier {
                     "binding `NOTIFICATIONS` is missing".into(),
                 ));
             };
-            for _ in 0..self.copies {
+            for _ in 0..self.copies() {
                 if let Err(e) = queue.send(notification).await {
                     worker::console_error!("notification {} not enqueued: {e}", notification.key);
                     return Err(StorageError::Kv(e.to_string()));
@@ -81,7 +84,7 @@ fn delivery_config(env: &Env) -> DeliveryConfig {
 /// The consumer of `NOTIFICATIONS`: one delivery per message, in order.
 pub(super) async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) {
     let config = delivery_config(&env);
-    let db = D1Store(env.d1("DB").ok());
+    let db = D1Store::new(&env);
     let webhook = Fetch {
         timeout: Some(WEBHOOK_TIMEOUT),
     };

@@ -201,6 +201,7 @@ export async function startWorker({ vars = {}, persistDir, fresh = true, seed = 
   return {
     url,
     port,
+    inspectorPort,
     persistDir: dir,
     stop,
     logs: () => output,
