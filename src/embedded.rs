@@ -16,6 +16,11 @@ include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 /// The validated rule set, as `build.rs` wrote it.
 static RULE_SET: &str = include_str!(concat!(env!("OUT_DIR"), "/rules.json"));
 
+/// The same rule set without what only the classification tables need: what a Worker isolate
+/// reads before its first answer.
+#[cfg(target_arch = "wasm32")]
+static IDENTITY: &str = include_str!(concat!(env!("OUT_DIR"), "/identity.json"));
+
 /// The embedded rule files as sources named `rules/<file>`.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn sources() -> Vec<crate::rules::SourceFile> {
@@ -31,13 +36,18 @@ pub fn sources() -> Vec<crate::rules::SourceFile> {
 fn compiled() -> &'static Result<Engine, String> {
     static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        let spec: EngineSpec = serde_json::from_str(RULE_SET)
-            .map_err(|e| format!("embedded rule set is unreadable: {e}"))?;
         // In a Worker isolate the classification tables are built after the first response
         // (`Engine::warm` in the glue) or by the first message, not before the first answer;
         // `build.rs` compiled these very rules already, so they cannot fail here.
         #[cfg(target_arch = "wasm32")]
-        return Ok(Engine::deferred(spec));
+        {
+            let identity: EngineSpec = serde_json::from_str(IDENTITY)
+                .map_err(|e| format!("embedded rule set is unreadable: {e}"))?;
+            Ok(Engine::deferred_json(&identity, RULE_SET))
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        let spec: EngineSpec = serde_json::from_str(RULE_SET)
+            .map_err(|e| format!("embedded rule set is unreadable: {e}"))?;
         #[cfg(not(target_arch = "wasm32"))]
         Engine::compile(&spec).map_err(|errors| {
             let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();

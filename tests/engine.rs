@@ -493,3 +493,50 @@ fn a_deferred_engine_is_the_compiled_engine_built_later() {
     );
     assert!(first_use.is_warm());
 }
+
+/// The Worker's engine reads only the rule set's identity before its first answer
+/// (`Engine::deferred_json`, the form `build.rs` embeds) and the whole rule set when it builds its
+/// tables: the same identity, domain and replies, the same classifications, and a rule set of
+/// another hash is refused (every message `unknown`) rather than mixed with this identity.
+#[test]
+fn an_engine_from_its_identity_and_the_rules_json_is_the_compiled_engine() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let loaded = aurora_concierge::rules::load_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let eager = Engine::compile(&loaded.spec).expect("shipped rules compile");
+    let mut identity = loaded.spec.clone();
+    for intent in &mut identity.intents {
+        intent.phrases.clear();
+        intent.patterns.clear();
+        intent.commands.clear();
+        intent.evidence.clear();
+        intent.examples.clear();
+    }
+    identity.language = Default::default();
+    let json: &'static str = Box::leak(
+        serde_json::to_string(&loaded.spec)
+            .unwrap()
+            .into_boxed_str(),
+    );
+    let lazy = Engine::deferred_json(&identity, json);
+    assert_eq!(lazy.rules_version(), eager.rules_version());
+    assert_eq!(lazy.domain(), eager.domain());
+    assert_eq!(lazy.domain_json().get(), eager.domain_json().get());
+    assert_eq!(lazy.thresholds(), eager.thresholds());
+    assert!(!lazy.is_warm());
+    for text in [
+        "rose gold rings under $500",
+        "where is my order AUR-123456",
+        "hello",
+        "/track",
+    ] {
+        assert_eq!(lazy.classify(text), eager.classify(text), "{text}");
+    }
+    let mut other = loaded.spec.clone();
+    other.content_hash = "0000".into();
+    let other: &'static str = Box::leak(serde_json::to_string(&other).unwrap().into_boxed_str());
+    let mismatched = Engine::deferred_json(&identity, other);
+    assert_eq!(
+        mismatched.classify("rose gold rings under $500").intent,
+        "unknown"
+    );
+}

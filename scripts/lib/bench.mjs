@@ -55,7 +55,7 @@ function findWasm(dir) {
 }
 
 /** wrangler.toml without its [build] section, paths made absolute, main pointing at `buildDir`. */
-function prebuiltConfig(buildDir) {
+function prebuiltConfig(buildDir, name = 'wrangler.prebuilt.toml') {
   const lines = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8').split('\n');
   const out = [];
   let inBuild = false;
@@ -66,7 +66,7 @@ function prebuiltConfig(buildDir) {
     const main = /^\s*main\s*=/.test(line) ? `main = "${join(buildDir, 'worker', 'shim.mjs')}"` : line;
     out.push(main.replace(/^(\s*(?:directory|migrations_dir)\s*=\s*")(?!\/)([^"]+)"/, (_, pre, p) => `${pre}${join(ROOT, p)}"`));
   }
-  const path = join(OUT, 'wrangler.prebuilt.toml');
+  const path = join(OUT, name);
   writeFileSync(path, out.join('\n'));
   return path;
 }
@@ -108,11 +108,19 @@ function parseWrk(text) {
   };
 }
 
+/**
+ * PIN=1: every Worker under test (wrangler and workerd) on CPU 0 and wrk on CPU 1, so a figure is
+ * what the Worker's isolate does on one core, not how it shares two with its load generator.
+ */
+const PIN = process.env.PIN === '1';
+const SERVER_CPUS = PIN ? '0' : null;
+
 function wrk(url, script, { threads = THREADS } = {}) {
   const args = ['-t', String(threads), '-c', CONNECTIONS, '-d', DURATION, '--timeout', '5s', '--latency'];
   if (script) args.push('-s', script);
   args.push(url);
-  const text = execFileSync('wrk', args, { encoding: 'utf8', timeout: 120_000 });
+  const [cmd, argv] = PIN ? ['taskset', ['-c', '1', 'wrk', ...args]] : ['wrk', args];
+  const text = execFileSync(cmd, argv, { encoding: 'utf8', timeout: 120_000 });
   return { ...parseWrk(text), raw: text };
 }
 
@@ -338,7 +346,11 @@ async function main() {
   const peerDir = mkdtempSync(join(tmpdir(), 'aurora-bench-peer-'));
   await migrateAndSeed(peerDir);
   const vars = { RATE_LIMIT_SCALE: '1000000' };
-  const start = () => startWorker({ persistDir: dir, fresh: false, config, vars, logLevel: 'info', readyTimeoutMs: 120_000 });
+  const start = (readyPath = '/health') => startWorker({ persistDir: dir, fresh: false, config, vars, logLevel: 'info', readyTimeoutMs: 120_000, readyPath, cpus: SERVER_CPUS });
+  // BASELINE=<another build folder> (e.g. main's build/, copied): measured beside ours, same routes.
+  const baselineDir = process.env.BASELINE ? mkdtempSync(join(tmpdir(), 'aurora-bench-base-')) : null;
+  if (baselineDir) await migrateAndSeed(baselineDir);
+  const baselineConfig = process.env.BASELINE ? prebuiltConfig(process.env.BASELINE, 'wrangler.baseline.toml') : null;
   const rounds = Number(process.env.ROUNDS ?? 2);
 
   const discovery = { session_id: 'SESSION', text: 'rose gold rings under $500' };
@@ -353,8 +365,19 @@ async function main() {
     { name: 'JS peer: hello world', who: 'peer', path: '/hello', pair: 'no_io' },
     { name: 'GET /health (D1 + KV each call)', who: 'ours', path: '/health' },
   ];
+  if (baselineConfig) {
+    routes.push(
+      { name: 'BASELINE: discovery, warm KV', who: 'baseline', path: '/v1/messages', body: discovery, intent: 'product_discovery', pair: 'discovery' },
+      { name: 'BASELINE: tracking', who: 'baseline', path: '/v1/messages', body: tracking, intent: 'order_tracking', pair: 'tracking' },
+      { name: 'BASELINE: GET /v1/flags', who: 'baseline', path: '/v1/flags', pair: 'no_io' },
+    );
+    // Each baseline route right after its pair, so the three are measured back to back.
+    const order = ['discovery', 'tracking', 'no_io', undefined];
+    const WHO = ['ours', 'baseline', 'peer'];
+    routes.sort((a, b) => (order.indexOf(a.pair) - order.indexOf(b.pair)) || (WHO.indexOf(a.who) - WHO.indexOf(b.who)));
+  }
 
-  const peerStart = () => startWorker({ persistDir: peerDir, fresh: false, config: join(ROOT, 'bench', 'peer', 'wrangler.toml'), logLevel: 'info', readyTimeoutMs: 120_000 });
+  const peerStart = (readyPath = '/health') => startWorker({ persistDir: peerDir, fresh: false, config: join(ROOT, 'bench', 'peer', 'wrangler.toml'), logLevel: 'info', readyTimeoutMs: 120_000, readyPath, cpus: SERVER_CPUS });
   if (only === 'cold') {
     const cold = await coldStarts(start, peerStart);
     rmSync(dir, { recursive: true, force: true });
@@ -366,10 +389,14 @@ async function main() {
   }
   let worker = await start();
   const peer = await peerStart();
+  const baseline = baselineConfig
+    ? await startWorker({ persistDir: baselineDir, fresh: false, config: baselineConfig, vars, logLevel: 'info', readyTimeoutMs: 120_000, cpus: SERVER_CPUS })
+    : null;
+  const urlOf = (who) => ({ ours: worker.url, peer: peer.url, baseline: baseline?.url })[who];
   const runs = new Map(routes.map((r) => [r.name, []]));
   try {
     for (const route of routes) {
-      const url = route.who === 'ours' ? worker.url : peer.url;
+      const url = urlOf(route.who);
       // Warm-up: compiles the engine in this isolate and fills the KV catalog cache.
       for (let i = 0; i < 5; i += 1) {
         const res = await request(url, route.body ? 'POST' : 'GET', route.path, route.body ? { body: { ...route.body, session_id: 's-bench-warm' } } : {});
@@ -380,7 +407,7 @@ async function main() {
     }
     for (let round = 0; round < rounds; round += 1) {
       for (const route of routes) {
-        const url = route.who === 'ours' ? worker.url : peer.url;
+        const url = urlOf(route.who);
         log(`wrk ${route.name}, round ${round + 1}/${rounds}`);
         const script = route.body ? luaPost(route.path.replace(/\W+/g, '_') + route.who + route.pair, route.body) : null;
         const r = wrk(url + route.path, script);
@@ -391,6 +418,8 @@ async function main() {
   } finally {
     await worker.stop();
     await peer.stop();
+    await baseline?.stop();
+    if (baselineDir) rmSync(baselineDir, { recursive: true, force: true });
   }
 
   const cold = await coldStarts(start, peerStart);
@@ -413,9 +442,9 @@ async function main() {
     };
   });
   // Per round, ours / peer (both measured back to back in that round), then the mean ratio.
-  const ratio = (pair) => {
-    const ours = results.find((r) => r.pair === pair && r.who === 'ours');
-    const theirs = results.find((r) => r.pair === pair && r.who === 'peer');
+  const ratio = (pair, who = 'ours', than = 'peer') => {
+    const ours = results.find((r) => r.pair === pair && r.who === who);
+    const theirs = results.find((r) => r.pair === pair && r.who === than);
     const perRound = ours.runs.map((r, i) => Number((r.rps / (theirs.runs[i]?.rps || 1)).toFixed(3)));
     return { per_round: perRound, mean: Number(mean(perRound).toFixed(3)) };
   };
@@ -431,6 +460,14 @@ async function main() {
       tracking: { goal: 1.0, ...ratio('tracking') },
       no_io_vs_hello_world: { goal: 0.9, ...ratio('no_io') },
     },
+    pinned: PIN ? 'workers on CPU 0, wrk on CPU 1' : null,
+    vs_baseline: baselineConfig ? {
+      build: process.env.BASELINE,
+      discovery_warm: ratio('discovery', 'ours', 'baseline'),
+      tracking: ratio('tracking', 'ours', 'baseline'),
+      no_io: ratio('no_io', 'ours', 'baseline'),
+      baseline_vs_js_peer: { discovery_warm: ratio('discovery', 'baseline'), tracking: ratio('tracking', 'baseline'), no_io: ratio('no_io', 'baseline') },
+    } : null,
     wasm: { file: `build/${wasmFile}`, bytes: wasm.length, gzip_bytes: wasmGzip, goal_gzip_bytes: 300_000, twiggy_top: twiggy },
     cold_start: cold,
     conversation_stores: stores,
@@ -451,6 +488,15 @@ async function main() {
     `vs the JS peer: discovery (warm KV) ${fmt(v.discovery_warm)}`,
     `                tracking ${fmt(v.tracking)}`,
     `                /v1/flags vs JS hello world ${fmt(v.no_io_vs_hello_world)}`,
+    ...(summary.vs_baseline ? (() => {
+      const b = summary.vs_baseline;
+      const f = (x) => `${x.mean.toFixed(2)}× (rounds ${x.per_round.map((n) => n.toFixed(2)).join(', ')})`;
+      return [
+        `vs BASELINE (${b.build}): discovery ${f(b.discovery_warm)}, tracking ${f(b.tracking)}, /v1/flags ${f(b.no_io)}`,
+        `BASELINE vs the JS peer: discovery ${f(b.baseline_vs_js_peer.discovery_warm)}, tracking ${f(b.baseline_vs_js_peer.tracking)}, /v1/flags ${f(b.baseline_vs_js_peer.no_io)}`,
+      ];
+    })() : []),
+    ...(PIN ? ['(PIN=1: the Workers on CPU 0, wrk on CPU 1)'] : []),
     '',
     `${wasmLine} (goal ≤ 300 KB gzip, ${(wasmGzip / 1000).toFixed(0)} KB)`,
     ...(twiggy ? ['largest items (twiggy top, before wasm-bindgen and wasm-opt):', ...twiggy.map((t) => `  ${pad(t.bytes, 9)}${t.item}`)] : ['(twiggy not installed: `cargo install twiggy` for the size report)']),
@@ -467,12 +513,17 @@ async function main() {
 
 /**
  * Fresh isolates, ours and the JS peer's interleaved (ours, peer, ours, peer, ...): the time from
- * wrangler's "Ready" to the first answer of GET /health, which includes workerd loading the
- * Worker (for ours: compiling and instantiating the wasm, and building the engine on first use).
- * The JS peer's figure is what wrangler dev and workerd cost any Worker on this machine, so the
- * difference of the medians is what our Worker adds.
+ * wrangler's "Ready" to the first answer, which includes workerd loading the Worker (for ours:
+ * compiling and instantiating the wasm, reading the rules' identity, the per-isolate config).
+ * Both Workers answer the same request, one with no I/O (`GET /v1/cold-start`: a 404 from our API,
+ * with its headers and data point, and from the peer), so the difference of the medians is what
+ * our Worker adds to what wrangler dev and workerd cost any Worker on this machine. Ours is also
+ * started once more per run with GET /health (a D1 query and a KV read) as its first request.
  */
-async function coldStarts(startOurs, startPeer) {
+async function coldStarts(startOursWith, startPeerWith) {
+  const COLD_PATH = '/v1/cold-start';
+  const startOurs = () => startOursWith(COLD_PATH);
+  const startPeer = () => startPeerWith(COLD_PATH);
   const ours = [];
   const peer = [];
   for (let i = 0; i < COLD_RUNS; i += 1) {
@@ -497,13 +548,21 @@ async function coldStarts(startOurs, startPeer) {
       await js.stop();
     }
   }
+  const health = [];
+  for (let i = 0; i < COLD_RUNS; i += 1) {
+    const worker = await startOursWith('/health');
+    health.push(worker.timings.firstAnswerMs);
+    await worker.stop();
+  }
   const ourHealth = median(ours.map((c) => c.firstAnswerMs));
   const peerHealth = median(peer.map((c) => c.firstAnswerMs));
   return {
     runs: ours,
     peer_runs: peer,
-    median_first_health_ms: ourHealth,
-    median_first_message_after_health_ms: median(ours.map((c) => c.firstMessageMs)),
+    first_request: `GET ${COLD_PATH} (no I/O) for both`,
+    median_first_answer_ms: ourHealth,
+    median_first_health_with_d1_kv_ms: median(health),
+    median_first_message_after_first_answer_ms: median(ours.map((c) => c.firstMessageMs)),
     peer_median_first_answer_ms: peerHealth,
     peer_median_first_message_ms: median(peer.map((c) => c.firstMessageMs)),
     added_over_js_peer_ms: ourHealth - peerHealth,
@@ -513,9 +572,10 @@ async function coldStarts(startOurs, startPeer) {
 
 function coldLines(cold) {
   return [
-    `fresh isolate → first answer (GET /health after "Ready"): ours median ${cold.median_first_health_ms} ms, the JS peer's ${cold.peer_median_first_answer_ms} ms, over ${COLD_RUNS} restarts each, interleaved`,
+    `fresh isolate → first answer (the same no-I/O request to both, after "Ready"): ours median ${cold.median_first_answer_ms} ms, the JS peer's ${cold.peer_median_first_answer_ms} ms, over ${COLD_RUNS} restarts each, interleaved`,
     `  what our Worker adds over a JS Worker's start: ${cold.added_over_js_peer_ms} ms (goal: fresh isolate ≤ ${cold.goal_ms} ms)`,
-    `then first POST /v1/messages (discovery, cold KV): ours median ${cold.median_first_message_after_health_ms} ms, the JS peer's ${cold.peer_median_first_message_ms} ms`,
+    `  ours with GET /health first (a D1 query and a KV read): median ${cold.median_first_health_with_d1_kv_ms} ms`,
+    `then first POST /v1/messages (discovery, cold KV): ours median ${cold.median_first_message_after_first_answer_ms} ms, the JS peer's ${cold.peer_median_first_message_ms} ms`,
   ];
 }
 

@@ -52,12 +52,20 @@ pub struct Engine {
     rollout: Rollout,
     matcher: std::sync::OnceLock<Matcher>,
     /// The rule set a deferred engine builds its matcher from.
-    deferred: Option<std::sync::Arc<EngineSpec>>,
+    deferred: Option<Deferred>,
     domain: Domain,
     /// [`Engine::domain`] serialised, on first use.
     domain_json: std::sync::OnceLock<Box<serde_json::value::RawValue>>,
     /// The fixed replies of the intents that are not [`CoreIntent`]s, by intent id.
     replies: std::collections::HashMap<String, ReplySpec>,
+}
+
+/// Where a deferred engine's rule set comes from.
+#[derive(Debug, Clone)]
+enum Deferred {
+    Spec(std::sync::Arc<EngineSpec>),
+    /// An [`EngineSpec`] as JSON, parsed when the matcher is built.
+    Json(&'static str),
 }
 
 /// The tables that classify a message: normaliser, lexicon, intent and entity matchers.
@@ -168,8 +176,19 @@ impl Engine {
     pub fn deferred(spec: EngineSpec) -> Engine {
         let spec = std::sync::Arc::new(spec);
         Engine {
-            deferred: Some(spec.clone()),
+            deferred: Some(Deferred::Spec(spec.clone())),
             ..Engine::identity(&spec)
+        }
+    }
+
+    /// [`Engine::deferred`] from two forms of one rule set: `identity`, which may lack what only
+    /// the classification tables need (phrases, patterns, the language section), now, and the
+    /// whole rule set as JSON, read when the tables are built. The Worker's fresh isolate reads a
+    /// few KB before its first answer instead of the whole rule set.
+    pub fn deferred_json(identity: &EngineSpec, rules_json: &'static str) -> Engine {
+        Engine {
+            deferred: Some(Deferred::Json(rules_json)),
+            ..Engine::identity(identity)
         }
     }
 
@@ -194,10 +213,15 @@ impl Engine {
 
     pub(super) fn matcher(&self) -> &Matcher {
         self.matcher.get_or_init(|| {
-            self.deferred
-                .as_deref()
-                .and_then(|spec| Matcher::compile(spec).ok())
-                .unwrap_or_default()
+            let compiled = match &self.deferred {
+                Some(Deferred::Spec(spec)) => Matcher::compile(spec).ok(),
+                Some(Deferred::Json(json)) => serde_json::from_str::<EngineSpec>(json)
+                    .ok()
+                    .filter(|spec| spec.content_hash == self.content_hash)
+                    .and_then(|spec| Matcher::compile(&spec).ok()),
+                None => None,
+            };
+            compiled.unwrap_or_default()
         })
     }
 

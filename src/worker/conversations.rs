@@ -18,7 +18,7 @@ use worker::{
 
 /// The Durable Object namespace binding (wrangler.toml `[[durable_objects.bindings]]`).
 pub const BINDING: &str = "CONVERSATIONS";
-/// Carries `request.cf.colo` to the Durable Object for the request's data point.
+/// Carries the request's colo (from its `CF-Ray`) to the Durable Object for the data point.
 const COLO_HEADER: &str = "x-concierge-colo";
 
 /// Hands an admitted message to its session's Durable Object and returns the answer. An error

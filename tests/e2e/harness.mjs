@@ -123,7 +123,7 @@ function stripAnsi(text) {
  * logs(), d1(sql), kvPut(k, v), kvDelete(k), kvList(), timings: {readyMs, firstAnswerMs}} where readyMs is
  * spawn → "Ready on" and firstAnswerMs is "Ready on" → the first answer of GET /health.
  */
-export async function startWorker({ vars = {}, persistDir, fresh = true, seed = true, env = {}, config, logLevel = 'log', readyTimeoutMs = 300_000, args: extraArgs = [] } = {}) {
+export async function startWorker({ vars = {}, persistDir, fresh = true, seed = true, env = {}, config, logLevel = 'log', readyTimeoutMs = 300_000, args: extraArgs = [], readyPath = '/health', cpus = null } = {}) {
   const dir = persistDir ?? mkdtempSync(join(tmpdir(), 'aurora-e2e-'));
   const ownsDir = !persistDir;
   if (fresh || ownsDir) await migrateAndSeed(dir, { seed });
@@ -145,7 +145,9 @@ export async function startWorker({ vars = {}, persistDir, fresh = true, seed = 
   // detached: the child calls setsid(), so its pid is the process group id of wrangler, the
   // build it runs and workerd.
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: wranglerEnv(env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `cpus` (e.g. '0'): wrangler and workerd pinned to those CPUs (benchmarks keep the load generator off them).
+  const [cmd, argv] = cpus ? ['taskset', ['-c', cpus, process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(cmd, argv, { cwd: ROOT, env: wranglerEnv(env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pgid = child.pid;
   live.add(pgid);
   let output = '';
@@ -188,7 +190,7 @@ export async function startWorker({ vars = {}, persistDir, fresh = true, seed = 
   // "Ready" comes before the Worker is loaded; wait for its first answer.
   for (;;) {
     try {
-      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(30_000) });
+      const res = await fetch(`${url}${readyPath}`, { signal: AbortSignal.timeout(30_000) });
       await res.arrayBuffer();
       if (res.headers.has('x-rules-version') || res.status < 500) break;
     } catch { /* not listening yet */ }
