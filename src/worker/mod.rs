@@ -23,6 +23,10 @@ thread_local! {
     static STATE: &'static IsolateState = Box::leak(Box::default());
     /// Vars and secrets do not change within an isolate: read them once.
     static CONFIG: std::cell::OnceCell<&'static Config> = const { std::cell::OnceCell::new() };
+    /// [`CONFIG`] without the staff settings (admin tokens, Cloudflare Access and its roles):
+    /// what every route but `/v1/admin/*` uses, so a fresh isolate reads half the settings
+    /// before its first shopper answer.
+    static SHOPPER_CONFIG: std::cell::OnceCell<&'static Config> = const { std::cell::OnceCell::new() };
 }
 
 #[event(start)]
@@ -44,7 +48,7 @@ fn secret(env: &Env, name: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn load_config(env: &Env) -> Config {
+fn load_config(env: &Env, staff: bool) -> Config {
     let seconds = |name: &str| {
         var(env, name, "60")
             .trim()
@@ -67,11 +71,15 @@ fn load_config(env: &Env) -> Config {
         ConversationStore::Context
     });
     Config {
-        access: access_config(env),
-        tokens: AdminTokens {
-            support: secret(env, "SUPPORT_TOKEN"),
-            merchandiser: secret(env, "MERCHANDISER_TOKEN"),
-            admin: secret(env, "ADMIN_TOKEN"),
+        access: if staff { access_config(env) } else { None },
+        tokens: if staff {
+            AdminTokens {
+                support: secret(env, "SUPPORT_TOKEN"),
+                merchandiser: secret(env, "MERCHANDISER_TOKEN"),
+                admin: secret(env, "ADMIN_TOKEN"),
+            }
+        } else {
+            AdminTokens::default()
         },
         rate_limit_scale: var(env, "RATE_LIMIT_SCALE", "1")
             .trim()
@@ -110,8 +118,18 @@ fn access_config(env: &Env) -> Option<AccessConfig> {
     config
 }
 
+/// Every setting, staff ones included.
 fn config(env: &Env) -> &'static Config {
-    CONFIG.with(|cell| *cell.get_or_init(|| Box::leak(Box::new(load_config(env)))))
+    CONFIG.with(|cell| *cell.get_or_init(|| Box::leak(Box::new(load_config(env, true)))))
+}
+
+/// The settings a request to `path` needs: the staff settings only for `/v1/admin/*`, the only
+/// routes that authenticate staff.
+fn config_for(env: &Env, path: &str) -> &'static Config {
+    if path.starts_with("/v1/admin") {
+        return config(env);
+    }
+    SHOPPER_CONFIG.with(|cell| *cell.get_or_init(|| Box::leak(Box::new(load_config(env, false)))))
 }
 
 fn isolate_state() -> &'static IsolateState {
@@ -301,7 +319,7 @@ async fn coarse_limit_exceeded(env: &Env, config: &Config, request: &ApiRequest)
 fn flush_message_log_later(env: &Env, ctx: &Context) {
     let state = isolate_state();
     let now = js_sys::Date::now() as i64;
-    let due = state.take_due_message_log(now, config(env));
+    let due = state.take_due_message_log(now, config_for(env, "/"));
     if due.is_empty() {
         return;
     }
@@ -385,9 +403,9 @@ async fn fetch(request: web_sys::Request, env: Env, ctx: Context) -> Result<web_
 async fn handle(request: &web_sys::Request, env: &Env, ctx: &Context) -> Result<web_sys::Response> {
     // Static assets never get here: wrangler.toml's run_worker_first lists only the API paths,
     // so a request reaching the Worker is an API call or a path with no asset (the API's 404).
-    let config = config(env);
     let state = isolate_state();
     let (api_request, leftover) = read_request(request).await?;
+    let config = config_for(env, &api_request.path);
     if let Some(rest) = leftover {
         ctx.wait_until(discard(rest));
     }
