@@ -72,29 +72,13 @@ fn main() {
         }
     };
     // Examples and descriptions are the rule files' business (`concierge check` reads those).
-    let mut spec = spec;
-    for intent in &mut spec.intents {
-        intent.description.clear();
-        intent.examples.clear();
-        intent.counterexamples.clear();
-    }
+    let spec = spec.without_examples();
     let json = serde_json::to_string(&spec).expect("the rule set serialises");
     std::fs::write(Path::new(&out_dir).join("rules.json"), json).expect("OUT_DIR is writable");
     // What a fresh isolate reads before its first answer: the rule set without what only the
     // classification tables need (phrases, patterns, commands, evidence, the language section)
     // and without what no Worker needs (examples, descriptions). The tables are built from
     // `rules.json` after that answer (src/embedded.rs).
-    let mut identity = spec;
-    for intent in &mut identity.intents {
-        intent.description.clear();
-        intent.commands.clear();
-        intent.phrases.clear();
-        intent.patterns.clear();
-        intent.evidence.clear();
-        intent.examples.clear();
-        intent.counterexamples.clear();
-    }
-    identity.language = Default::default();
-    let json = serde_json::to_string(&identity).expect("the rule set serialises");
+    let json = serde_json::to_string(&spec.identity()).expect("the rule set serialises");
     std::fs::write(Path::new(&out_dir).join("identity.json"), json).expect("OUT_DIR is writable");
 }

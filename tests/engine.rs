@@ -503,15 +503,7 @@ fn an_engine_from_its_identity_and_the_rules_json_is_the_compiled_engine() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     let loaded = aurora_concierge::rules::load_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
     let eager = Engine::compile(&loaded.spec).expect("shipped rules compile");
-    let mut identity = loaded.spec.clone();
-    for intent in &mut identity.intents {
-        intent.phrases.clear();
-        intent.patterns.clear();
-        intent.commands.clear();
-        intent.evidence.clear();
-        intent.examples.clear();
-    }
-    identity.language = Default::default();
+    let identity = loaded.spec.identity();
     let json: &'static str = Box::leak(
         serde_json::to_string(&loaded.spec)
             .unwrap()

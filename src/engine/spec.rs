@@ -130,3 +130,31 @@ pub struct EngineSpec {
     pub thresholds: Thresholds,
     pub rollout: RolloutSpec,
 }
+
+impl EngineSpec {
+    /// The rule set without what only the rule files need (examples, descriptions): what a
+    /// Worker embeds.
+    pub fn without_examples(mut self) -> EngineSpec {
+        for intent in &mut self.intents {
+            intent.description.clear();
+            intent.examples.clear();
+            intent.counterexamples.clear();
+        }
+        self
+    }
+
+    /// The rule set without what only the classification tables need (phrases, patterns,
+    /// commands, evidence, the language section) nor examples: the engine's identity, domain and
+    /// replies, for [`super::Engine::deferred_json`].
+    pub fn identity(&self) -> EngineSpec {
+        let mut identity = self.clone().without_examples();
+        for intent in &mut identity.intents {
+            intent.commands.clear();
+            intent.phrases.clear();
+            intent.patterns.clear();
+            intent.evidence.clear();
+        }
+        identity.language = LanguageSpec::default();
+        identity
+    }
+}

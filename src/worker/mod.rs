@@ -127,8 +127,14 @@ fn config(env: &Env) -> &'static Config {
 /// routes that authenticate staff.
 fn config_for(env: &Env, path: &str) -> &'static Config {
     if path.starts_with("/v1/admin") {
-        return config(env);
+        config(env)
+    } else {
+        shopper_config(env)
     }
+}
+
+/// Every setting but the staff ones.
+fn shopper_config(env: &Env) -> &'static Config {
     SHOPPER_CONFIG.with(|cell| *cell.get_or_init(|| Box::leak(Box::new(load_config(env, false)))))
 }
 
@@ -319,7 +325,7 @@ async fn coarse_limit_exceeded(env: &Env, config: &Config, request: &ApiRequest)
 fn flush_message_log_later(env: &Env, ctx: &Context) {
     let state = isolate_state();
     let now = js_sys::Date::now() as i64;
-    let due = state.take_due_message_log(now, config_for(env, "/"));
+    let due = state.take_due_message_log(now, shopper_config(env));
     if due.is_empty() {
         return;
     }
