@@ -71,8 +71,9 @@ fn main() {
             std::process::exit(1);
         }
     };
-    // Examples and descriptions are the rule files' business (`concierge check` reads those).
-    let spec = spec.without_examples();
+    // Examples and descriptions are the rule files' business (`concierge check` reads those);
+    // each intent pattern's prefilter literals are worked out here, not in every isolate.
+    let spec = spec.for_worker();
     let json = serde_json::to_string(&spec).expect("the rule set serialises");
     std::fs::write(Path::new(&out_dir).join("rules.json"), json).expect("OUT_DIR is writable");
     // What a fresh isolate reads before its first answer: the rule set without what only the

@@ -2,6 +2,9 @@
 //! instructions with valgrind, which does not depend on what else the machine is doing:
 //! `scripts/classify-instructions` runs it twice (0 and N rounds) and prints instructions per
 //! message. With `SCALE=K` the rules are the shipped ones grown K× (`scripts/scale-rules`).
+//! With `BUILDS=N` it also builds the embedded engine N times as a fresh Worker isolate does
+//! (`embedded::isolate_engine`, then the classification tables): the script's second figure;
+//! with `WARM_ALL=1` also every regex (`Engine::warm_piece`): its third.
 use aurora_concierge::{embedded, engine::Engine, rules};
 use std::hint::black_box;
 
@@ -36,6 +39,23 @@ fn main() {
             .unwrap_or(default)
     };
     let rounds = env("ROUNDS", 200);
+    for _ in 0..env("BUILDS", 0) {
+        match embedded::isolate_engine() {
+            Ok(engine) => {
+                engine.warm();
+                // WARM_ALL=1: every regex too, as the Worker does after its first response.
+                if env("WARM_ALL", 0) == 1 {
+                    (1..).take_while(|&piece| engine.warm_piece(piece)).count();
+                }
+                // An isolate never drops its engine: count the build, not the drop.
+                std::mem::forget(black_box(engine));
+            }
+            Err(report) => {
+                eprintln!("{report}");
+                std::process::exit(1);
+            }
+        }
+    }
     let engine = match engine(env("SCALE", 1)) {
         Ok(engine) => engine,
         Err(report) => {

@@ -18,7 +18,6 @@ static RULE_SET: &str = include_str!(concat!(env!("OUT_DIR"), "/rules.json"));
 
 /// The same rule set without what only the classification tables need: what a Worker isolate
 /// reads before its first answer.
-#[cfg(target_arch = "wasm32")]
 static IDENTITY: &str = include_str!(concat!(env!("OUT_DIR"), "/identity.json"));
 
 /// The embedded rule files as sources named `rules/<file>`.
@@ -40,11 +39,7 @@ fn compiled() -> &'static Result<Engine, String> {
         // (`Engine::warm` in the glue) or by the first message, not before the first answer;
         // `build.rs` compiled these very rules already, so they cannot fail here.
         #[cfg(target_arch = "wasm32")]
-        {
-            let identity: EngineSpec = serde_json::from_str(IDENTITY)
-                .map_err(|e| format!("embedded rule set is unreadable: {e}"))?;
-            Ok(Engine::deferred_json(&identity, RULE_SET))
-        }
+        return isolate_engine();
         #[cfg(not(target_arch = "wasm32"))]
         let spec: EngineSpec = serde_json::from_str(RULE_SET)
             .map_err(|e| format!("embedded rule set is unreadable: {e}"))?;
@@ -57,6 +52,16 @@ fn compiled() -> &'static Result<Engine, String> {
             )
         })
     })
+}
+
+/// The engine as a Worker isolate gets it: the rules' identity read now, the classification
+/// tables built from the embedded rule set on first use or by [`Engine::warm`] (with the
+/// patterns' prefilter literals `build.rs` worked out). `scripts/classify-instructions` counts
+/// what this and the table build cost.
+pub fn isolate_engine() -> Result<Engine, String> {
+    let identity: EngineSpec = serde_json::from_str(IDENTITY)
+        .map_err(|e| format!("embedded rule set is unreadable: {e}"))?;
+    Ok(Engine::deferred_json(&identity, RULE_SET))
 }
 
 /// The engine for the embedded rules, or why they could not be built.
@@ -135,6 +140,78 @@ mod tests {
                 };
                 prop_assert_eq!(spans(ascii), spans(unicode), "{} on {:?}", source, text);
             }
+        }
+    }
+
+    /// The Worker's form of the rules (prefilter literals worked out by `build.rs`) classifies
+    /// every message exactly as the rule files do, and the embedded rule set carries literals
+    /// for most patterns (else the Worker would run them all on every message).
+    #[test]
+    fn precomputed_pattern_literals_classify_as_the_rule_files_do() {
+        let loaded = crate::rules::compile_sources(sources()).expect("shipped rules compile");
+        let embedded: EngineSpec = serde_json::from_str(RULE_SET).expect("embedded rule set");
+        assert_eq!(embedded, loaded.spec.clone().for_worker());
+        let patterns: Vec<&Option<Vec<String>>> =
+            embedded.pattern_literals.iter().flatten().collect();
+        let with_literals = patterns.iter().filter(|p| p.is_some()).count();
+        assert!(
+            with_literals * 10 >= patterns.len() * 8,
+            "{with_literals} of {} patterns have literals",
+            patterns.len()
+        );
+        let worker = Engine::compile(&embedded).expect("embedded rules compile");
+        let corpus = concat!(
+            include_str!("../tests/data/shopper-queries.tsv"),
+            include_str!("../tests/data/tiny-corpus.tsv")
+        );
+        let mut checked = 0;
+        for line in corpus.lines() {
+            let text = line.split('\t').next().unwrap_or_default();
+            for text in [text.to_string(), format!("{text} ça va")] {
+                assert_eq!(
+                    worker.classify(&text),
+                    loaded.engine.classify(&text),
+                    "{text:?}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 300, "{checked} messages");
+        // Literals of the wrong shape are not trusted: the engine works them out itself.
+        let mut misshapen = embedded.clone();
+        misshapen.pattern_literals.pop();
+        let rebuilt = Engine::compile(&misshapen).expect("compiles");
+        assert_eq!(
+            rebuilt.classify("where is my order"),
+            loaded.engine.classify("where is my order")
+        );
+    }
+
+    /// Warming piece by piece builds the tables, then every regex, then stops; a warmed
+    /// engine classifies as before.
+    #[test]
+    fn warming_piece_by_piece_ends_and_changes_no_answer() {
+        let engine = isolate_engine().expect("embedded engine");
+        assert!(!engine.is_warm());
+        let spec: EngineSpec = serde_json::from_str(RULE_SET).expect("embedded rule set");
+        let e = &spec.entities;
+        let regexes = spec.intents.iter().map(|i| i.patterns.len()).sum::<usize>()
+            + e.order_number_patterns.len()
+            + 1
+            + e.ring_size_patterns.len()
+            + usize::from(!e.not_price_patterns.is_empty());
+        let pieces = (0..).take_while(|&piece| engine.warm_piece(piece)).count();
+        assert!(engine.is_warm());
+        assert_eq!(pieces, 1 + regexes);
+        assert!(!engine.warm_piece(pieces + 7));
+        let cold = isolate_engine().expect("embedded engine");
+        for text in [
+            "rose gold rings under $500",
+            "where is my order AUR-100001? ada@example.com",
+            "I need a size 7.5 ring, 14k gold",
+            "Où est ma commande ?",
+        ] {
+            assert_eq!(engine.classify(text), cold.classify(text), "{text}");
         }
     }
 }

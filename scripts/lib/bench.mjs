@@ -11,6 +11,9 @@ const DURATION = process.env.DURATION ?? '10s';
 const CONNECTIONS = process.env.CONNECTIONS ?? '16';
 const THREADS = process.env.THREADS ?? '2';
 const COLD_RUNS = Number(process.env.COLD_RUNS ?? 3);
+// COLD_PAUSE_MS: how long after a fresh isolate's first answer its first message comes (0: at
+// once; the widget's page load asks /v1/flags, and the shopper types for a few seconds).
+const COLD_PAUSE_MS = Number(process.env.COLD_PAUSE_MS ?? 0);
 const OUT = join(ROOT, '.state', 'bench');
 mkdirSync(OUT, { recursive: true });
 
@@ -377,11 +380,15 @@ async function main() {
     routes.sort((a, b) => (order.indexOf(a.pair) - order.indexOf(b.pair)) || (WHO.indexOf(a.who) - WHO.indexOf(b.who)));
   }
 
+  const baseStart = baselineConfig
+    ? (readyPath = '/health') => startWorker({ persistDir: baselineDir, fresh: false, config: baselineConfig, vars, logLevel: 'info', readyTimeoutMs: 120_000, readyPath, cpus: SERVER_CPUS })
+    : null;
   const peerStart = (readyPath = '/health') => startWorker({ persistDir: peerDir, fresh: false, config: join(ROOT, 'bench', 'peer', 'wrangler.toml'), logLevel: 'info', readyTimeoutMs: 120_000, readyPath, cpus: SERVER_CPUS });
   if (only === 'cold') {
-    const cold = await coldStarts(start, peerStart);
+    const cold = await coldStarts(start, peerStart, baseStart);
     rmSync(dir, { recursive: true, force: true });
     rmSync(peerDir, { recursive: true, force: true });
+    if (baselineDir) rmSync(baselineDir, { recursive: true, force: true });
     const summary = { when: new Date().toISOString(), load_average_1m_before_after: [loadBefore, Number(loadavg()[0].toFixed(2))], cpus: cpus().length, cold_start: cold };
     writeFileSync(join(OUT, 'result-cold.json'), JSON.stringify(summary, null, 2) + '\n');
     console.log([...coldLines(cold), wasmLine, `(load average ${summary.load_average_1m_before_after.join(' → ')} on ${summary.cpus} CPUs; full result in .state/bench/result-cold.json)`].join('\n'));
@@ -389,9 +396,7 @@ async function main() {
   }
   let worker = await start();
   const peer = await peerStart();
-  const baseline = baselineConfig
-    ? await startWorker({ persistDir: baselineDir, fresh: false, config: baselineConfig, vars, logLevel: 'info', readyTimeoutMs: 120_000, cpus: SERVER_CPUS })
-    : null;
+  const baseline = baseStart ? await baseStart() : null;
   const urlOf = (who) => ({ ours: worker.url, peer: peer.url, baseline: baseline?.url })[who];
   const runs = new Map(routes.map((r) => [r.name, []]));
   try {
@@ -419,12 +424,12 @@ async function main() {
     await worker.stop();
     await peer.stop();
     await baseline?.stop();
-    if (baselineDir) rmSync(baselineDir, { recursive: true, force: true });
   }
 
-  const cold = await coldStarts(start, peerStart);
+  const cold = await coldStarts(start, peerStart, baseStart);
   rmSync(dir, { recursive: true, force: true });
   rmSync(peerDir, { recursive: true, force: true });
+  if (baselineDir) rmSync(baselineDir, { recursive: true, force: true });
   const stores = only === 'all' ? await compareStores(config) : null;
 
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -520,33 +525,29 @@ async function main() {
  * our Worker adds to what wrangler dev and workerd cost any Worker on this machine. Ours is also
  * started once more per run with GET /health (a D1 query and a KV read) as its first request.
  */
-async function coldStarts(startOursWith, startPeerWith) {
+async function coldStarts(startOursWith, startPeerWith, startBaseWith = null) {
   const COLD_PATH = '/v1/cold-start';
-  const startOurs = () => startOursWith(COLD_PATH);
-  const startPeer = () => startPeerWith(COLD_PATH);
   const ours = [];
   const peer = [];
-  for (let i = 0; i < COLD_RUNS; i += 1) {
-    const worker = await startOurs();
+  // One fresh isolate of a Worker, then its first discovery message (cold KV).
+  const once = async (startWith, label) => {
+    const worker = await startWith(COLD_PATH);
     try {
+      if (COLD_PAUSE_MS > 0) await new Promise((r) => setTimeout(r, COLD_PAUSE_MS));
       const t0 = performance.now();
       const res = await request(worker.url, 'POST', '/v1/messages', { body: { session_id: 's-cold', text: 'rose gold rings under $500' } });
       const firstMessageMs = performance.now() - t0;
-      if (res.status !== 200) throw new Error(`cold message → ${res.status}`);
-      ours.push({ firstAnswerMs: worker.timings.firstAnswerMs, firstMessageMs: Math.round(firstMessageMs) });
+      if (res.status !== 200) throw new Error(`${label} cold message → ${res.status}`);
+      return { firstAnswerMs: worker.timings.firstAnswerMs, firstMessageMs: Math.round(firstMessageMs) };
     } finally {
       await worker.stop();
     }
-    const js = await startPeer();
-    try {
-      const t0 = performance.now();
-      const res = await request(js.url, 'POST', '/v1/messages', { body: { session_id: 's-cold', text: 'rose gold rings under $500' } });
-      const firstMessageMs = performance.now() - t0;
-      if (res.status !== 200) throw new Error(`peer cold message → ${res.status}`);
-      peer.push({ firstAnswerMs: js.timings.firstAnswerMs, firstMessageMs: Math.round(firstMessageMs) });
-    } finally {
-      await js.stop();
-    }
+  };
+  const base = [];
+  for (let i = 0; i < COLD_RUNS; i += 1) {
+    ours.push(await once(startOursWith, 'ours'));
+    peer.push(await once(startPeerWith, 'peer'));
+    if (startBaseWith) base.push(await once(startBaseWith, 'BASELINE'));
   }
   const health = [];
   for (let i = 0; i < COLD_RUNS; i += 1) {
@@ -560,6 +561,7 @@ async function coldStarts(startOursWith, startPeerWith) {
     runs: ours,
     peer_runs: peer,
     first_request: `GET ${COLD_PATH} (no I/O) for both`,
+    first_message_pause_ms: COLD_PAUSE_MS,
     median_first_answer_ms: ourHealth,
     median_first_health_with_d1_kv_ms: median(health),
     median_first_message_after_first_answer_ms: median(ours.map((c) => c.firstMessageMs)),
@@ -567,6 +569,11 @@ async function coldStarts(startOursWith, startPeerWith) {
     peer_median_first_message_ms: median(peer.map((c) => c.firstMessageMs)),
     added_over_js_peer_ms: ourHealth - peerHealth,
     goal_ms: 30,
+    ...(startBaseWith ? {
+      baseline_runs: base,
+      baseline_median_first_answer_ms: median(base.map((c) => c.firstAnswerMs)),
+      baseline_median_first_message_ms: median(base.map((c) => c.firstMessageMs)),
+    } : {}),
   };
 }
 
@@ -575,7 +582,8 @@ function coldLines(cold) {
     `fresh isolate → first answer (the same no-I/O request to both, after "Ready"): ours median ${cold.median_first_answer_ms} ms, the JS peer's ${cold.peer_median_first_answer_ms} ms, over ${COLD_RUNS} restarts each, interleaved`,
     `  what our Worker adds over a JS Worker's start: ${cold.added_over_js_peer_ms} ms (goal: fresh isolate ≤ ${cold.goal_ms} ms)`,
     `  ours with GET /health first (a D1 query and a KV read): median ${cold.median_first_health_with_d1_kv_ms} ms`,
-    `then first POST /v1/messages (discovery, cold KV): ours median ${cold.median_first_message_after_first_answer_ms} ms, the JS peer's ${cold.peer_median_first_message_ms} ms`,
+    `then first POST /v1/messages (discovery, cold KV${COLD_PAUSE_MS ? `, ${COLD_PAUSE_MS} ms after the first answer` : ''}): ours median ${cold.median_first_message_after_first_answer_ms} ms, the JS peer's ${cold.peer_median_first_message_ms} ms`,
+    ...(cold.baseline_runs ? [`BASELINE, interleaved with the two: first answer median ${cold.baseline_median_first_answer_ms} ms, then first message ${cold.baseline_median_first_message_ms} ms`] : []),
   ];
 }
 

@@ -21,6 +21,10 @@ const TYPO_TWO_EDITS_MAX_LEN: usize = 9;
 /// Words longer than this are never corrected.
 const TYPO_MAX_LEN: usize = 24;
 
+/// The bit of a [`Lexicon`] deletion slot that marks a list of words rather than one (word ids
+/// stay far below 2^31).
+const SHARED: u32 = 1 << 31;
+
 /// How a message token resolved against the lexicon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Resolved {
@@ -35,8 +39,11 @@ pub struct Lexicon {
     ids: FxHashMap<String, u32>,
     words: Vec<String>,
     typo_target: Vec<bool>,
-    /// Hash of a deletion variant → ids of the typo-target words that produce it.
-    deletions: FxHashMap<u64, Vec<u32>>,
+    /// Hash of a deletion variant → the typo-target word that produces it, or (with
+    /// [`SHARED`] set) the index in `shared` of the several that do. Most variants come from
+    /// one word, so building the index allocates a list only for the few that do not.
+    deletions: FxHashMap<u64, u32>,
+    shared: Vec<Vec<u32>>,
     never_correct: HashSet<String>,
 }
 
@@ -65,12 +72,31 @@ impl Lexicon {
         self.typo_target[idx] = true;
         let two = word.len() >= TYPO_TWO_EDITS_LEN;
         let bytes = word.clone().into_bytes();
+        let (deletions, shared) = (&mut self.deletions, &mut self.shared);
         for_each_variant(&bytes, two, |hash| {
-            let list = self.deletions.entry(hash).or_default();
-            if !list.contains(&id) {
-                list.push(id);
+            let slot = deletions.entry(hash).or_insert(id);
+            if *slot == id {
+                return;
+            }
+            if *slot & SHARED == 0 {
+                shared.push(vec![*slot, id]);
+                *slot = SHARED | (shared.len() - 1) as u32;
+            } else {
+                let list = &mut shared[(*slot & !SHARED) as usize];
+                if !list.contains(&id) {
+                    list.push(id);
+                }
             }
         });
+    }
+
+    /// The typo-target words that produce the deletion variant `hash`.
+    fn deletion_ids(&self, hash: u64) -> &[u32] {
+        match self.deletions.get(&hash) {
+            None => &[],
+            Some(slot) if slot & SHARED == 0 => std::slice::from_ref(slot),
+            Some(slot) => &self.shared[(slot & !SHARED) as usize],
+        }
     }
 
     /// Words that are real words and must never be "corrected" into a rule word.
@@ -113,10 +139,7 @@ impl Lexicon {
     fn best_candidate(&self, token: &[u8], two: bool, max_edits: usize) -> Option<Resolved> {
         let mut best: Option<(usize, u32)> = None;
         for_each_variant(token, two, |hash| {
-            let Some(ids) = self.deletions.get(&hash) else {
-                return;
-            };
-            for &id in ids {
+            for &id in self.deletion_ids(hash) {
                 let word = self.words[id as usize].as_bytes();
                 if max_edits == 2 && (word.len() < TYPO_TWO_EDITS_LEN || word[0] != token[0]) {
                     continue;

@@ -83,9 +83,14 @@ impl Matcher {
         let mut lexicon = Lexicon::default();
         lexicon.set_never_correct(spec.language.never_correct.iter().map(|w| w.to_lowercase()));
         let mut errors: Vec<CompileError> = Vec::new();
-        let intents = IntentMatcher::compile(&spec.intents, &normaliser, &mut lexicon)
-            .map_err(|e| errors.extend(e.into_iter().map(CompileError::from)))
-            .ok();
+        let intents = IntentMatcher::compile(
+            &spec.intents,
+            &spec.pattern_literals,
+            &normaliser,
+            &mut lexicon,
+        )
+        .map_err(|e| errors.extend(e.into_iter().map(CompileError::from)))
+        .ok();
         let entities = EntityExtractor::compile(&spec.entities, &normaliser, &mut lexicon)
             .map_err(|e| errors.extend(e.into_iter().map(CompileError::from)))
             .ok();
@@ -225,12 +230,31 @@ impl Engine {
         })
     }
 
-    /// Builds the matcher now if it is not built yet. The Worker calls this after its first
-    /// response, so the shopper's first message finds the tables ready. (Regexes stay compiled
-    /// on first need: most messages run two or three of them, and compiling all of them costs
-    /// about three times the tables.)
+    /// Builds the matcher now if it is not built yet. (Its regexes stay compiled on first need;
+    /// [`Engine::warm_piece`] compiles them too.)
     pub fn warm(&self) {
         let _ = self.matcher();
+    }
+
+    /// Warms the engine one piece at a time, so a Worker isolate can do it between requests:
+    /// piece 0 builds the classification tables, each later piece compiles one regex (intent
+    /// patterns, then entity patterns) for ASCII messages. Returns `false` once `piece` is past
+    /// the last one. A warmed isolate's first message compiles nothing.
+    pub fn warm_piece(&self, piece: usize) -> bool {
+        let matcher = self.matcher();
+        let Some(n) = piece.checked_sub(1) else {
+            return true;
+        };
+        let intents = matcher.intents.pattern_count();
+        if n < intents {
+            matcher.intents.warm_pattern(n);
+            return true;
+        }
+        if n - intents < matcher.entities.regex_count() {
+            matcher.entities.warm_regex(n - intents);
+            return true;
+        }
+        false
     }
 
     /// Whether the matcher is built (for tests and `/v1/admin/isolate`).

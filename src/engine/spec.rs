@@ -129,6 +129,12 @@ pub struct EngineSpec {
     pub language: LanguageSpec,
     pub thresholds: Thresholds,
     pub rollout: RolloutSpec,
+    /// Each intent pattern's prefilter literals, intent by intent and pattern by pattern (`None`:
+    /// the pattern runs on every message), as [`EngineSpec::for_worker`] worked them out at build
+    /// time, so a Worker isolate neither parses patterns nor extracts literals when it builds its
+    /// tables. Empty in a rule set read from the rule files: the engine works them out itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pattern_literals: Vec<Vec<Option<Vec<String>>>>,
 }
 
 impl EngineSpec {
@@ -143,11 +149,32 @@ impl EngineSpec {
         self
     }
 
+    /// What a Worker embeds: the rule set without examples, with every intent pattern's
+    /// prefilter literals worked out ([`EngineSpec::pattern_literals`]). Patterns that do not
+    /// parse keep no literals (the rules loader has reported them already).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn for_worker(self) -> EngineSpec {
+        let mut spec = self.without_examples();
+        spec.pattern_literals = spec
+            .intents
+            .iter()
+            .map(|intent| {
+                intent
+                    .patterns
+                    .iter()
+                    .map(|p| super::intents::pattern_literals(&p.text).ok().flatten())
+                    .collect()
+            })
+            .collect();
+        spec
+    }
+
     /// The rule set without what only the classification tables need (phrases, patterns,
     /// commands, evidence, the language section) nor examples: the engine's identity, domain and
     /// replies, for [`super::Engine::deferred_json`].
     pub fn identity(&self) -> EngineSpec {
         let mut identity = self.clone().without_examples();
+        identity.pattern_literals.clear();
         for intent in &mut identity.intents {
             intent.commands.clear();
             intent.phrases.clear();

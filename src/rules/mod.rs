@@ -194,6 +194,7 @@ fn load(mut sources: Vec<SourceFile>, run_examples: bool) -> Result<LoadedRules,
         language: Default::default(),
         thresholds: Default::default(),
         rollout: Default::default(),
+        pattern_literals: Vec::new(),
     };
     if let Some((file, table)) = file_table("manifest.toml") {
         let mut r = Reader {

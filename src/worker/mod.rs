@@ -371,17 +371,29 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
     Ok(())
 }
 
-/// Builds the engine's classification tables after this response, in `ctx.wait_until`, if this
-/// isolate has not built them yet: a fresh isolate answers its first request (the widget's
-/// `/v1/flags` on page load, a `/health` probe) without them, and the shopper's first message,
-/// seconds later, finds them ready. The zero delay moves the work behind the response.
+/// Warms the engine after this isolate's first response, in `ctx.wait_until`: the
+/// classification tables, then each regex, one piece per turn of the event loop
+/// ([`crate::engine::Engine::warm_piece`]), so a request arriving meanwhile waits for one piece
+/// at most. A fresh isolate answers its first request (the widget's `/v1/flags` on page load, a
+/// `/health` probe) without them, and the shopper's first message, seconds later, finds
+/// everything built.
 fn warm_engine_later(ctx: &Context) {
-    if crate::embedded::engine().is_warm() {
+    thread_local! {
+        static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if STARTED.with(|started| started.replace(true)) {
         return;
     }
     ctx.wait_until(async {
-        worker::Delay::from(std::time::Duration::ZERO).await;
-        crate::embedded::engine().warm();
+        let engine = crate::embedded::engine();
+        let mut piece = 0;
+        loop {
+            worker::Delay::from(std::time::Duration::ZERO).await;
+            if !engine.warm_piece(piece) {
+                break;
+            }
+            piece += 1;
+        }
     });
 }
 
