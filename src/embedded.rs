@@ -143,14 +143,25 @@ mod tests {
         }
     }
 
-    /// The Worker's form of the rules (prefilter literals worked out by `build.rs`) classifies
-    /// every message exactly as the rule files do, and the embedded rule set carries literals
-    /// for most patterns (else the Worker would run them all on every message).
+    /// The Worker's form of the rules (prefilter literals worked out and intent phrases and
+    /// stopwords normalised by `build.rs`) classifies every message exactly as the rule files
+    /// do, rule ids included, and the embedded rule set carries literals for most patterns (else
+    /// the Worker would run them all on every message).
     #[test]
     fn precomputed_pattern_literals_classify_as_the_rule_files_do() {
         let loaded = crate::rules::compile_sources(sources()).expect("shipped rules compile");
         let embedded: EngineSpec = serde_json::from_str(RULE_SET).expect("embedded rule set");
         assert_eq!(embedded, loaded.spec.clone().for_worker());
+        assert!(embedded.phrases_normalised);
+        // Normalising twice changes nothing (`for_worker` of a Worker form is that form).
+        assert_eq!(embedded.clone().for_worker(), embedded);
+        assert!(
+            embedded.intents.iter().flat_map(|i| &i.phrases).any(|p| {
+                let original = loaded.spec.intents.iter().flat_map(|i| &i.phrases);
+                !original.clone().any(|o| o.text == p.text)
+            }),
+            "some phrase reads differently once normalised"
+        );
         let patterns: Vec<&Option<Vec<String>>> =
             embedded.pattern_literals.iter().flatten().collect();
         let with_literals = patterns.iter().filter(|p| p.is_some()).count();

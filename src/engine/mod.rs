@@ -83,21 +83,22 @@ impl Matcher {
         let mut lexicon = Lexicon::default();
         lexicon.set_never_correct(spec.language.never_correct.iter().map(|w| w.to_lowercase()));
         let mut errors: Vec<CompileError> = Vec::new();
-        let intents = IntentMatcher::compile(
-            &spec.intents,
-            &spec.pattern_literals,
-            &normaliser,
-            &mut lexicon,
-        )
-        .map_err(|e| errors.extend(e.into_iter().map(CompileError::from)))
-        .ok();
+        let phrases = if spec.phrases_normalised {
+            normalise::PhraseReader::Normalised
+        } else {
+            normalise::PhraseReader::Normalise(&normaliser)
+        };
+        let intents =
+            IntentMatcher::compile(&spec.intents, &spec.pattern_literals, phrases, &mut lexicon)
+                .map_err(|e| errors.extend(e.into_iter().map(CompileError::from)))
+                .ok();
         let entities = EntityExtractor::compile(&spec.entities, &normaliser, &mut lexicon)
             .map_err(|e| errors.extend(e.into_iter().map(CompileError::from)))
             .ok();
         // Stopwords are known words: they resolve, so they never count as unrecognised (and no
         // phrase or typo correction uses them).
         for word in &spec.language.stopwords {
-            for w in normalise::phrase_words(&normaliser, word) {
+            for w in phrases.words(word) {
                 lexicon.intern(&w);
             }
         }

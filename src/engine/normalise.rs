@@ -257,6 +257,30 @@ pub fn phrase_words(normaliser: &Normaliser, phrase: &str) -> Vec<String> {
     (0..n.tokens.len()).map(|i| n.word(i).to_string()).collect()
 }
 
+/// How rule phrases become words when the tables are built: through the normaliser, or, for a
+/// rule set whose intent phrases and stopwords `build.rs` normalised already
+/// ([`super::EngineSpec::phrases_normalised`]), by splitting on spaces: a fresh Worker isolate
+/// then runs no phrase through the normaliser.
+#[derive(Clone, Copy)]
+pub enum PhraseReader<'a> {
+    Normalise(&'a Normaliser),
+    Normalised,
+}
+
+impl PhraseReader<'_> {
+    /// The words of `phrase`.
+    pub fn words(&self, phrase: &str) -> Vec<String> {
+        match self {
+            PhraseReader::Normalise(normaliser) => phrase_words(normaliser, phrase),
+            PhraseReader::Normalised => phrase
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -135,6 +135,11 @@ pub struct EngineSpec {
     /// tables. Empty in a rule set read from the rule files: the engine works them out itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pattern_literals: Vec<Vec<Option<Vec<String>>>>,
+    /// Whether every intent phrase and stopword is already its normalised words joined by single
+    /// spaces ([`EngineSpec::for_worker`]), so building the tables splits them instead of
+    /// normalising them. False in a rule set read from the rule files.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub phrases_normalised: bool,
 }
 
 impl EngineSpec {
@@ -150,11 +155,30 @@ impl EngineSpec {
     }
 
     /// What a Worker embeds: the rule set without examples, with every intent pattern's
-    /// prefilter literals worked out ([`EngineSpec::pattern_literals`]). Patterns that do not
-    /// parse keep no literals (the rules loader has reported them already).
+    /// prefilter literals worked out ([`EngineSpec::pattern_literals`]) and every intent phrase
+    /// and stopword normalised ([`EngineSpec::phrases_normalised`]). Patterns that do not parse
+    /// keep no literals (the rules loader has reported them already).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn for_worker(self) -> EngineSpec {
         let mut spec = self.without_examples();
+        if !spec.phrases_normalised {
+            let normaliser = super::normalise::Normaliser::new(&spec.language.aliases);
+            let normalise =
+                |text: &str| super::normalise::phrase_words(&normaliser, text).join(" ");
+            for intent in &mut spec.intents {
+                for phrase in &mut intent.phrases {
+                    phrase.text = normalise(&phrase.text);
+                }
+            }
+            let stopwords = spec
+                .language
+                .stopwords
+                .iter()
+                .map(|w| normalise(w))
+                .collect();
+            spec.language.stopwords = stopwords;
+            spec.phrases_normalised = true;
+        }
         spec.pattern_literals = spec
             .intents
             .iter()
@@ -175,6 +199,7 @@ impl EngineSpec {
     pub fn identity(&self) -> EngineSpec {
         let mut identity = self.clone().without_examples();
         identity.pattern_literals.clear();
+        identity.phrases_normalised = false;
         for intent in &mut identity.intents {
             intent.commands.clear();
             intent.phrases.clear();

@@ -195,6 +195,7 @@ fn load(mut sources: Vec<SourceFile>, run_examples: bool) -> Result<LoadedRules,
         thresholds: Default::default(),
         rollout: Default::default(),
         pattern_literals: Vec::new(),
+        phrases_normalised: false,
     };
     if let Some((file, table)) = file_table("manifest.toml") {
         let mut r = Reader {

@@ -354,39 +354,48 @@ impl Lexicon {
         words.retain(|w| w.len() <= MAX_WORD && w.is_ascii());
         words.truncate(usize::from(u16::MAX - 1));
         let max_word = words.iter().map(String::len).max().unwrap_or(0);
-        let lexemes: Vec<Lexeme> = words
-            .iter()
-            .map(|w| {
-                let has = |list: &[&str]| list.contains(&w.as_str());
-                let mut class = WordClass::NONE;
-                for (list, flag) in [
-                    (KARAT_WORDS, WordClass::KARAT),
-                    (UNIT_WORDS, WordClass::UNIT),
-                    (CONTEXT_WORDS, WordClass::CONTEXT),
-                    (NEG_FILLERS, WordClass::NEG_FILLER),
-                    (VERB_NEG_FILLERS, WordClass::VERB_NEG_FILLER),
-                    (BUDGET_FILLERS, WordClass::BUDGET_FILLER),
-                    (CONNECTORS, WordClass::CONNECTOR),
-                    (POSSESSIVES, WordClass::POSSESSIVE),
-                    (COPULAS, WordClass::COPULA),
-                ] {
-                    if has(list) {
-                        class |= flag;
-                    }
+        // Each built-in list marks its words (found in the sorted `words`), rather than each
+        // word scanning every list: a fresh Worker isolate builds this table.
+        let mut classes = vec![WordClass::NONE; words.len()];
+        let mut numbers: Vec<Option<NumberWord>> = vec![None; words.len()];
+        let index = |w: &str| words.binary_search_by(|x| x.as_str().cmp(w)).ok();
+        for (list, flag) in [
+            (KARAT_WORDS, WordClass::KARAT),
+            (UNIT_WORDS, WordClass::UNIT),
+            (CONTEXT_WORDS, WordClass::CONTEXT),
+            (NEG_FILLERS, WordClass::NEG_FILLER),
+            (VERB_NEG_FILLERS, WordClass::VERB_NEG_FILLER),
+            (BUDGET_FILLERS, WordClass::BUDGET_FILLER),
+            (CONNECTORS, WordClass::CONNECTOR),
+            (POSSESSIVES, WordClass::POSSESSIVE),
+            (COPULAS, WordClass::COPULA),
+            (&["and"], WordClass::AND),
+        ] {
+            for w in list {
+                if let Some(i) = index(w) {
+                    classes[i] |= flag;
                 }
-                if w == "and" {
-                    class |= WordClass::AND;
+            }
+        }
+        for w in all_number_words() {
+            if let Some(i) = index(w) {
+                // The first meaning listed wins, as `NumberWord::of` has it.
+                if numbers[i].is_none() {
+                    numbers[i] = NumberWord::of(w);
                 }
-                let number = NumberWord::of(w);
-                Lexeme {
-                    // A number word opens an amount; `half` only continues one.
-                    roles: match number {
-                        Some(NumberWord::Half) | None => Roles::NONE,
-                        Some(_) => Roles::NUMBER,
-                    },
-                    number,
-                    class,
-                }
+            }
+        }
+        let lexemes: Vec<Lexeme> = classes
+            .into_iter()
+            .zip(numbers)
+            .map(|(class, number)| Lexeme {
+                // A number word opens an amount; `half` only continues one.
+                roles: match number {
+                    Some(NumberWord::Half) | None => Roles::NONE,
+                    Some(_) => Roles::NUMBER,
+                },
+                number,
+                class,
             })
             .collect();
         let slots = (lexemes.len() * 4).next_power_of_two().max(16);
