@@ -4,7 +4,9 @@
 //! message. With `SCALE=K` the rules are the shipped ones grown K× (`scripts/scale-rules`).
 //! With `BUILDS=N` it also builds the embedded engine N times as a fresh Worker isolate does
 //! (`embedded::isolate_engine`, then the classification tables): the script's second figure;
-//! with `WARM_ALL=1` also every regex (`Engine::warm_piece`): its third.
+//! with `WARM_ALL=1` also every regex (`Engine::warm_piece`): its third; with `LITE=1` instead
+//! of that, every regex of the rules compiled with regex-lite, as the Worker compiles them: its
+//! fourth.
 use aurora_concierge::{embedded, engine::Engine, rules};
 use std::hint::black_box;
 
@@ -43,8 +45,14 @@ fn main() {
         match embedded::isolate_engine() {
             Ok(engine) => {
                 engine.warm();
-                // WARM_ALL=1: every regex too, as the Worker does after its first response.
-                if env("WARM_ALL", 0) == 1 {
+                // WARM_ALL=1: every regex too, as the Worker does after its first response
+                // (LITE=1: with regex-lite, the Worker's regex engine).
+                if env("WARM_ALL", 0) == 1 && env("LITE", 0) == 1 {
+                    for source in embedded::regex_sources() {
+                        let compiled = aurora_concierge::engine::compile_lite(&source);
+                        std::mem::forget(black_box(compiled));
+                    }
+                } else if env("WARM_ALL", 0) == 1 {
                     (1..).take_while(|&piece| engine.warm_piece(piece)).count();
                 }
                 // An isolate never drops its engine: count the build, not the drop.

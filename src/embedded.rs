@@ -20,6 +20,30 @@ static RULE_SET: &str = include_str!(concat!(env!("OUT_DIR"), "/rules.json"));
 /// reads before its first answer.
 static IDENTITY: &str = include_str!(concat!(env!("OUT_DIR"), "/identity.json"));
 
+/// Every regex the embedded engine compiles, as it compiles them: intent patterns, then order
+/// number, email, ring size and the not-a-price patterns (joined into one, as the entity
+/// extractor does). For `scripts/classify-instructions`.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn regex_sources() -> Vec<String> {
+    let spec: EngineSpec = serde_json::from_str(RULE_SET).expect("embedded rule set");
+    let e = &spec.entities;
+    let mut all: Vec<String> = spec
+        .intents
+        .iter()
+        .flat_map(|i| i.patterns.iter().map(|p| p.text.clone()))
+        .collect();
+    all.extend(e.order_number_patterns.iter().cloned());
+    all.push(e.email_pattern.clone());
+    all.extend(e.ring_size_patterns.iter().cloned());
+    let not_price: Vec<String> = e
+        .not_price_patterns
+        .iter()
+        .map(|p| format!("(?:{p})"))
+        .collect();
+    all.push(not_price.join("|"));
+    all
+}
+
 /// The embedded rule files as sources named `rules/<file>`.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn sources() -> Vec<crate::rules::SourceFile> {
@@ -89,15 +113,17 @@ mod tests {
     use proptest::prelude::*;
 
     /// Every regex of the shipped rules (intent patterns and entity patterns), each with its
-    /// two lazy builds and the Unicode build made here.
-    fn compiled() -> &'static [(String, DualRegex, regex::Regex)] {
-        static ALL: OnceLock<Vec<(String, DualRegex, regex::Regex)>> = OnceLock::new();
+    /// two lazy builds, and the Unicode build and the Worker's regex-lite build made here.
+    type Builds = (String, DualRegex, regex::Regex, regex_lite::Regex);
+    fn compiled() -> &'static [Builds] {
+        static ALL: OnceLock<Vec<Builds>> = OnceLock::new();
         ALL.get_or_init(|| {
             shipped_patterns()
                 .into_iter()
-                .filter_map(|s| {
-                    let unicode = crate::engine::intents::compile_pattern(&s).ok()?;
-                    Some((s, DualRegex::default(), unicode))
+                .map(|s| {
+                    let unicode = crate::engine::intents::compile_pattern(&s).expect("regex");
+                    let lite = crate::engine::intents::compile_lite(&s).expect("regex-lite");
+                    (s, DualRegex::default(), unicode, lite)
                 })
                 .collect()
         })
@@ -120,7 +146,8 @@ mod tests {
 
     proptest! {
         /// The ASCII build of a pattern finds exactly what the Unicode one finds in an ASCII
-        /// message (same matches, same capture spans), so the engine can run the smaller one.
+        /// message (same matches, same capture spans), so the engine can run the smaller one;
+        /// and so does the Worker's regex-lite build.
         #[test]
         fn ascii_and_unicode_builds_agree_on_ascii_messages(
             words in proptest::collection::vec(
@@ -131,14 +158,19 @@ mod tests {
         ) {
             let text = words.join(" ");
             prop_assert!(compiled().len() >= 30);
-            for (source, dual, unicode) in compiled() {
+            for (source, dual, unicode, lite) in compiled() {
                 let ascii = dual.for_haystack(source, &text).expect("compiles");
                 let spans = |r: &regex::Regex| -> Vec<Vec<Option<(usize, usize)>>> {
                     r.captures_iter(&text)
                         .map(|c| c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect())
                         .collect()
                 };
+                let lite_spans: Vec<Vec<Option<(usize, usize)>>> = lite
+                    .captures_iter(&text)
+                    .map(|c| c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect())
+                    .collect();
                 prop_assert_eq!(spans(ascii), spans(unicode), "{} on {:?}", source, text);
+                prop_assert_eq!(lite_spans, spans(unicode), "regex-lite: {} on {:?}", source, text);
             }
         }
     }
@@ -162,12 +194,25 @@ mod tests {
             }),
             "some phrase reads differently once normalised"
         );
-        let patterns: Vec<&Option<Vec<String>>> =
+        let patterns: Vec<&crate::engine::intents::PatternLiterals> =
             embedded.pattern_literals.iter().flatten().collect();
-        let with_literals = patterns.iter().filter(|p| p.is_some()).count();
+        let with_literals = patterns
+            .iter()
+            .filter(|p| p.prefixes.is_some() || p.suffixes.is_some())
+            .count();
         assert!(
             with_literals * 10 >= patterns.len() * 8,
             "{with_literals} of {} patterns have literals",
+            patterns.len()
+        );
+        // Most have both a prefix and a suffix set: a pattern runs when both occur.
+        let both = patterns
+            .iter()
+            .filter(|p| p.prefixes.is_some() && p.suffixes.is_some())
+            .count();
+        assert!(
+            both * 2 >= patterns.len(),
+            "{both} of {} have both",
             patterns.len()
         );
         let worker = Engine::compile(&embedded).expect("embedded rules compile");
@@ -223,6 +268,65 @@ mod tests {
             "Où est ma commande ?",
         ] {
             assert_eq!(engine.classify(text), cold.classify(text), "{text}");
+        }
+    }
+}
+
+/// The embedded engine's regexes at work, natively (`regex`) and in the Worker's wasm
+/// (`regex-lite`, `cargo test --target wasm32-unknown-unknown --lib`): order numbers, emails and
+/// ring sizes from the entity patterns, amounts that are not prices, and intent patterns, on
+/// ASCII messages and on ones with other characters.
+#[cfg(test)]
+mod both_targets {
+    use super::engine;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn every_kind_of_rule_regex_finds_what_it_should() {
+        let e = |text: &str| engine().classify(text).entities;
+        for text in [
+            "where is AUR-100123",
+            "my order number is #100123",
+            "aur100123 ✨",
+        ] {
+            assert_eq!(
+                e(text).order_number.as_deref(),
+                Some("AUR-100123"),
+                "{text}"
+            );
+        }
+        assert_eq!(e("order 55123").order_number, None);
+        assert_eq!(
+            e("my email is jane.doe@example.com — thanks")
+                .email
+                .as_deref(),
+            Some("jane.doe@example.com")
+        );
+        for (text, size) in [
+            ("can I get it resized to a 7", 7.0),
+            ("it's a size 6 1/2", 6.5),
+            ("she wears a 7 ring size", 7.0),
+            ("größe? size 8 please", 8.0),
+        ] {
+            assert_eq!(e(text).ring_size, Some(size), "{text}");
+        }
+        // `14k` is masked (not $14,000), `1.5 carat` is no price.
+        let price = e("14k gold ring under $500").price.expect("a price");
+        assert_eq!((price.min, price.max), (None, Some(500.0)));
+        assert_eq!(e("a 1.5 carat diamond ring").price, None);
+        // Intent patterns (behind their literals), ASCII and not.
+        for text in [
+            "how is my little parcel doing",
+            "how is my little parcel doing 🙂",
+        ] {
+            let c = engine().classify(text);
+            assert_eq!(c.intent, "order_tracking", "{text}");
+            assert!(
+                c.matched.iter().any(|r| r.contains(".pattern.")),
+                "{text}: {:?}",
+                c.matched
+            );
         }
     }
 }

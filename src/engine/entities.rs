@@ -8,12 +8,12 @@
 //! prices, order numbers, emails and ring sizes from intent phrases (the "no" of "no more than
 //! $300" is not a refusal) and adds each entity kind's declared evidence to the intents.
 
+use super::intents::Regex;
 use super::lexicon::{Lexicon, PhraseHit, PhraseTrie, Resolved};
 use super::model::{Entities, EntityKind, Unsupported};
 use super::normalise::{phrase_words, Normalised, Normaliser};
 use super::price::PriceParser;
 use super::spec::EntitySpec;
-use regex::Regex;
 use serde::Serialize;
 use std::ops::Range;
 

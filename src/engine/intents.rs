@@ -11,7 +11,6 @@ use super::model::EntityKind;
 use super::normalise::{Normalised, PhraseReader};
 use super::spec::IntentSpec;
 use aho_corasick::AhoCorasick;
-use regex::Regex;
 #[cfg(not(target_arch = "wasm32"))]
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 use serde::Serialize;
@@ -130,7 +129,7 @@ impl IntentMatcher {
     /// ([`super::EngineSpec::pattern_literals`]); a pattern without them is parsed here.
     pub fn compile(
         specs: &[IntentSpec],
-        precomputed: &[Vec<Option<Vec<String>>>],
+        precomputed: &[Vec<PatternLiterals>],
         phrases: PhraseReader<'_>,
         lexicon: &mut Lexicon,
     ) -> Result<Self, Vec<IntentCompileError>> {
@@ -546,21 +545,44 @@ fn rule_name<S: AsRef<str>>(intent: &str, kind: &str, words: &[S]) -> String {
 /// the rules loader reports it at the pattern's `file:line:col`.
 pub const PATTERN_SIZE_BUDGET: usize = 1 << 20;
 
+/// The regex type the engine runs: `regex` natively (CLI, tests, benches); in the Worker,
+/// `regex-lite`, which compiles a pattern with a fraction of the code and the work (a fresh
+/// isolate compiles the regexes its first messages need, in baseline-compiled wasm) and leaves
+/// regex's parser, compiler and Unicode tables out of the wasm. Its `\w`, `\d`, `\s`, `\b` and
+/// case folding are ASCII, which is what `regex` does with Unicode off: on an ASCII haystack the
+/// two agree (a property test checks every shipped pattern), and the rules loader refuses a
+/// pattern regex-lite cannot compile (see `crate::rules`).
+#[cfg(not(target_arch = "wasm32"))]
+pub type Regex = regex::Regex;
+#[cfg(target_arch = "wasm32")]
+pub type Regex = regex_lite::Regex;
+
 /// Compiles one intent pattern within [`PATTERN_SIZE_BUDGET`].
+#[cfg(not(target_arch = "wasm32"))]
 pub fn compile_pattern(source: &str) -> Result<Regex, regex::Error> {
     regex::RegexBuilder::new(source)
         .size_limit(PATTERN_SIZE_BUDGET)
         .build()
 }
 
-/// A pattern compiled twice, each the first time a message needs it: as written (Unicode
-/// classes), and with Unicode off for haystacks that are all ASCII, as almost every message is.
-/// On an ASCII haystack the two match exactly the same (`\w`, `\b`, `\d`, `\s` and case
-/// folding agree on ASCII), and the ASCII one is a far smaller automaton: Unicode `\w` alone is
-/// hundreds of NFA states, which the matcher walks for every byte. A pattern that cannot be
-/// compiled without Unicode (`.` could then match a lone byte) uses the Unicode one throughout.
+/// Compiles a pattern as the Worker does (regex-lite, within [`PATTERN_SIZE_BUDGET`]).
+pub fn compile_lite(source: &str) -> Result<regex_lite::Regex, regex_lite::Error> {
+    regex_lite::RegexBuilder::new(source)
+        .size_limit(PATTERN_SIZE_BUDGET)
+        .build()
+}
+
+/// A pattern compiled the first time a message needs it. Natively it is compiled twice, each
+/// the first time a message needs it: as written (Unicode classes), and with Unicode off for
+/// haystacks that are all ASCII, as almost every message is. On an ASCII haystack the two match
+/// exactly the same (`\w`, `\b`, `\d`, `\s` and case folding agree on ASCII), and the ASCII one
+/// is a far smaller automaton: Unicode `\w` alone is hundreds of NFA states, which the matcher
+/// walks for every byte. A pattern that cannot be compiled without Unicode (`.` could then
+/// match a lone byte) uses the Unicode one throughout. In the Worker it is one regex-lite
+/// regex (see [`Regex`]).
 #[derive(Debug, Default)]
 pub struct DualRegex {
+    #[cfg(not(target_arch = "wasm32"))]
     unicode: OnceLock<Option<Regex>>,
     ascii: OnceLock<Option<Regex>>,
 }
@@ -574,6 +596,7 @@ impl Clone for DualRegex {
 impl DualRegex {
     /// The regex to run on `haystack`, or `None` if `source` does not compile (it never
     /// matches then: fail closed).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn for_haystack(&self, source: &str, haystack: &str) -> Option<&Regex> {
         let unicode = || {
             self.unicode
@@ -594,6 +617,15 @@ impl DualRegex {
             .as_ref()
             .or_else(unicode)
     }
+
+    /// The regex to run on `haystack`, or `None` if `source` does not compile (it never
+    /// matches then: fail closed).
+    #[cfg(target_arch = "wasm32")]
+    pub fn for_haystack(&self, source: &str, _haystack: &str) -> Option<&Regex> {
+        self.ascii
+            .get_or_init(|| compile_lite(source).ok())
+            .as_ref()
+    }
 }
 
 /// One intent pattern: its rule, its source and its regex, compiled the first time one of its
@@ -612,30 +644,46 @@ impl Pattern {
 }
 
 /// Every intent pattern behind one literal prefilter, so classifying costs about the same with
-/// thirty patterns or three hundred: each pattern's required literals (every match starts, or
-/// ends, with one of them; from regex-syntax's literal extraction) go into one Aho-Corasick
-/// automaton, and a pattern runs only when one of its literals occurs in the message. Patterns
-/// without usable literals (`\w+ing`) run on every message.
+/// thirty patterns or three hundred: each pattern's required literals (every match starts with
+/// one of its prefixes and ends with one of its suffixes; from regex-syntax's literal extraction)
+/// go into one Aho-Corasick automaton, and a pattern runs only when a prefix and a suffix of its
+/// occur in the message. Patterns without usable literals (`\w+ing`) run on every message.
 #[derive(Debug, Clone, Default)]
 struct PatternIndex {
     patterns: Vec<Pattern>,
     /// The distinct literals of all patterns.
     literals: Option<AhoCorasick>,
-    /// Literal id → indexes of the patterns that require it.
+    /// Literal id → the patterns that require it, each as `pattern << 1 | side` (side 0: a
+    /// prefix, 1: a suffix).
     owners: Vec<Vec<u32>>,
+    /// Bit sets over patterns (64 a word): those with prefixes, those with suffixes, all.
+    need_prefix: Vec<u64>,
+    need_suffix: Vec<u64>,
+    exists: Vec<u64>,
     /// Patterns run on every message.
     always: Vec<u32>,
 }
 
+/// The prefilter literals of one intent pattern ([`pattern_literals`]): the literals one of
+/// which every match of its ASCII reading starts with, and those one of which every match ends
+/// with; `None` for a side without a usable set. Both `None`: the pattern runs on every message.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct PatternLiterals {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefixes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suffixes: Option<Vec<String>>,
+}
+
 /// The prefilter literals of one intent pattern: the literals one of which every match of its
-/// ASCII reading starts (or ends) with, or `None` when it has no usable set and must run on every
-/// message; `Err` if the pattern does not parse. The ASCII reading is cheap to translate (no
-/// Unicode classes) and exact for ASCII messages; a message with other characters runs every
-/// pattern (see `PatternIndex::each_match`). `build.rs` works these out for the Worker
+/// ASCII reading starts with and those one of which it ends with (see [`PatternLiterals`]);
+/// `Err` if the pattern does not parse. The ASCII reading is cheap to translate (no Unicode
+/// classes) and exact for ASCII messages; a message with other characters runs every pattern
+/// (see `PatternIndex::each_match`). `build.rs` works these out for the Worker
 /// ([`super::EngineSpec::for_worker`]), whose isolates then never parse a pattern to build their
 /// tables; the Worker has no literal extractor at all and runs a pattern without precomputed
 /// literals on every message.
-pub fn pattern_literals(source: &str) -> Result<Option<Vec<String>>, String> {
+pub fn pattern_literals(source: &str) -> Result<PatternLiterals, String> {
     #[cfg(not(target_arch = "wasm32"))]
     {
         let hir = regex_syntax::ParserBuilder::new()
@@ -644,61 +692,95 @@ pub fn pattern_literals(source: &str) -> Result<Option<Vec<String>>, String> {
             .build()
             .parse(source)
             .map_err(|e| e.to_string())?;
-        Ok(required_literals(&hir).and_then(|lits| {
+        let text = |lits: Vec<Vec<u8>>| {
             lits.into_iter()
                 .map(|l| String::from_utf8(l).ok())
                 .collect::<Option<Vec<String>>>()
-        }))
+        };
+        Ok(PatternLiterals {
+            prefixes: required_literals(&hir, ExtractKind::Prefix).and_then(text),
+            suffixes: required_literals(&hir, ExtractKind::Suffix).and_then(text),
+        })
     }
     #[cfg(target_arch = "wasm32")]
     {
         let _ = source;
-        Ok(None)
+        Ok(PatternLiterals::default())
     }
 }
 
-/// The literals one of which every match of `hir` starts with (or else ends with), or `None`
-/// when the pattern has no such finite set of non-empty literals.
+/// The literals one of which every match of `hir` starts with (`kind` Prefix) or ends with
+/// (Suffix), or `None` when there is no such finite set of non-empty literals. As extracted
+/// (`is my `, `is the `, `is our `) when there are few, so a pattern runs on the messages that hold
+/// its words and not on every `is `; else as regex-syntax trims them for a prefilter.
 #[cfg(not(target_arch = "wasm32"))]
-fn required_literals(hir: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
+fn required_literals(hir: &regex_syntax::hir::Hir, kind: ExtractKind) -> Option<Vec<Vec<u8>>> {
     let usable = |seq: Seq| -> Option<Vec<Vec<u8>>> {
         let lits = seq.literals()?;
         (!lits.is_empty() && lits.iter().all(|l| !l.as_bytes().is_empty()))
             .then(|| lits.iter().map(|l| l.as_bytes().to_vec()).collect())
     };
-    let prefixes = || {
-        let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
-        seq.optimize_for_prefix_by_preference();
-        seq
-    };
-    let suffixes = || {
-        let mut seq = Extractor::new().kind(ExtractKind::Suffix).extract(hir);
-        seq.optimize_for_suffix_by_preference();
-        seq
-    };
-    usable(prefixes()).or_else(|| usable(suffixes()))
+    let prefix = matches!(kind, ExtractKind::Prefix);
+    let extract = || Extractor::new().kind(kind.clone()).extract(hir);
+    usable(extract())
+        .filter(|lits| lits.len() <= MAX_PATTERN_LITERALS)
+        .or_else(|| {
+            let mut seq = extract();
+            if prefix {
+                seq.optimize_for_prefix_by_preference();
+            } else {
+                seq.optimize_for_suffix_by_preference();
+            }
+            usable(seq)
+        })
 }
+
+/// Most literals one pattern may put in the prefilter automaton untrimmed.
+#[cfg(not(target_arch = "wasm32"))]
+const MAX_PATTERN_LITERALS: usize = 64;
 
 impl PatternIndex {
     /// Builds the literal automaton from each pattern's literals (by pattern index).
-    fn index_literals(&mut self, literals: Vec<Option<Vec<String>>>) -> Result<(), String> {
+    fn index_literals(&mut self, literals: Vec<PatternLiterals>) -> Result<(), String> {
         let mut ids: FxHashMap<String, usize> = FxHashMap::default();
         let mut distinct: Vec<String> = Vec::new();
         for (pattern, lits) in literals.into_iter().enumerate() {
-            let Some(lits) = lits else {
-                self.always.push(pattern as u32);
-                continue;
-            };
-            for lit in lits {
-                let id = *ids.entry(lit.clone()).or_insert_with(|| {
-                    distinct.push(lit);
-                    self.owners.push(Vec::new());
-                    distinct.len() - 1
-                });
-                if !self.owners[id].contains(&(pattern as u32)) {
-                    self.owners[id].push(pattern as u32);
+            let mut sides = 0u8;
+            for (side, set) in [lits.prefixes, lits.suffixes].into_iter().enumerate() {
+                let Some(set) = set else { continue };
+                sides |= 1 << side;
+                let owner = (pattern as u32) << 1 | side as u32;
+                for lit in set {
+                    let id = *ids.entry(lit.clone()).or_insert_with(|| {
+                        distinct.push(lit);
+                        self.owners.push(Vec::new());
+                        distinct.len() - 1
+                    });
+                    if !self.owners[id].contains(&owner) {
+                        self.owners[id].push(owner);
+                    }
                 }
             }
+            if sides == 0 {
+                self.always.push(pattern as u32);
+            }
+            let (w, bit) = (pattern / 64, 1u64 << (pattern % 64));
+            for set in [
+                &mut self.need_prefix,
+                &mut self.need_suffix,
+                &mut self.exists,
+            ] {
+                if set.len() <= w {
+                    set.resize(w + 1, 0);
+                }
+            }
+            if sides & 1 != 0 {
+                self.need_prefix[w] |= bit;
+            }
+            if sides & 2 != 0 {
+                self.need_suffix[w] |= bit;
+            }
+            self.exists[w] |= bit;
         }
         if !distinct.is_empty() {
             // A contiguous NFA: a few lookups per byte of the message, whatever the number of
@@ -725,35 +807,35 @@ impl PatternIndex {
             }
             return;
         }
-        // Candidates as a bit set (on the stack for up to 512 patterns): sorted and deduplicated
-        // for free, no allocation per message.
+        // Candidates as bit sets, one per side (on the stack for up to 512 patterns): sorted and
+        // deduplicated for free, no allocation per message.
         let words = self.patterns.len().div_ceil(64);
-        let mut stack = [0u64; 8];
+        let mut stack = [[0u64; 8]; 2];
         let mut heap = Vec::new();
-        let bits: &mut [u64] = if words <= stack.len() {
-            &mut stack[..words]
+        let (pre, suf): (&mut [u64], &mut [u64]) = if words <= 8 {
+            let [a, b] = &mut stack;
+            (&mut a[..words], &mut b[..words])
         } else {
-            heap.resize(words, 0);
-            &mut heap
+            heap.resize(2 * words, 0);
+            heap.split_at_mut(words)
         };
         let mut any = false;
-        for &i in &self.always {
-            bits[i as usize / 64] |= 1 << (i % 64);
-            any = true;
-        }
         if let Some(ac) = &self.literals {
             for m in ac.find_overlapping_iter(text) {
-                for &i in &self.owners[m.pattern().as_usize()] {
-                    bits[i as usize / 64] |= 1 << (i % 64);
+                for &owner in &self.owners[m.pattern().as_usize()] {
+                    let i = (owner >> 1) as usize;
+                    let bits = if owner & 1 == 0 { &mut *pre } else { &mut *suf };
+                    bits[i / 64] |= 1 << (i % 64);
                     any = true;
                 }
             }
         }
-        if !any {
+        if !any && self.always.is_empty() {
             return;
         }
-        for (w, &word) in bits.iter().enumerate() {
-            let mut word = word;
+        // A pattern is a candidate when each side it has literals for has a hit (or it has none).
+        for (w, (&p, &s)) in pre.iter().zip(suf.iter()).enumerate() {
+            let mut word = self.exists[w] & (p | !self.need_prefix[w]) & (s | !self.need_suffix[w]);
             while word != 0 {
                 let i = w * 64 + word.trailing_zeros() as usize;
                 word &= word - 1;
@@ -810,6 +892,100 @@ pub fn confidence(best: f64, second: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shipped intent patterns behind the prefilter, each with the `regex` build that runs
+    /// it unconditionally; and the messages and rule examples to try.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn shipped() -> &'static (PatternIndex, Vec<regex::Regex>, Vec<String>) {
+        static SHIPPED: OnceLock<(PatternIndex, Vec<regex::Regex>, Vec<String>)> = OnceLock::new();
+        SHIPPED.get_or_init(|| {
+            let loaded = crate::rules::compile_sources(crate::embedded::sources()).expect("rules");
+            let intents = &loaded.spec.intents;
+            let sources: Vec<&String> = intents
+                .iter()
+                .flat_map(|i| i.patterns.iter().map(|p| &p.text))
+                .collect();
+            let mut index = PatternIndex::default();
+            for (rule, source) in sources.iter().enumerate() {
+                index.patterns.push(Pattern {
+                    rule,
+                    source: source.to_string(),
+                    regex: DualRegex::default(),
+                });
+            }
+            let literals = sources.iter().map(|s| pattern_literals(s).expect("parses"));
+            index
+                .index_literals(literals.collect())
+                .expect("literal automaton");
+            let brute = sources
+                .iter()
+                .map(|s| compile_pattern(s).expect("compiles"));
+            let corpus = concat!(
+                include_str!("../../tests/data/shopper-queries.tsv"),
+                include_str!("../../tests/data/tiny-corpus.tsv")
+            );
+            let mut texts: Vec<String> = corpus
+                .lines()
+                .map(|l| l.split('\t').next().unwrap_or_default().to_lowercase())
+                .collect();
+            for intent in intents {
+                texts.extend(intent.examples.iter().map(|e| e.to_lowercase()));
+                texts.extend(intent.counterexamples.iter().map(|e| e.to_lowercase()));
+            }
+            (index, brute.collect(), texts)
+        })
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn prefiltered_and_brute_force(text: &str) -> (Vec<usize>, Vec<usize>) {
+        let (index, brute, _) = shipped();
+        let mut fired = Vec::new();
+        index.each_match(text, |rule| fired.push(rule));
+        let all = (0..brute.len())
+            .filter(|&i| brute[i].is_match(text))
+            .collect();
+        (fired, all)
+    }
+
+    /// The prefilter (a prefix and a suffix of each pattern must occur) never skips a pattern
+    /// that matches: on every corpus message and rule example, the patterns that fire are
+    /// exactly those that match when every pattern runs; and patterns do fire.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn the_prefilter_skips_no_pattern_that_matches() {
+        let (_, _, texts) = shipped();
+        let mut fired = 0;
+        for text in texts {
+            let (prefiltered, all) = prefiltered_and_brute_force(text);
+            assert_eq!(prefiltered, all, "{text:?}");
+            fired += all.len();
+        }
+        assert!(
+            texts.len() > 300 && fired > 30,
+            "{} texts, {fired} matches",
+            texts.len()
+        );
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        /// The same on word salad made of the patterns' own words, where literals occur in
+        /// every arrangement.
+        #[test]
+        fn the_prefilter_skips_no_pattern_on_word_salad(
+            words in proptest::collection::vec(
+                "(is|my|the|our|order|package|where|how|when|will|can|i|we|get|it|to|a|been|\
+                  day|days|week|over|since|help|buy|best|for|me|which|are|change|cancel|talk|with|\
+                  stylist|call|too|small|resize|size|money|back|more|next|real|this|coming|\
+                  status|shipped|long|take|[0-9]{1,3}|[a-z]{1,5})",
+                0..12,
+            )
+        ) {
+            let text = words.join(" ");
+            let (prefiltered, all) = prefiltered_and_brute_force(&text);
+            proptest::prop_assert_eq!(prefiltered, all, "{:?}", text);
+        }
+    }
 
     #[test]
     fn confidence_grows_with_score_and_shrinks_with_competition() {

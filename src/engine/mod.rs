@@ -11,6 +11,8 @@ pub(crate) mod domain;
 pub(crate) mod entities;
 pub(crate) mod hash;
 pub(crate) mod intents;
+/// The Worker's regex build of a pattern (regex-lite; see the engine's `intents` module).
+pub use intents::compile_lite;
 pub(crate) mod lexicon;
 pub(crate) mod model;
 pub(crate) mod murmur3;

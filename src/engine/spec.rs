@@ -134,7 +134,7 @@ pub struct EngineSpec {
     /// time, so a Worker isolate neither parses patterns nor extracts literals when it builds its
     /// tables. Empty in a rule set read from the rule files: the engine works them out itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub pattern_literals: Vec<Vec<Option<Vec<String>>>>,
+    pub pattern_literals: Vec<Vec<super::intents::PatternLiterals>>,
     /// Whether every intent phrase and stopword is already its normalised words joined by single
     /// spaces ([`EngineSpec::for_worker`]), so building the tables splits them instead of
     /// normalising them. False in a rule set read from the rule files.
@@ -186,7 +186,7 @@ impl EngineSpec {
                 intent
                     .patterns
                     .iter()
-                    .map(|p| super::intents::pattern_literals(&p.text).ok().flatten())
+                    .map(|p| super::intents::pattern_literals(&p.text).unwrap_or_default())
                     .collect()
             })
             .collect();

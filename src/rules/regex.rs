@@ -11,10 +11,22 @@ pub struct RegexError {
     pub span: Option<Range<usize>>,
 }
 
-/// Checks a regex's syntax without compiling it (compiling happens once, in the engine).
+/// Checks a regex's syntax (compiling for the CLI happens once, in the engine), and that the
+/// Worker's regex engine, regex-lite, compiles it too (see [`crate::engine::intents::Regex`]).
 pub fn check(pattern: &str) -> Result<(), RegexError> {
     let err = match regex_syntax::Parser::new().parse(pattern) {
-        Ok(_) => return Ok(()),
+        Ok(_) => {
+            return crate::engine::intents::compile_lite(pattern)
+                .map(|_| ())
+                .map_err(|e| RegexError {
+                    message: format!(
+                        "the Worker's regex engine (regex-lite) cannot compile it: {e}; it has \
+                         no Unicode classes (`\\p{{L}}`), and its `\\w`, `\\d`, `\\s` and `\\b` \
+                         are ASCII"
+                    ),
+                    span: None,
+                });
+        }
         Err(err) => err,
     };
     let (message, span) = match &err {

@@ -121,7 +121,8 @@ function stripAnsi(text) {
  * request), readyTimeoutMs, args (more `wrangler dev` arguments, e.g. ['--test-scheduled']).
  * Resolves once the Worker has answered its first request, to {url, port, persistDir, stop(),
  * logs(), d1(sql), kvPut(k, v), kvDelete(k), kvList(), timings: {readyMs, firstAnswerMs}} where readyMs is
- * spawn → "Ready on" and firstAnswerMs is "Ready on" → the first answer of GET /health.
+ * spawn → "Ready on" and firstAnswerMs is "Ready on" → the first answer of GET /health (or of
+ * `readyPath`: a path, or `{ method, path, body }`).
  */
 export async function startWorker({ vars = {}, persistDir, fresh = true, seed = true, env = {}, config, logLevel = 'log', readyTimeoutMs = 300_000, args: extraArgs = [], readyPath = '/health', cpus = null } = {}) {
   const dir = persistDir ?? mkdtempSync(join(tmpdir(), 'aurora-e2e-'));
@@ -187,15 +188,27 @@ export async function startWorker({ vars = {}, persistDir, fresh = true, seed = 
     else await sleep(50);
   }
   const url = `http://127.0.0.1:${port}`;
-  // "Ready" comes before the Worker is loaded; wait for its first answer.
+  // "Ready" comes before the Worker is loaded; wait for its first answer. `readyPath` is a path
+  // (GET) or `{ method, path, body }` (a JSON body), e.g. a message as the isolate's first request.
+  const ready = typeof readyPath === 'string'
+    ? { path: readyPath, init: () => ({ signal: AbortSignal.timeout(30_000) }) }
+    : {
+      path: readyPath.path,
+      init: () => ({
+        method: readyPath.method ?? 'GET',
+        headers: readyPath.body === undefined ? {} : { 'content-type': 'application/json' },
+        body: readyPath.body === undefined ? undefined : JSON.stringify(readyPath.body),
+        signal: AbortSignal.timeout(30_000),
+      }),
+    };
   for (;;) {
     try {
-      const res = await fetch(`${url}${readyPath}`, { signal: AbortSignal.timeout(30_000) });
+      const res = await fetch(`${url}${ready.path}`, ready.init());
       await res.arrayBuffer();
       if (res.headers.has('x-rules-version') || res.status < 500) break;
     } catch { /* not listening yet */ }
     if (exited) { await stop(); throw new Error(`wrangler dev exited before answering:\n${tail(output)}`); }
-    if (Date.now() > deadline) { await stop(); throw new Error(`worker did not answer /health:\n${tail(output)}`); }
+    if (Date.now() > deadline) { await stop(); throw new Error(`worker did not answer ${ready.path}:\n${tail(output)}`); }
     await sleep(20);
   }
   const answeredAt = performance.now();
