@@ -722,7 +722,24 @@ fn required_literals(hir: &regex_syntax::hir::Hir, kind: ExtractKind) -> Option<
     };
     let prefix = matches!(kind, ExtractKind::Prefix);
     let extract = || Extractor::new().kind(kind.clone()).extract(hir);
+    // Each literal cut to its first (a prefix) or last (a suffix) bytes: still required, about as
+    // selective (`where is`), and the automaton stays small for a fresh isolate to build.
+    let cut = |mut lits: Vec<Vec<u8>>| {
+        for lit in &mut lits {
+            if lit.len() > MAX_LITERAL_LEN {
+                *lit = if prefix {
+                    lit[..MAX_LITERAL_LEN].to_vec()
+                } else {
+                    lit[lit.len() - MAX_LITERAL_LEN..].to_vec()
+                };
+            }
+        }
+        lits.sort();
+        lits.dedup();
+        lits
+    };
     usable(extract())
+        .map(cut)
         .filter(|lits| lits.len() <= MAX_PATTERN_LITERALS)
         .or_else(|| {
             let mut seq = extract();
@@ -737,7 +754,11 @@ fn required_literals(hir: &regex_syntax::hir::Hir, kind: ExtractKind) -> Option<
 
 /// Most literals one pattern may put in the prefilter automaton untrimmed.
 #[cfg(not(target_arch = "wasm32"))]
-const MAX_PATTERN_LITERALS: usize = 64;
+const MAX_PATTERN_LITERALS: usize = 8;
+
+/// Longest prefilter literal kept (longer ones are cut to their first or last bytes).
+#[cfg(not(target_arch = "wasm32"))]
+const MAX_LITERAL_LEN: usize = 5;
 
 impl PatternIndex {
     /// Builds the literal automaton from each pattern's literals (by pattern index).
