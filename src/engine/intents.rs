@@ -551,15 +551,16 @@ pub const PATTERN_SIZE_BUDGET: usize = 1 << 20;
 /// regex's parser, compiler and Unicode tables out of the wasm. Its `\w`, `\d`, `\s`, `\b` and
 /// case folding are ASCII, which is what `regex` does with Unicode off: on an ASCII haystack the
 /// two agree (a property test checks every shipped pattern), and the rules loader refuses a
-/// pattern regex-lite cannot compile (see `crate::rules`).
-#[cfg(not(target_arch = "wasm32"))]
+/// pattern regex-lite cannot compile (see `crate::rules`). Built with `--cfg aurora_lite`
+/// (`LITE=1 scripts/classify-instructions`), the native engine runs regex-lite too.
+#[cfg(not(any(target_arch = "wasm32", aurora_lite)))]
 pub type Regex = regex::Regex;
-#[cfg(target_arch = "wasm32")]
+#[cfg(any(target_arch = "wasm32", aurora_lite))]
 pub type Regex = regex_lite::Regex;
 
 /// Compiles one intent pattern within [`PATTERN_SIZE_BUDGET`].
 #[cfg(not(target_arch = "wasm32"))]
-pub fn compile_pattern(source: &str) -> Result<Regex, regex::Error> {
+pub fn compile_pattern(source: &str) -> Result<regex::Regex, regex::Error> {
     regex::RegexBuilder::new(source)
         .size_limit(PATTERN_SIZE_BUDGET)
         .build()
@@ -582,7 +583,7 @@ pub fn compile_lite(source: &str) -> Result<regex_lite::Regex, regex_lite::Error
 /// regex (see [`Regex`]).
 #[derive(Debug, Default)]
 pub struct DualRegex {
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(not(any(target_arch = "wasm32", aurora_lite)))]
     unicode: OnceLock<Option<Regex>>,
     ascii: OnceLock<Option<Regex>>,
 }
@@ -596,7 +597,7 @@ impl Clone for DualRegex {
 impl DualRegex {
     /// The regex to run on `haystack`, or `None` if `source` does not compile (it never
     /// matches then: fail closed).
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(not(any(target_arch = "wasm32", aurora_lite)))]
     pub fn for_haystack(&self, source: &str, haystack: &str) -> Option<&Regex> {
         let unicode = || {
             self.unicode
@@ -620,7 +621,7 @@ impl DualRegex {
 
     /// The regex to run on `haystack`, or `None` if `source` does not compile (it never
     /// matches then: fail closed).
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(any(target_arch = "wasm32", aurora_lite))]
     pub fn for_haystack(&self, source: &str, _haystack: &str) -> Option<&Regex> {
         self.ascii
             .get_or_init(|| compile_lite(source).ok())
