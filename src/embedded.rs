@@ -22,7 +22,7 @@ static IDENTITY: &str = include_str!(concat!(env!("OUT_DIR"), "/identity.json"))
 
 /// Every regex the embedded engine compiles, as it compiles them: intent patterns, then order
 /// number, email, ring size and the not-a-price patterns (joined into one, as the entity
-/// extractor does). For `scripts/classify-instructions`.
+/// extractor does). For `scripts/classify-instructions` and the regex tests.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn regex_sources() -> Vec<String> {
     let spec: EngineSpec = serde_json::from_str(RULE_SET).expect("embedded rule set");
@@ -118,7 +118,7 @@ mod tests {
     fn compiled() -> &'static [Builds] {
         static ALL: OnceLock<Vec<Builds>> = OnceLock::new();
         ALL.get_or_init(|| {
-            shipped_patterns()
+            regex_sources()
                 .into_iter()
                 .map(|s| {
                     let unicode = crate::engine::intents::compile_pattern(&s).expect("regex");
@@ -127,21 +127,6 @@ mod tests {
                 })
                 .collect()
         })
-    }
-
-    fn shipped_patterns() -> Vec<String> {
-        let spec: EngineSpec = serde_json::from_str(RULE_SET).expect("embedded rule set");
-        let e = &spec.entities;
-        let mut all: Vec<String> = spec
-            .intents
-            .iter()
-            .flat_map(|i| i.patterns.iter().map(|p| p.text.clone()))
-            .collect();
-        all.extend(e.order_number_patterns.iter().cloned());
-        all.extend(e.ring_size_patterns.iter().cloned());
-        all.extend(e.not_price_patterns.iter().cloned());
-        all.push(e.email_pattern.clone());
-        all
     }
 
     proptest! {

@@ -661,8 +661,8 @@ struct PatternIndex {
     need_prefix: Vec<u64>,
     need_suffix: Vec<u64>,
     exists: Vec<u64>,
-    /// Patterns run on every message.
-    always: Vec<u32>,
+    /// Whether some pattern has no literals and runs on every message.
+    runs_always: bool,
 }
 
 /// The prefilter literals of one intent pattern ([`pattern_literals`]): the literals one of
@@ -784,7 +784,7 @@ impl PatternIndex {
                 }
             }
             if sides == 0 {
-                self.always.push(pattern as u32);
+                self.runs_always = true;
             }
             let (w, bit) = (pattern / 64, 1u64 << (pattern % 64));
             for set in [
@@ -852,7 +852,7 @@ impl PatternIndex {
                 }
             }
         }
-        if !any && self.always.is_empty() {
+        if !any && !self.runs_always {
             return;
         }
         // A pattern is a candidate when each side it has literals for has a hit (or it has none).
