@@ -124,10 +124,29 @@ function stripAnsi(text) {
  * spawn → "Ready on" and firstAnswerMs is "Ready on" → the first answer of GET /health (or of
  * `readyPath`: a path, or `{ method, path, body }`).
  */
-export async function startWorker({ vars = {}, persistDir, fresh = true, seed = true, env = {}, config, logLevel = 'log', readyTimeoutMs = 300_000, args: extraArgs = [], readyPath = '/health', cpus = null } = {}) {
+export async function startWorker(options = {}) {
+  try {
+    return await startOnce(options);
+  } catch (err) {
+    // A start that failed on a loaded machine (wrangler or workerd exiting early, a port taken
+    // between freePort() and its bind) is retried once, on a new port and directory; the first
+    // failure is printed whole, so a log shows why even when the retry succeeds.
+    process.stderr.write(`# harness: wrangler dev failed to start; retrying once. First attempt:\n${String(err?.stack ?? err).replace(/^/gm, '#   ')}\n`);
+    return startOnce(options);
+  }
+}
+
+async function startOnce({ vars = {}, persistDir, fresh = true, seed = true, env = {}, config, logLevel = 'log', readyTimeoutMs = 300_000, args: extraArgs = [], readyPath = '/health', cpus = null } = {}) {
   const dir = persistDir ?? mkdtempSync(join(tmpdir(), 'aurora-e2e-'));
   const ownsDir = !persistDir;
-  if (fresh || ownsDir) await migrateAndSeed(dir, { seed });
+  if (fresh || ownsDir) {
+    try {
+      await migrateAndSeed(dir, { seed });
+    } catch (err) {
+      if (ownsDir) rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
 
   // The devtools inspector defaults to 9229, which another wrangler dev on the machine may hold
   // (workerd then dies with "Address already in use"): give each instance a free port.
