@@ -80,6 +80,76 @@ pub fn colo_of_ray(ray: Option<&str>) -> &str {
         .unwrap_or("")
 }
 
+/// The request headers the API reads, in the order the Worker's glue (`src/worker/glue.js`,
+/// `requestHead`) writes them after the method and URL.
+pub const HEAD_HEADERS: [&str; 9] = [
+    "content-length",
+    "content-type",
+    "authorization",
+    "idempotency-key",
+    "origin",
+    "cf-connecting-ip",
+    "x-shopper-id",
+    "cf-access-jwt-assertion",
+    "cf-ray",
+];
+
+/// A request's method, URL and [`HEAD_HEADERS`] as the glue hands them over in one string:
+/// `"\n"`-separated (no method, URL or header value holds a newline), an absent header as
+/// `"\0"`. One string crosses from JavaScript instead of one per header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHead<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    /// In [`HEAD_HEADERS`] order.
+    pub headers: [Option<&'a str>; HEAD_HEADERS.len()],
+}
+
+impl<'a> RequestHead<'a> {
+    /// `None` unless `text` has exactly the method, the URL and one field per header.
+    pub fn parse(text: &'a str) -> Option<RequestHead<'a>> {
+        let mut fields = text.split('\n');
+        let method = fields.next()?;
+        let url = fields.next()?;
+        let mut headers = [None; HEAD_HEADERS.len()];
+        for slot in &mut headers {
+            let field = fields.next()?;
+            *slot = (field != "\0").then_some(field);
+        }
+        fields.next().is_none().then_some(RequestHead {
+            method,
+            url,
+            headers,
+        })
+    }
+
+    /// The value of `name` (one of [`HEAD_HEADERS`]), if the request has it.
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        HEAD_HEADERS
+            .iter()
+            .position(|h| *h == name)
+            .and_then(|i| self.headers[i])
+    }
+}
+
+/// Response headers as `name:value` lines for the glue's `respond`; `None` if a name or value
+/// holds a newline or a name a colon (the runtime would refuse such a header anyway).
+pub fn header_lines(headers: &[(String, String)]) -> Option<String> {
+    let mut out = String::with_capacity(headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
+    for (name, value) in headers {
+        if name.contains(['\n', ':']) || value.contains('\n') {
+            return None;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(name);
+        out.push(':');
+        out.push_str(value);
+    }
+    Some(out)
+}
+
 impl ApiRequest {
     /// A request with no headers and an empty body; handy in tests.
     pub fn new(method: &str, path_and_query: &str) -> Self {
@@ -201,5 +271,62 @@ mod url_tests {
         ] {
             assert_eq!(colo_of_ray(junk), "", "{junk:?}");
         }
+    }
+
+    #[test]
+    fn the_request_head_reads_back_what_the_glue_joins() {
+        let text = "POST\nhttp://a.test/v1/messages?x=1\n17\napplication/json\n\0\n\0\nhttps://shop.example\n203.0.113.9\n\n\0\n8f1b2c3d4e5f6789-AMS";
+        let head = RequestHead::parse(text).expect("a whole head");
+        assert_eq!(
+            (head.method, head.url),
+            ("POST", "http://a.test/v1/messages?x=1")
+        );
+        assert_eq!(head.header("content-length"), Some("17"));
+        assert_eq!(head.header("authorization"), None);
+        // An empty header is there, just empty; "\0" is absent.
+        assert_eq!(head.header("x-shopper-id"), Some(""));
+        assert_eq!(head.header("cf-access-jwt-assertion"), None);
+        assert_eq!(head.header("cf-ray"), Some("8f1b2c3d4e5f6789-AMS"));
+        assert_eq!(head.header("not-read"), None);
+        // A field short or one too many is not a head.
+        assert_eq!(RequestHead::parse("GET\nhttp://a.test/"), None);
+        assert_eq!(RequestHead::parse(&format!("{text}\nextra")), None);
+    }
+
+    #[test]
+    fn the_glue_writes_the_headers_in_the_order_the_head_reads_them() {
+        let glue = include_str!("../worker/glue.js");
+        let list = glue
+            .split_once("const HEAD = [")
+            .and_then(|(_, rest)| rest.split_once("];"))
+            .expect("glue.js declares `const HEAD = [...];`")
+            .0;
+        let names: Vec<&str> = list
+            .split(',')
+            .map(|n| n.trim().trim_matches('\''))
+            .filter(|n| !n.is_empty())
+            .collect();
+        assert_eq!(names, HEAD_HEADERS);
+    }
+
+    #[test]
+    fn response_headers_cross_as_lines_unless_one_holds_a_newline() {
+        let headers = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            header_lines(&headers(&[
+                ("content-type", "application/json"),
+                ("access-control-allow-origin", "https://shop.example:8443"),
+            ]))
+            .as_deref(),
+            Some("content-type:application/json\naccess-control-allow-origin:https://shop.example:8443")
+        );
+        assert_eq!(header_lines(&[]).as_deref(), Some(""));
+        assert_eq!(header_lines(&headers(&[("x-a", "one\ntwo")])), None);
+        assert_eq!(header_lines(&headers(&[("x:a", "one")])), None);
     }
 }

@@ -8,10 +8,11 @@ mod access;
 mod alerts;
 mod bindings;
 mod conversations;
+mod fast;
 mod queue;
 
 use crate::api::auth::{AccessConfig, AdminTokens, StaffRoles};
-use crate::api::http::{colo_of_ray, UrlParts};
+use crate::api::http::{colo_of_ray, RequestHead, UrlParts};
 use crate::api::http::{ApiRequest, ApiResponse, Body, MAX_BODY_BYTES};
 use crate::api::session::{self, ConversationStore};
 use crate::api::{Api, Config, IsolateState};
@@ -142,12 +143,6 @@ fn isolate_state() -> &'static IsolateState {
     STATE.with(|s| *s)
 }
 
-/// The request method as sent (`web_sys`, not `worker::Method`, which maps every method it does
-/// not know — `QUERY`, `PROPFIND`, … — to `GET` and once answered `QUERY /health` with 200).
-fn raw_method(request: &web_sys::Request) -> String {
-    request.method()
-}
-
 /// The rest of a body refused as too large, still to be read.
 type Leftover = Option<worker::ByteStream>;
 
@@ -240,12 +235,17 @@ pub(crate) async fn to_api_request(request: &web_sys::Request) -> Result<ApiRequ
 /// `worker::Request`, which also parses the URL and builds `request.cf` for every request),
 /// also handing back the unread rest of a body refused as too large.
 async fn read_request(request: &web_sys::Request) -> Result<(ApiRequest, Leftover)> {
-    let headers = request.headers();
-    let header = |name: &str| headers.get(name).ok().flatten();
-    let url = request.url();
-    let parts = UrlParts::of(&url);
-    let method = raw_method(request);
-    let declared = header("content-length").and_then(|v| v.trim().parse::<usize>().ok());
+    let text = fast::request_head(request);
+    let head = RequestHead::parse(&text)
+        .ok_or_else(|| worker::Error::RustError("unreadable request head".into()))?;
+    let header = |name: &str| head.header(name).map(str::to_string);
+    let parts = UrlParts::of(head.url);
+    // The method as sent (not `worker::Method`, which maps every method it does not know —
+    // `QUERY`, `PROPFIND`, … — to `GET` and once answered `QUERY /health` with 200).
+    let method = head.method.to_string();
+    let declared = head
+        .header("content-length")
+        .and_then(|v| v.trim().parse::<usize>().ok());
     let (content_type, authorization, idempotency_key, origin) = (
         header("content-type"),
         header("authorization"),
@@ -255,7 +255,7 @@ async fn read_request(request: &web_sys::Request) -> Result<(ApiRequest, Leftove
     let client_ip = header("cf-connecting-ip").unwrap_or_else(|| "unknown".into());
     let shopper_id = header("x-shopper-id");
     let access_jwt = header("cf-access-jwt-assertion");
-    let colo = colo_of_ray(header("cf-ray").as_deref()).to_string();
+    let colo = colo_of_ray(head.header("cf-ray")).to_string();
     let (body, leftover) = if method == "GET" || method == "HEAD" || method == "OPTIONS" {
         (Body::Bytes(Vec::new()), None)
     } else {
@@ -291,18 +291,7 @@ async fn read_request(request: &web_sys::Request) -> Result<(ApiRequest, Leftove
 }
 
 fn to_response(api: ApiResponse) -> Result<web_sys::Response> {
-    let headers = web_sys::Headers::new()?;
-    for (name, value) in &api.headers {
-        headers.set(name, value)?;
-    }
-    let init = web_sys::ResponseInit::new();
-    init.set_status(api.status);
-    init.set_headers(&headers);
-    let mut body = api.body.into_bytes();
-    let body = (!body.is_empty()).then_some(body.as_mut_slice());
-    Ok(web_sys::Response::new_with_opt_u8_array_and_init(
-        body, &init,
-    )?)
+    fast::response(&api)
 }
 
 /// The coarse per-client guard of the `LIMITER` binding (one fixed limit for every route). It
