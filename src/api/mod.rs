@@ -106,7 +106,7 @@ impl Default for Config {
             catalog_version_cache_ms: 60_000,
             worker_version: String::new(),
             analytics_bound: false,
-            message_log_batch: 25,
+            message_log_batch: 100,
             message_log_max_age_ms: 5_000,
             conversation_store: ConversationStore::Context,
         }

@@ -2187,6 +2187,47 @@ fn a_failing_message_log_write_still_answers_and_loses_nothing() {
 }
 
 #[test]
+fn a_message_log_batch_is_one_statement_that_keeps_every_row_as_it_was() {
+    let h = Harness::new();
+    // More rows than 100 parameters could bind one per column, an intent with quotes and
+    // non-ASCII, and a confidence that is not a number (stored as 0, not failing the batch).
+    let entries: Vec<super::store::MessageLogEntry> = (0..130)
+        .map(|i| super::store::MessageLogEntry {
+            intent: if i == 7 {
+                r#"it's "odd" ✓"#.to_string()
+            } else {
+                format!("intent_{i}")
+            },
+            confidence: if i == 9 {
+                f64::NAN
+            } else {
+                f64::from(i) / 200.0
+            },
+            created_at: format!("2026-12-03T07:{:02}:{:02}Z", i / 60, i % 60),
+            question: None,
+        })
+        .collect();
+    block_on(super::store::insert_message_log(&h.db, &entries)).expect("written");
+    let rows: Vec<(String, f64, String)> =
+        h.db.conn
+            .prepare("SELECT intent, confidence, created_at FROM message_log ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+    assert_eq!(rows.len(), entries.len());
+    for (i, (row, entry)) in rows.iter().zip(&entries).enumerate() {
+        let confidence = if i == 9 { 0.0 } else { entry.confidence };
+        assert_eq!(
+            row,
+            &(entry.intent.clone(), confidence, entry.created_at.clone()),
+            "row {i}"
+        );
+    }
+}
+
+#[test]
 fn the_message_log_buffer_is_bounded_during_an_outage() {
     let h = Harness::new();
     for i in 0..(super::MAX_BUFFERED_MESSAGE_LOG + 7) {
