@@ -8,6 +8,7 @@ import { tmpdir, loadavg, cpus } from 'node:os';
 import { ROOT, startWorker, migrateAndSeed, request } from '../../tests/e2e/harness.mjs';
 
 const DURATION = process.env.DURATION ?? '10s';
+const WARMUP = process.env.WARMUP ?? '3s';
 const CONNECTIONS = process.env.CONNECTIONS ?? '16';
 const THREADS = process.env.THREADS ?? '2';
 const COLD_RUNS = Number(process.env.COLD_RUNS ?? 3);
@@ -118,8 +119,8 @@ function parseWrk(text) {
 const PIN = process.env.PIN === '1';
 const SERVER_CPUS = PIN ? '0' : null;
 
-function wrk(url, script, { threads = THREADS } = {}) {
-  const args = ['-t', String(threads), '-c', CONNECTIONS, '-d', DURATION, '--timeout', '5s', '--latency'];
+function wrk(url, script, { threads = THREADS, duration = DURATION } = {}) {
+  const args = ['-t', String(threads), '-c', CONNECTIONS, '-d', duration, '--timeout', '5s', '--latency'];
   if (script) args.push('-s', script);
   args.push(url);
   const [cmd, argv] = PIN ? ['taskset', ['-c', '1', 'wrk', ...args]] : ['wrk', args];
@@ -348,6 +349,9 @@ async function main() {
   await migrateAndSeed(dir);
   const peerDir = mkdtempSync(join(tmpdir(), 'aurora-bench-peer-'));
   await migrateAndSeed(peerDir);
+  // The same peer behind the same static-assets router as ours (bench/peer/wrangler.assets.toml).
+  const peerAssetsDir = mkdtempSync(join(tmpdir(), 'aurora-bench-peer-assets-'));
+  await migrateAndSeed(peerAssetsDir);
   const vars = { RATE_LIMIT_SCALE: '1000000' };
   const start = (readyPath = '/health') => startWorker({ persistDir: dir, fresh: false, config, vars, logLevel: 'info', readyTimeoutMs: 120_000, readyPath, cpus: SERVER_CPUS });
   // BASELINE=<another build folder> (e.g. main's build/, copied): measured beside ours, same routes.
@@ -366,6 +370,9 @@ async function main() {
     { name: 'JS peer: tracking', who: 'peer', path: '/v1/messages', body: tracking, intent: 'order_tracking', pair: 'tracking' },
     { name: 'GET /v1/flags (no I/O)', who: 'ours', path: '/v1/flags', pair: 'no_io' },
     { name: 'JS peer: hello world', who: 'peer', path: '/hello', pair: 'no_io' },
+    { name: 'JS peer + assets router: discovery', who: 'peer_assets', path: '/v1/messages', body: discovery, intent: 'product_discovery', pair: 'discovery' },
+    { name: 'JS peer + assets router: tracking', who: 'peer_assets', path: '/v1/messages', body: tracking, intent: 'order_tracking', pair: 'tracking' },
+    { name: 'JS peer + assets router: hello world', who: 'peer_assets', path: '/hello', pair: 'no_io' },
     { name: 'GET /health (D1 + KV each call)', who: 'ours', path: '/health' },
   ];
   if (baselineConfig) {
@@ -374,9 +381,12 @@ async function main() {
       { name: 'BASELINE: tracking', who: 'baseline', path: '/v1/messages', body: tracking, intent: 'order_tracking', pair: 'tracking' },
       { name: 'BASELINE: GET /v1/flags', who: 'baseline', path: '/v1/flags', pair: 'no_io' },
     );
-    // Each baseline route right after its pair, so the three are measured back to back.
+  }
+  // Each route right beside the others of its pair (ours, baseline, peer, peer behind the assets
+  // router), so a pair is measured back to back in every round.
+  {
     const order = ['discovery', 'tracking', 'no_io', undefined];
-    const WHO = ['ours', 'baseline', 'peer'];
+    const WHO = ['ours', 'baseline', 'peer', 'peer_assets'];
     routes.sort((a, b) => (order.indexOf(a.pair) - order.indexOf(b.pair)) || (WHO.indexOf(a.who) - WHO.indexOf(b.who)));
   }
 
@@ -384,10 +394,12 @@ async function main() {
     ? (readyPath = '/health') => startWorker({ persistDir: baselineDir, fresh: false, config: baselineConfig, vars, logLevel: 'info', readyTimeoutMs: 120_000, readyPath, cpus: SERVER_CPUS })
     : null;
   const peerStart = (readyPath = '/health') => startWorker({ persistDir: peerDir, fresh: false, config: join(ROOT, 'bench', 'peer', 'wrangler.toml'), logLevel: 'info', readyTimeoutMs: 120_000, readyPath, cpus: SERVER_CPUS });
+  const peerAssetsStart = () => startWorker({ persistDir: peerAssetsDir, fresh: false, config: join(ROOT, 'bench', 'peer', 'wrangler.assets.toml'), logLevel: 'info', readyTimeoutMs: 120_000, readyPath: '/hello', cpus: SERVER_CPUS });
   if (only === 'cold') {
     const cold = await coldStarts(start, peerStart, baseStart);
     rmSync(dir, { recursive: true, force: true });
     rmSync(peerDir, { recursive: true, force: true });
+    rmSync(peerAssetsDir, { recursive: true, force: true });
     if (baselineDir) rmSync(baselineDir, { recursive: true, force: true });
     const summary = { when: new Date().toISOString(), load_average_1m_before_after: [loadBefore, Number(loadavg()[0].toFixed(2))], cpus: cpus().length, cold_start: cold };
     writeFileSync(join(OUT, 'result-cold.json'), JSON.stringify(summary, null, 2) + '\n');
@@ -396,8 +408,9 @@ async function main() {
   }
   let worker = await start();
   const peer = await peerStart();
+  const peerAssets = await peerAssetsStart();
   const baseline = baseStart ? await baseStart() : null;
-  const urlOf = (who) => ({ ours: worker.url, peer: peer.url, baseline: baseline?.url })[who];
+  const urlOf = (who) => ({ ours: worker.url, peer: peer.url, peer_assets: peerAssets.url, baseline: baseline?.url })[who];
   const runs = new Map(routes.map((r) => [r.name, []]));
   try {
     for (const route of routes) {
@@ -409,6 +422,13 @@ async function main() {
         if (route.intent && res.body.intent !== route.intent) throw new Error(`${route.name} classified as ${res.body.intent}, not ${route.intent}`);
         if (route.intent === 'product_discovery' && !(res.body.products?.length > 0)) throw new Error(`${route.name} found no products`);
       }
+    }
+    // Steady state: WARMUP of load per route, not recorded, so V8 has tiered up the hot code
+    // (wasm functions start in its baseline compiler) of every Worker before anything is measured.
+    for (const route of routes) {
+      log(`warm-up ${route.name} (${WARMUP})`);
+      const script = route.body ? luaPost(route.path.replace(/\W+/g, '_') + route.who + route.pair, route.body) : null;
+      wrk(urlOf(route.who) + route.path, script, { duration: WARMUP });
     }
     for (let round = 0; round < rounds; round += 1) {
       for (const route of routes) {
@@ -423,12 +443,14 @@ async function main() {
   } finally {
     await worker.stop();
     await peer.stop();
+    await peerAssets.stop();
     await baseline?.stop();
   }
 
   const cold = await coldStarts(start, peerStart, baseStart);
   rmSync(dir, { recursive: true, force: true });
   rmSync(peerDir, { recursive: true, force: true });
+  rmSync(peerAssetsDir, { recursive: true, force: true });
   if (baselineDir) rmSync(baselineDir, { recursive: true, force: true });
   const stores = only === 'all' ? await compareStores(config) : null;
 
@@ -465,6 +487,12 @@ async function main() {
       tracking: { goal: 1.0, ...ratio('tracking') },
       no_io_vs_hello_world: { goal: 0.9, ...ratio('no_io') },
     },
+    vs_js_peer_same_assets_router: {
+      discovery_warm: ratio('discovery', 'ours', 'peer_assets'),
+      tracking: ratio('tracking', 'ours', 'peer_assets'),
+      no_io_vs_hello_world: ratio('no_io', 'ours', 'peer_assets'),
+      assets_router_cost_to_the_peer: { discovery_warm: ratio('discovery', 'peer_assets'), tracking: ratio('tracking', 'peer_assets'), no_io: ratio('no_io', 'peer_assets') },
+    },
     pinned: PIN ? 'workers on CPU 0, wrk on CPU 1' : null,
     vs_baseline: baselineConfig ? {
       build: process.env.BASELINE,
@@ -493,6 +521,14 @@ async function main() {
     `vs the JS peer: discovery (warm KV) ${fmt(v.discovery_warm)}`,
     `                tracking ${fmt(v.tracking)}`,
     `                /v1/flags vs JS hello world ${fmt(v.no_io_vs_hello_world)}`,
+    (() => {
+      const a = summary.vs_js_peer_same_assets_router;
+      const f = (x) => `${x.mean.toFixed(2)}× (rounds ${x.per_round.map((n) => n.toFixed(2)).join(', ')})`;
+      return [
+        `vs the JS peer behind the same assets router as ours: discovery ${f(a.discovery_warm)}, tracking ${f(a.tracking)}, /v1/flags vs hello ${f(a.no_io_vs_hello_world)}`,
+        `the assets router costs the JS peer: discovery ${f(a.assets_router_cost_to_the_peer.discovery_warm)}, tracking ${f(a.assets_router_cost_to_the_peer.tracking)}, hello ${f(a.assets_router_cost_to_the_peer.no_io)} of its bare req/s`,
+      ].join('\n');
+    })(),
     ...(summary.vs_baseline ? (() => {
       const b = summary.vs_baseline;
       const f = (x) => `${x.mean.toFixed(2)}× (rounds ${x.per_round.map((n) => n.toFixed(2)).join(', ')})`;
