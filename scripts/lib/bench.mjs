@@ -1,6 +1,6 @@
 // scripts/bench: see the header of scripts/bench. Loopback only, every wrk run bounded in time.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, readdirSync, existsSync, mkdtempSync, rmSync, cpSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -325,7 +325,7 @@ async function main() {
 
   const config = prebuiltConfig(buildDir);
   const only = process.env.ONLY ?? 'all';
-  if (!['all', 'routes', 'conversation', 'cold'].includes(only)) throw new Error(`ONLY is all, routes, conversation or cold, not \`${only}\``);
+  if (!['all', 'routes', 'conversation', 'cold', 'perf'].includes(only)) throw new Error(`ONLY is all, routes, conversation, cold or perf, not \`${only}\``);
   const wasmLine = `release wasm: build/${wasmFile} ${(wasm.length / 1024).toFixed(0)} KiB, gzip -9 ${(wasmGzip / 1024).toFixed(0)} KiB`;
   if (only === 'conversation') {
     const stores = await compareStores(config);
@@ -343,6 +343,10 @@ async function main() {
       console.error('bench: some responses were not 2xx; the figures above are not comparable');
       process.exitCode = 1;
     }
+    return;
+  }
+  if (only === 'perf') {
+    await perfProfile(config);
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'aurora-bench-'));
@@ -657,3 +661,118 @@ function twiggyTop() {
 }
 
 main().catch((err) => { console.error(err.stack ?? String(err)); process.exit(1); });
+
+/** The pid of the workerd serving `worker` (started detached: its wrangler leads the process group). */
+function workerdOf(worker) {
+  const stat = (pid) => {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return { comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), pgrp: Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[2]) };
+  };
+  const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  const read = (pid, f) => { try { return f(pid); } catch { return null; } };
+  const wrangler = pids.find((pid) => read(pid, (p) => readFileSync(`/proc/${p}/cmdline`, 'utf8')).includes?.(worker.persistDir) && read(pid, stat)?.comm !== 'workerd');
+  const group = wrangler && read(wrangler, stat)?.pgrp;
+  const workerd = pids.find((pid) => { const st = read(pid, stat); return st && st.comm === 'workerd' && st.pgrp === group; });
+  if (!workerd) throw new Error(`no workerd found for ${worker.url}`);
+  return { workerd, group };
+}
+
+/** CPU seconds (user + system) so far of the processes in process group `group`, by command name. */
+function groupCpuSeconds(group) {
+  const out = {};
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let text;
+    try { text = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { continue; }
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) !== group) continue;
+    const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+    out[comm] = (out[comm] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+  return out;
+}
+
+/**
+ * ONLY=perf: where a request's CPU goes inside workerd, ours beside the JS peer (bare and behind
+ * the same assets router). Each Worker alone on CPU 0, wrk on CPU 1; after WARMUP, `perf record`
+ * samples every thread of its workerd for PERF_SECONDS under load, and each sample is put in the
+ * first bucket its stack matches. The inspector's profiler is no use for this: with it attached
+ * V8 runs wasm in its baseline tier. ROUTE=tracking (default), discovery or flags.
+ */
+async function perfProfile(config) {
+  if (spawnSync('perf', ['--version']).status !== 0) throw new Error('perf is not installed (Debian: apt-get install linux-perf)');
+  const route = process.env.ROUTE ?? 'tracking';
+  const seconds = Number(process.env.PERF_SECONDS ?? 4);
+  const hz = 999;
+  const bodies = { tracking: { session_id: 'SESSION', text: 'Where is my order? It has not arrived yet' }, discovery: { session_id: 'SESSION', text: 'rose gold rings under $500' } };
+  if (!(route in bodies) && route !== 'flags') throw new Error(`ROUTE is tracking, discovery or flags, not \`${route}\``);
+  const buckets = [
+    ['V8 compiling wasm (tier-up)', /ExecuteCompilationUnits|GenerateWasmCode|WasmCompilationUnit/],
+    ['garbage collection', /Heap::CollectGarbage|Scavenge|MarkCompact|ConcurrentMarking|MinorGC|HeapTracer|CppHeap/],
+    ['subrequests (entry Worker, assets router)', /Fetcher::fetch/],
+    ['Request and Headers copies', /Request::constructor|api::Headers/],
+    ['JSON in V8', /JsonParser|JsonStringifier|JSON::/],
+  ];
+  const workers = [
+    ['ours', config],
+    ['JS peer behind the assets router', join(ROOT, 'bench', 'peer', 'wrangler.assets.toml')],
+    ['JS peer, bare', join(ROOT, 'bench', 'peer', 'wrangler.toml')],
+  ];
+  const rows = [];
+  for (const [name, cfg] of workers) {
+    const dir = mkdtempSync(join(tmpdir(), 'aurora-perf-'));
+    await migrateAndSeed(dir);
+    const worker = await startWorker({ persistDir: dir, fresh: false, config: cfg, vars: { RATE_LIMIT_SCALE: '1000000' }, logLevel: 'info', readyTimeoutMs: 120_000, cpus: '0' });
+    try {
+      const peer = name !== 'ours';
+      const path = route === 'flags' ? (peer ? '/hello' : '/v1/flags') : '/v1/messages';
+      const script = bodies[route] ? luaPost(`perf_${route}`, bodies[route]) : null;
+      const run = (duration) => {
+        const args = ['-c', '1', 'wrk', '-t', String(THREADS), '-c', CONNECTIONS, '-d', duration, ...(script ? ['-s', script] : []), worker.url + path];
+        return parseWrk(execFileSync('taskset', args, { encoding: 'utf8', timeout: 120_000 }));
+      };
+      log(`perf: ${name}, ${route}: warm-up ${WARMUP}`);
+      run(WARMUP);
+      const data = join(OUT, `perf-${route}-${rows.length}.data`);
+      const { workerd, group } = workerdOf(worker);
+      const perf = spawn('perf', ['record', '-q', '-g', '-F', String(hz), '-p', workerd, '-o', data, '--', 'sleep', String(seconds)], { stdio: 'ignore' });
+      const cpuBefore = groupCpuSeconds(group);
+      const load = run(`${seconds + 1}s`);
+      const cpuAfter = groupCpuSeconds(group);
+      await new Promise((res) => perf.on('exit', res));
+            // wrangler (node) beside workerd on the same core: its proxy and per-request log lines.
+      const perRequest = (comm) => (((cpuAfter[comm] ?? 0) - (cpuBefore[comm] ?? 0)) / load.requests) * 1e6;
+      const text = execFileSync('perf', ['script', '-i', data, '-F', 'ip,sym'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
+      const counts = new Map(buckets.map(([b]) => [b, 0]));
+      let total = 0;
+      for (const stack of text.split('\n\n')) {
+        if (!stack.trim()) continue;
+        total += 1;
+        const hit = buckets.find(([, re]) => re.test(stack));
+        if (hit) counts.set(hit[0], counts.get(hit[0]) + 1);
+      }
+      // perf loses samples under load; its shares are applied to workerd's CPU time from /proc.
+      const workerdUs = perRequest('workerd');
+      const us = (n) => (total ? (n / total) * workerdUs : 0);
+      rows.push({ name, rps: load.rps, samples: total, sampled_us: (total / hz / (load.rps * seconds)) * 1e6, node_us: perRequest('node'), workerd_us: workerdUs, buckets: Object.fromEntries([...counts].map(([b, n]) => [b, us(n)])), other_us: us(total - [...counts.values()].reduce((a, b) => a + b, 0)) });
+    } finally {
+      await worker.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  writeFileSync(join(OUT, `result-perf-${route}.json`), JSON.stringify({ when: new Date().toISOString(), route, hz, seconds, rows }, null, 2) + '\n');
+  const pad = (x, n) => String(x).padStart(n);
+  const head = ['', ...rows.map((r) => r.name)];
+  const widths = head.map((h, i) => (i === 0 ? 44 : Math.max(12, h.length + 2)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[0]) : pad(c, widths[i]))).join('');
+  const lines = [
+    `CPU per ${route} request, µs (${seconds} s under wrk after ${WARMUP} of warm-up; each Worker alone on CPU 0, wrk on CPU 1; workerd's time split by the share of perf record -F ${hz} samples whose stack matches each bucket first)`,
+    line(head),
+    line(['req/s during the profile', ...rows.map((r) => r.rps.toFixed(0))]),
+    line(['wrangler dev (node), from /proc', ...rows.map((r) => r.node_us.toFixed(0))]),
+    line(['workerd, from /proc (split below by perf)', ...rows.map((r) => r.workerd_us.toFixed(0))]),
+    ...buckets.map(([b]) => line([`  ${b}`, ...rows.map((r) => r.buckets[b].toFixed(0))])),
+    line(['  the rest (the handlers, runtime, I/O)', ...rows.map((r) => r.other_us.toFixed(0))]),
+    `(full result in .state/bench/result-perf-${route}.json)`,
+  ];
+  console.log(lines.join('\n'));
+}
