@@ -662,32 +662,37 @@ function twiggyTop() {
 
 main().catch((err) => { console.error(err.stack ?? String(err)); process.exit(1); });
 
-/** The pid of the workerd serving `worker` (started detached: its wrangler leads the process group). */
-function workerdOf(worker) {
-  const stat = (pid) => {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return { comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), pgrp: Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[2]) };
-  };
-  const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  const read = (pid, f) => { try { return f(pid); } catch { return null; } };
-  const wrangler = pids.find((pid) => read(pid, (p) => readFileSync(`/proc/${p}/cmdline`, 'utf8')).includes?.(worker.persistDir) && read(pid, stat)?.comm !== 'workerd');
-  const group = wrangler && read(wrangler, stat)?.pgrp;
-  const workerd = pids.find((pid) => { const st = read(pid, stat); return st && st.comm === 'workerd' && st.pgrp === group; });
-  if (!workerd) throw new Error(`no workerd found for ${worker.url}`);
-  return { workerd, group };
-}
-
-/** CPU seconds (user + system) so far of the processes in process group `group`, by command name. */
-function groupCpuSeconds(group) {
-  const out = {};
+/** Every process now, from /proc: pid, command name, process group, CPU seconds (user + system). */
+function processes() {
+  const out = [];
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     let text;
     try { text = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { continue; }
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) !== group) continue;
-    const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-    out[comm] = (out[comm] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+    out.push({
+      pid,
+      comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')),
+      pgrp: Number(fields[2]),
+      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100,
+    });
   }
+  return out;
+}
+
+/** The workerd serving `worker` and its process group (started detached: wrangler leads it). */
+function workerdOf(worker) {
+  const all = processes();
+  const cmdline = (pid) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return ''; } };
+  const group = all.find((p) => p.comm !== 'workerd' && cmdline(p.pid).includes(worker.persistDir))?.pgrp;
+  const workerd = all.find((p) => p.comm === 'workerd' && p.pgrp === group)?.pid;
+  if (!workerd) throw new Error(`no workerd found for ${worker.url}`);
+  return { workerd, group };
+}
+
+/** CPU seconds so far of the processes in process group `group`, by command name. */
+function groupCpuSeconds(group) {
+  const out = {};
+  for (const p of processes().filter((p) => p.pgrp === group)) out[p.comm] = (out[p.comm] ?? 0) + p.cpuSeconds;
   return out;
 }
 

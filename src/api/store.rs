@@ -500,13 +500,12 @@ pub async fn insert_message_log<D: Database>(
         })
         .collect();
     let rows = serde_json::to_string(&rows).map_err(|e| StorageError::Database(e.to_string()))?;
-    let statements = vec![Statement::new(
+    let mut statements = vec![Statement::new(
         "INSERT INTO message_log (intent, confidence, created_at) \
          SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') \
          FROM json_each(?1) ORDER BY key",
         vec![rows.into()],
     )];
-    let mut statements = statements;
     statements.extend(
         entries
             .iter()
