@@ -7,7 +7,6 @@ use super::error::ApiError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Health,
-    OpenApi,
     Messages,
     Products,
     OrderLookup,
@@ -46,7 +45,6 @@ pub enum Route {
 /// Route templates in the order the OpenAPI document lists them: (method, path template).
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/health"),
-    ("GET", "/openapi.json"),
     ("POST", "/v1/messages"),
     ("GET", "/v1/products"),
     ("POST", "/v1/orders/lookup"),
@@ -75,7 +73,6 @@ impl Route {
     pub fn template(&self) -> &'static str {
         match self {
             Route::Health => "GET /health",
-            Route::OpenApi => "GET /openapi.json",
             Route::Messages => "POST /v1/messages",
             Route::Products => "GET /v1/products",
             Route::OrderLookup => "POST /v1/orders/lookup",
@@ -126,11 +123,6 @@ impl Route {
 /// Template used in metrics for requests that matched no route.
 pub const UNMATCHED_TEMPLATE: &str = "UNMATCHED";
 
-/// Whether `path` belongs to the API (everything else may be a static asset).
-pub fn is_api_path(path: &str) -> bool {
-    path == "/health" || path == "/openapi.json" || path == "/v1" || path.starts_with("/v1/")
-}
-
 /// The admin resources addressed by id: `/v1/admin/tickets/{id}`, `/v1/admin/returns/{id}`.
 #[derive(Clone, Copy)]
 enum ById {
@@ -147,7 +139,6 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
     };
     let (allowed, by_id): (&[&'static str], Option<(ById, &str)>) = match path {
         "/health"
-        | "/openapi.json"
         | "/v1/products"
         | "/v1/flags"
         | "/v1/admin/tickets"
@@ -201,7 +192,6 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
     }
     Ok(match path {
         "/health" => Route::Health,
-        "/openapi.json" => Route::OpenApi,
         "/v1/products" => Route::Products,
         "/v1/flags" => Route::Flags,
         "/v1/admin/tickets" => Route::AdminTickets,

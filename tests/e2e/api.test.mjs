@@ -7,7 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startWorker } from './harness.mjs';
+import { startWorker, request } from './harness.mjs';
 import { call, assertError, fixtures, devVarsExample, allowedOrigins, freshClient, marker } from './lib.mjs';
 
 const TOKENS = devVarsExample();
@@ -65,13 +65,24 @@ describe('health and headers', () => {
     assert.ok(['ok', 'missing'].includes(res.body.bindings.analytics));
   });
 
-  it('GET /openapi.json is an OpenAPI 3.1 document naming every shopper route', async () => {
-    const res = await get('/openapi.json');
+  it('GET /openapi.json is an OpenAPI 3.1 document naming every shopper route, a static asset any origin may read', async () => {
+    const res = await request(base, 'GET', '/openapi.json', { headers: { origin: 'https://docs.example' } });
     assert.equal(res.status, 200);
-    assert.match(String(res.body.openapi), /^3\.1/);
+    assert.match(res.headers.get('content-type'), /application\/json/);
+    const doc = res.body;
+    assert.match(String(doc.openapi), /^3\.1/);
     for (const path of ['/v1/messages', '/v1/products', '/v1/orders/lookup', '/v1/returns', '/v1/escalations', '/v1/csat', '/v1/flags', '/health']) {
-      assert.ok(res.body.paths[path], `openapi.json lacks ${path}`);
+      assert.ok(doc.paths[path], `openapi.json lacks ${path}`);
     }
+    // Served by Workers static assets with public/_headers, without waking the wasm (so no
+    // X-Rules-Version), and revalidated by ETag.
+    assert.equal(res.headers.get('x-rules-version'), null);
+    assert.equal(res.headers.get('cache-control'), 'public, max-age=300');
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    const etag = res.headers.get('etag');
+    assert.ok(etag, 'the document keeps its ETag');
+    assert.equal((await request(base, 'GET', '/openapi.json', { headers: { 'if-none-match': etag } })).status, 304);
   });
 });
 
