@@ -47,6 +47,10 @@ fn main() {
         match embedded::isolate_engine() {
             Ok(engine) => {
                 engine.warm();
+                // TYPOS=1: the typo index too, which the first unknown word builds.
+                if env("TYPOS", 0) == 1 {
+                    engine.warm_piece(1);
+                }
                 // WARM_ALL=1: every regex too, as the Worker does after its first response
                 // (LITE=1: with regex-lite, the Worker's regex engine).
                 if env("WARM_ALL", 0) == 1 && env("LITE", 0) == 1 {
@@ -55,7 +59,7 @@ fn main() {
                         std::mem::forget(black_box(compiled));
                     }
                 } else if env("WARM_ALL", 0) == 1 {
-                    (1..).take_while(|&piece| engine.warm_piece(piece)).count();
+                    (2..).take_while(|&piece| engine.warm_piece(piece)).count();
                 }
                 // An isolate never drops its engine: count the build, not the drop.
                 std::mem::forget(black_box(engine));

@@ -243,7 +243,7 @@ mod tests {
             + usize::from(!e.not_price_patterns.is_empty());
         let pieces = (0..).take_while(|&piece| engine.warm_piece(piece)).count();
         assert!(engine.is_warm());
-        assert_eq!(pieces, 1 + regexes);
+        assert_eq!(pieces, 2 + regexes);
         assert!(!engine.warm_piece(pieces + 7));
         let cold = isolate_engine().expect("embedded engine");
         for text in [

@@ -46,8 +46,8 @@ use store::MessageLogEntry;
 
 /// The OpenAPI 3.1 document of these routes. It is a static asset (`public/openapi.json`, served
 /// at `/openapi.json` by Workers static assets without running the wasm, with the headers
-/// `public/_headers` gives it), so only native builds embed it: the tests hold it to the code.
-#[cfg(not(target_arch = "wasm32"))]
+/// `public/_headers` gives it), so only native builds (and tests) embed it: the tests hold it to the code.
+#[cfg(any(test, not(target_arch = "wasm32")))]
 pub const OPENAPI_JSON: &str = include_str!("../../public/openapi.json");
 
 /// KV key of the emergency kill switch (`on` hides the widget and turns the shopper routes off).

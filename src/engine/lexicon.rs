@@ -39,12 +39,79 @@ pub struct Lexicon {
     ids: FxHashMap<String, u32>,
     words: Vec<String>,
     typo_target: Vec<bool>,
-    /// Hash of a deletion variant → the typo-target word that produces it, or (with
-    /// [`SHARED`] set) the index in `shared` of the several that do. Most variants come from
-    /// one word, so building the index allocates a list only for the few that do not.
+    /// How many words are typo targets.
+    typo_targets: usize,
+    /// The deletion index of the typo targets, built on the first token that needs it (or by
+    /// [`Lexicon::warm`]): a fresh Worker isolate whose first message has only known words
+    /// answers it without building the table build's largest part.
+    typos: std::sync::OnceLock<TypoIndex>,
+    never_correct: HashSet<String>,
+}
+
+/// Hash of a deletion variant → the typo-target word that produces it, or (with [`SHARED`] set)
+/// the index in `shared` of the several that do. Most variants come from one word, so building
+/// the index allocates a list only for the few that do not.
+#[derive(Debug, Clone, Default)]
+struct TypoIndex {
     deletions: FxHashMap<u64, u32>,
     shared: Vec<Vec<u32>>,
-    never_correct: HashSet<String>,
+}
+
+impl TypoIndex {
+    /// The index of every typo target of `words` (in id order, so a tie between candidates
+    /// resolves the same way however the rules were compiled).
+    fn build(words: &[String], target: &[bool]) -> TypoIndex {
+        // Sized up front for every variant (repeats included), so the map never grows.
+        let variants: usize = words
+            .iter()
+            .zip(target)
+            .filter(|(_, &t)| t)
+            .map(|(w, _)| variant_count(w.len(), w.len() >= TYPO_TWO_EDITS_LEN))
+            .sum();
+        let mut index = TypoIndex {
+            deletions: FxHashMap::with_capacity_and_hasher(variants, Default::default()),
+            shared: Vec::new(),
+        };
+        for (id, word) in words.iter().enumerate() {
+            if target[id] {
+                index.add(id as u32, word.as_bytes());
+            }
+        }
+        index
+    }
+
+    fn add(&mut self, id: u32, word: &[u8]) {
+        let (deletions, shared) = (&mut self.deletions, &mut self.shared);
+        for_each_variant(word, word.len() >= TYPO_TWO_EDITS_LEN, |hash| {
+            let slot = deletions.entry(hash).or_insert(id);
+            if *slot == id {
+                return;
+            }
+            if *slot & SHARED == 0 {
+                shared.push(vec![*slot, id]);
+                *slot = SHARED | (shared.len() - 1) as u32;
+            } else {
+                let list = &mut shared[(*slot & !SHARED) as usize];
+                if !list.contains(&id) {
+                    list.push(id);
+                }
+            }
+        });
+    }
+
+    /// The typo-target words that produce the deletion variant `hash`.
+    fn ids(&self, hash: u64) -> &[u32] {
+        match self.deletions.get(&hash) {
+            None => &[],
+            Some(slot) if slot & SHARED == 0 => std::slice::from_ref(slot),
+            Some(slot) => &self.shared[(slot & !SHARED) as usize],
+        }
+    }
+}
+
+/// How many hashes [`for_each_variant`] makes for a word of `n` bytes.
+fn variant_count(n: usize, two: bool) -> usize {
+    1 + n + if two { n * n.saturating_sub(1) / 2 } else { 0 }
 }
 
 impl Lexicon {
@@ -70,33 +137,20 @@ impl Lexicon {
             return;
         }
         self.typo_target[idx] = true;
-        let two = word.len() >= TYPO_TWO_EDITS_LEN;
-        let bytes = word.clone().into_bytes();
-        let (deletions, shared) = (&mut self.deletions, &mut self.shared);
-        for_each_variant(&bytes, two, |hash| {
-            let slot = deletions.entry(hash).or_insert(id);
-            if *slot == id {
-                return;
-            }
-            if *slot & SHARED == 0 {
-                shared.push(vec![*slot, id]);
-                *slot = SHARED | (shared.len() - 1) as u32;
-            } else {
-                let list = &mut shared[(*slot & !SHARED) as usize];
-                if !list.contains(&id) {
-                    list.push(id);
-                }
-            }
-        });
+        self.typo_targets += 1;
+        // An index built before this word was added is stale.
+        self.typos = std::sync::OnceLock::new();
     }
 
-    /// The typo-target words that produce the deletion variant `hash`.
-    fn deletion_ids(&self, hash: u64) -> &[u32] {
-        match self.deletions.get(&hash) {
-            None => &[],
-            Some(slot) if slot & SHARED == 0 => std::slice::from_ref(slot),
-            Some(slot) => &self.shared[(slot & !SHARED) as usize],
-        }
+    /// The typo index, built now if it is not yet.
+    fn typos(&self) -> &TypoIndex {
+        self.typos
+            .get_or_init(|| TypoIndex::build(&self.words, &self.typo_target))
+    }
+
+    /// Builds the typo index now if it is not built yet ([`Engine::warm`](super::Engine::warm)).
+    pub fn warm(&self) {
+        let _ = self.typos();
     }
 
     /// Words that are real words and must never be "corrected" into a rule word.
@@ -122,7 +176,7 @@ impl Lexicon {
         }
         let len = token.len();
         if !(TYPO_MIN_TOKEN_LEN..=TYPO_MAX_LEN).contains(&len)
-            || self.deletions.is_empty()
+            || self.typo_targets == 0
             || !is_plain_word(token)
             || self.never_correct.contains(token)
         {
@@ -138,8 +192,9 @@ impl Lexicon {
 
     fn best_candidate(&self, token: &[u8], two: bool, max_edits: usize) -> Option<Resolved> {
         let mut best: Option<(usize, u32)> = None;
+        let typos = self.typos();
         for_each_variant(token, two, |hash| {
-            for &id in self.deletion_ids(hash) {
+            for &id in typos.ids(hash) {
                 let word = self.words[id as usize].as_bytes();
                 if max_edits == 2 && (word.len() < TYPO_TWO_EDITS_LEN || word[0] != token[0]) {
                     continue;
@@ -353,6 +408,36 @@ mod tests {
     fn correct(lex: &Lexicon, token: &str) -> Option<String> {
         lex.resolve_word(token)
             .map(|r| lex.word(r.word).to_string())
+    }
+
+    #[test]
+    fn the_typo_index_is_built_on_first_need_and_again_after_new_targets() {
+        let mut lex = lexicon(&["refund", "pillow"]);
+        assert!(lex.typos.get().is_none());
+        assert_eq!(lex.resolve_word("refund").map(|r| r.edits), Some(0));
+        assert_eq!(lex.resolve_word("gem"), None);
+        assert!(
+            lex.typos.get().is_none(),
+            "known and short words need no index"
+        );
+        assert_eq!(correct(&lex, "refnd").as_deref(), Some("refund"));
+        assert!(lex.typos.get().is_some());
+        assert_eq!(correct(&lex, "bracelt"), None);
+        let id = lex.intern("bracelet");
+        lex.allow_typos(id);
+        assert_eq!(correct(&lex, "bracelt").as_deref(), Some("bracelet"));
+        assert_eq!(correct(&lex, "pilow").as_deref(), Some("pillow"));
+    }
+
+    #[test]
+    fn variant_count_is_what_for_each_variant_makes() {
+        for word in ["ring", "refund", "bracelet", "engagement"] {
+            for two in [false, true] {
+                let mut n = 0;
+                for_each_variant(word.as_bytes(), two, |_| n += 1);
+                assert_eq!(variant_count(word.len(), two), n, "{word} {two}");
+            }
+        }
     }
 
     #[test]

@@ -240,12 +240,16 @@ impl Engine {
     }
 
     /// Warms the engine one piece at a time, so a Worker isolate can do it between requests:
-    /// piece 0 builds the classification tables, each later piece compiles one regex (intent
-    /// patterns, then entity patterns) for ASCII messages. Returns `false` once `piece` is past
-    /// the last one. A warmed isolate's first message compiles nothing.
+    /// piece 0 builds the classification tables, piece 1 the typo index, each later piece
+    /// compiles one regex (intent patterns, then entity patterns) for ASCII messages. Returns
+    /// `false` once `piece` is past the last one. A warmed isolate's first message builds and
+    /// compiles nothing.
     pub fn warm_piece(&self, piece: usize) -> bool {
         let matcher = self.matcher();
-        let Some(n) = piece.checked_sub(1) else {
+        let Some(n) = piece.checked_sub(2) else {
+            if piece == 1 {
+                matcher.lexicon.warm();
+            }
             return true;
         };
         let intents = matcher.intents.pattern_count();
