@@ -90,10 +90,13 @@ async fn import(jwk: &Jwk) -> Result<web_sys::CryptoKey, String> {
 impl AccessKeys for WebCryptoKeys {
     fn fetch_jwks(&self) -> LocalFuture<'_, Result<String, String>> {
         Box::pin(async move {
-            let url = worker::Url::parse(&self.jwks_url).map_err(|e| e.to_string())?;
+            // The runtime parses the URL (a bad one is an error here): `worker::Fetch::Url` would
+            // link the `url` crate and its IDNA code, about 30 KB of wasm, for this one fetch.
+            let request = web_sys::Request::new_with_str(&self.jwks_url)
+                .map_err(|e| format!("jwks url: {e:?}"))?;
             let controller = AbortController::default();
             let signal = controller.signal();
-            let fetch = worker::Fetch::Url(url);
+            let fetch = worker::Fetch::Request(worker::Request::from(request));
             let send = Box::pin(fetch.send_with_signal(&signal));
             let outcome = match select(send, Delay::from(JWKS_TIMEOUT)).await {
                 Either::Left((response, _)) => Some(response),
