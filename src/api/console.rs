@@ -664,10 +664,12 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             csat_count: i64,
             csat_total: i64,
         }
-        let mut days: BTreeMap<String, Day> = days_of(first, last)
-            .into_iter()
-            .map(|d| (d, Day::default()))
-            .collect();
+        // Inserted one by one (collecting into a BTreeMap sorts first, with its own copy of the
+        // sort code: engine/sort.rs).
+        let mut days: BTreeMap<String, Day> = BTreeMap::new();
+        for day in days_of(first, last) {
+            days.insert(day, Day::default());
+        }
         let mut intents: BTreeMap<String, i64> = BTreeMap::new();
         let mut reasons: BTreeMap<String, i64> = BTreeMap::new();
         for (day, intent, n) in messages {
@@ -702,7 +704,9 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         let csat_average = (csat_count > 0).then(|| round2(csat_total as f64 / csat_count as f64));
         // The most frequent reasons by name; the rest summed as `other`.
         let mut ranked: Vec<(String, i64)> = reasons.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        crate::engine::sort::sort_by(&mut ranked, |a, b| {
+            b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))
+        });
         let mut returns_by_reason = Map::new();
         for (i, (reason, n)) in ranked.into_iter().enumerate() {
             let key = if i < MAX_REASONS {

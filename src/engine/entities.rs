@@ -606,7 +606,7 @@ impl EntityExtractor {
             }
             entities.price = Some(price.range);
         }
-        found.sort_by_key(|f| (f.span.start, f.span.end));
+        crate::engine::sort::sort_by_key(found, |f| (f.span.start, f.span.end));
         entities
     }
 

@@ -344,7 +344,7 @@ impl IntentMatcher {
             .filter(|(_, s)| **s > 0.0)
             .map(|(i, s)| (i, *s))
             .collect();
-        ranking.sort_by(|a, b| {
+        crate::engine::sort::sort_by(&mut ranking, |a, b| {
             b.1.total_cmp(&a.1)
                 .then(self.intents[b.0].priority.cmp(&self.intents[a.0].priority))
                 .then(a.0.cmp(&b.0))
@@ -735,7 +735,7 @@ fn required_literals(hir: &regex_syntax::hir::Hir, kind: ExtractKind) -> Option<
                 };
             }
         }
-        lits.sort();
+        crate::engine::sort::sort(&mut lits);
         lits.dedup();
         lits
     };

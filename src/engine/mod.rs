@@ -21,6 +21,7 @@ pub(crate) mod price;
 pub(crate) mod redact;
 pub(crate) mod reply;
 pub(crate) mod rollout;
+pub(crate) mod sort;
 pub(crate) mod spec;
 
 pub use domain::Domain;

@@ -674,8 +674,12 @@ impl Default for PriceVocabulary {
                 ("crores", 1e7),
             ]
             .into_iter()
-            .map(|(w, f)| (w.to_string(), f))
-            .collect(),
+            // Inserted one by one: collecting into a BTreeMap sorts first, with its own copy of
+            // the sort code (engine/sort.rs).
+            .fold(BTreeMap::new(), |mut map, (w, f)| {
+                map.insert(w.to_string(), f);
+                map
+            }),
             negations: words(&[
                 "not",
                 "no",

@@ -155,7 +155,7 @@ impl Engine {
         let (_, order_digits) = self.matcher().entities.order_number_format();
         spans.extend(digit_runs(text, &spans, order_digits));
         spans.extend(name_spans(text));
-        spans.sort_by_key(|(_, r)| (r.start, std::cmp::Reverse(r.end)));
+        crate::engine::sort::sort_by_key(&mut spans, |(_, r)| (r.start, std::cmp::Reverse(r.end)));
         let mut out = String::with_capacity(text.len());
         let mut replaced = Vec::new();
         let mut at = 0;

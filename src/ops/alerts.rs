@@ -141,7 +141,9 @@ pub fn evaluate(
             }
         }
     }
-    alerts.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule)));
+    crate::engine::sort::sort_by(&mut alerts, |a, b| {
+        b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule))
+    });
     alerts
 }
 

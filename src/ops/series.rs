@@ -80,7 +80,9 @@ impl Series {
                 escalation_rate: ratio(escalations, messages),
             });
         }
-        points.sort_by(|a, b| (a.t, &a.worker_version).cmp(&(b.t, &b.worker_version)));
+        crate::engine::sort::sort_by(&mut points, |a, b| {
+            (a.t, &a.worker_version).cmp(&(b.t, &b.worker_version))
+        });
         Ok(Series {
             window: window.to_string(),
             bucket_seconds: bucket.seconds(),

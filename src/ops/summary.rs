@@ -276,11 +276,11 @@ impl Summary {
         mut overall: GroupSummary,
         versions: BTreeMap<VersionKey, GroupSummary>,
     ) -> Summary {
-        overall.routes.sort_by(|a, b| a.route.cmp(&b.route));
+        crate::engine::sort::sort_by(&mut overall.routes, |a, b| a.route.cmp(&b.route));
         let versions = versions
             .into_values()
             .map(|mut g| {
-                g.routes.sort_by(|a, b| a.route.cmp(&b.route));
+                crate::engine::sort::sort_by(&mut g.routes, |a, b| a.route.cmp(&b.route));
                 g
             })
             .collect();
@@ -335,7 +335,7 @@ pub fn quantile_exact_weighted(values: &[(f64, u64)], level: f64) -> Option<f64>
     if sorted.is_empty() {
         return None;
     }
-    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    crate::engine::sort::sort_by(&mut sorted, |a, b| a.0.total_cmp(&b.0));
     let total: u64 = sorted.iter().map(|(_, w)| w).sum();
     let threshold = (level * total as f64).ceil();
     let mut accumulated = 0u64;

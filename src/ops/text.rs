@@ -54,7 +54,7 @@ fn render_group(out: &mut String, g: &GroupSummary) {
             pct(m.escalation_rate)
         );
         let mut mix: Vec<(&String, &u64)> = m.intents.iter().collect();
-        mix.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        crate::engine::sort::sort_by(&mut mix, |a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         let mix: Vec<String> = mix
             .iter()
             .map(|(intent, n)| {

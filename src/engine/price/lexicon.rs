@@ -349,7 +349,7 @@ impl Lexicon {
                 }
             }
         }
-        words.sort();
+        crate::engine::sort::sort(&mut words);
         words.dedup();
         words.retain(|w| w.len() <= MAX_WORD && w.is_ascii());
         words.truncate(usize::from(u16::MAX - 1));
@@ -617,7 +617,9 @@ impl<T: Copy> PhraseSet<T> {
             Some(Pat::Sym(c)) => (1, u32::from(*c)),
             None => (2, 0),
         };
-        phrases.sort_by_key(|(p, _)| (first_key(p), std::cmp::Reverse(p.pats.len())));
+        crate::engine::sort::sort_by_key(&mut phrases, |(p, _)| {
+            (first_key(p), std::cmp::Reverse(p.pats.len()))
+        });
         phrases.truncate(usize::from(u16::MAX));
         let mut by_word = vec![(0u16, 0u16); lex.lexemes.len()];
         let mut by_sym: Vec<(char, u16, u16)> = Vec::new();
