@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { tmpdir, loadavg, cpus } from 'node:os';
 import { ROOT, startWorker, migrateAndSeed, request } from '../../tests/e2e/harness.mjs';
+import { measure as measureWasmSize, lines as wasmSizeLines } from './wasm-size.mjs';
 
 const DURATION = process.env.DURATION ?? '10s';
 const WARMUP = process.env.WARMUP ?? '3s';
@@ -480,6 +481,14 @@ async function main() {
     return { per_round: perRound, mean: Number(mean(perRound).toFixed(3)) };
   };
   const twiggy = twiggyTop();
+  // The deployed form's code by crate (scripts/wasm-size prints more: largest functions, copies).
+  let bySize = null;
+  try {
+    const { functionsList, ...rest } = measureWasmSize({ top: 10 });
+    bySize = rest;
+  } catch (err) {
+    console.error(`bench: no size report by crate: ${err.message}`);
+  }
   const summary = {
     when: new Date().toISOString(),
     load_average_1m_before_after: [loadBefore, Number(loadavg()[0].toFixed(2))],
@@ -505,7 +514,7 @@ async function main() {
       no_io: ratio('no_io', 'ours', 'baseline'),
       baseline_vs_js_peer: { discovery_warm: ratio('discovery', 'baseline'), tracking: ratio('tracking', 'baseline'), no_io: ratio('no_io', 'baseline') },
     } : null,
-    wasm: { file: `build/${wasmFile}`, bytes: wasm.length, gzip_bytes: wasmGzip, goal_gzip_bytes: 300_000, twiggy_top: twiggy },
+    wasm: { file: `build/${wasmFile}`, bytes: wasm.length, gzip_bytes: wasmGzip, goal_gzip_bytes: 300_000, twiggy_top: twiggy, by_crate: bySize },
     cold_start: cold,
     conversation_stores: stores,
   };
@@ -545,6 +554,7 @@ async function main() {
     '',
     `${wasmLine} (goal ≤ 300 KB gzip, ${(wasmGzip / 1000).toFixed(0)} KB)`,
     ...(twiggy ? ['largest items (twiggy top, before wasm-bindgen and wasm-opt):', ...twiggy.map((t) => `  ${pad(t.bytes, 9)}${t.item}`)] : ['(twiggy not installed: `cargo install twiggy` for the size report)']),
+    ...(bySize ? [...wasmSizeLines(bySize), '(scripts/wasm-size: the largest functions and the generics with the most copies)'] : []),
     ...coldLines(cold),
     `(${summary.wrk}; load average ${summary.load_average_1m_before_after.join(' → ')} on ${summary.cpus} CPUs; full result in .state/bench/result.json)`,
   );
