@@ -148,7 +148,8 @@ impl Lexicon {
             .get_or_init(|| TypoIndex::build(&self.words, &self.typo_target))
     }
 
-    /// Builds the typo index now if it is not built yet ([`Engine::warm`](super::Engine::warm)).
+    /// Builds the typo index now if it is not built yet (the Worker's warm-up, piece 1 of
+    /// [`Engine::warm_piece`](super::Engine::warm_piece)).
     pub fn warm(&self) {
         let _ = self.typos();
     }

@@ -361,7 +361,7 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
 }
 
 /// Warms the engine after this isolate's first response, in `ctx.wait_until`: the
-/// classification tables, then each regex, one piece per turn of the event loop
+/// classification tables, the typo index, then each regex, one piece per turn of the event loop
 /// ([`crate::engine::Engine::warm_piece`]), so a request arriving meanwhile waits for one piece
 /// at most. A fresh isolate answers its first request (the widget's `/v1/flags` on page load, a
 /// `/health` probe) without them, and the shopper's first message, seconds later, finds
