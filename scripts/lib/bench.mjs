@@ -484,8 +484,7 @@ async function main() {
   // The deployed form's code by crate (scripts/wasm-size prints more: largest functions, copies).
   let bySize = null;
   try {
-    const { functionsList, ...rest } = measureWasmSize({ top: 10 });
-    bySize = rest;
+    bySize = measureWasmSize({ top: 10 }).summary;
   } catch (err) {
     console.error(`bench: no size report by crate: ${err.message}`);
   }

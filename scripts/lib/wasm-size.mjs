@@ -104,7 +104,8 @@ export function report(functions, top = 15) {
   };
 }
 
-/** The cargo-built wasm through wasm-bindgen and wasm-opt -Oz, names kept; its report. */
+/** The cargo-built wasm through wasm-bindgen and wasm-opt -Oz, names kept: its report, and every
+ * function's name and size. */
 export function measure({ top = 15 } = {}) {
   const input = ['wasm-release', 'release'].map((p) => join(ROOT, 'target', 'wasm32-unknown-unknown', p, 'aurora_concierge.wasm')).find(existsSync);
   if (!input) throw new Error('no cargo-built wasm: run scripts/build-worker first');
@@ -117,13 +118,13 @@ export function measure({ top = 15 } = {}) {
     const { functions, dataBytes } = functionSizes(readFileSync(opt));
     const deployed = join(ROOT, 'build', 'index_bg.wasm');
     const bytes = existsSync(deployed) ? readFileSync(deployed) : null;
-    return {
+    const summary = {
       input: input.slice(ROOT.length + 1),
       deployed: bytes ? { file: 'build/index_bg.wasm', bytes: bytes.length, gzip_bytes: gzipSync(bytes, { level: 9 }).length } : null,
       data_bytes: dataBytes,
       ...report(functions, top),
-      functionsList: functions,
     };
+    return { summary, functions };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -141,7 +142,7 @@ export function lines(r) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const arg = (flag) => { const i = process.argv.indexOf(flag); return i > 0 ? process.argv[i + 1] : undefined; };
-  const r = measure({ top: Number(arg('--top') ?? 15) });
+  const { summary: r, functions } = measure({ top: Number(arg('--top') ?? 15) });
   const kb = (n) => `${(n / 1024).toFixed(1)} KiB`.padStart(11);
   const out = [
     ...lines(r),
@@ -153,12 +154,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const grep = arg('--grep');
   if (grep) {
     out.push(`functions whose name holds "${grep}":`);
-    for (const f of r.functionsList.filter((f) => f.name.includes(grep)).sort((a, b) => b.bytes - a.bytes).slice(0, 60)) out.push(`  ${kb(f.bytes)}  ${generic(f.name).slice(0, 140)}`);
+    for (const f of functions.filter((f) => f.name.includes(grep)).sort((a, b) => b.bytes - a.bytes).slice(0, 60)) out.push(`  ${kb(f.bytes)}  ${generic(f.name).slice(0, 140)}`);
   }
   console.log(out.join('\n'));
   const json = arg('--json');
   if (json) {
-    const { functionsList, ...rest } = r;
-    writeFileSync(json, JSON.stringify(rest, null, 2) + '\n');
+    writeFileSync(json, JSON.stringify(r, null, 2) + '\n');
   }
 }

@@ -111,7 +111,7 @@ impl DurableObject for ConversationSession {
             self.arm_expiry().await;
         }
         self.flush_message_log_later();
-        super::to_response(response).map(Response::from)
+        super::fast::response(&response).map(Response::from)
     }
 
     async fn alarm(&self) -> Result<Response> {

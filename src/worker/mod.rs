@@ -13,7 +13,7 @@ mod queue;
 
 use crate::api::auth::{AccessConfig, AdminTokens, StaffRoles};
 use crate::api::http::{colo_of_ray, RequestHead, UrlParts};
-use crate::api::http::{ApiRequest, ApiResponse, Body, MAX_BODY_BYTES};
+use crate::api::http::{ApiRequest, Body, MAX_BODY_BYTES};
 use crate::api::session::{self, ConversationStore};
 use crate::api::{Api, Config, IsolateState};
 use bindings::{AnalyticsSink, D1Store, JsClock, KvStore, LookupLimiters, RandomIds};
@@ -290,10 +290,6 @@ async fn read_request(request: &web_sys::Request) -> Result<(ApiRequest, Leftove
     Ok((api_request, leftover))
 }
 
-fn to_response(api: ApiResponse) -> Result<web_sys::Response> {
-    fast::response(&api)
-}
-
 /// The coarse per-client guard of the `LIMITER` binding (one fixed limit for every route). It
 /// cannot be scaled, so it is skipped when `RATE_LIMIT_SCALE` > 1 (tests and benchmarks).
 async fn coarse_limit_exceeded(env: &Env, config: &Config, request: &ApiRequest) -> bool {
@@ -402,7 +398,7 @@ async fn fetch(request: web_sys::Request, env: Env, ctx: Context) -> Result<web_
             let mut response =
                 crate::api::error::ApiError::Internal(error.to_string()).to_response();
             response.set_header("x-rules-version", crate::embedded::engine().rules_version());
-            to_response(response)
+            fast::response(&response)
         }
     }
 }
@@ -467,5 +463,5 @@ async fn handle(request: &web_sys::Request, env: &Env, ctx: &Context) -> Result<
     } else {
         api.serve(&api_request, &sink).await
     };
-    to_response(response)
+    fast::response(&response)
 }
