@@ -1,7 +1,7 @@
 //! Compiles the rules at build time. Every `rules/*.toml` file is read, validated and compiled by
 //! the same loader the `concierge` CLI uses (`src/rules`, `src/engine`, included below), so a
 //! broken rule set fails the build with the loader's `file:line:col` diagnostics. The validated
-//! rule set is written to `OUT_DIR/rules.json` (an [`EngineSpec`]) and embedded by
+//! rule set is written to `OUT_DIR/rules.bin` (an [`EngineSpec`], encoded) and embedded by
 //! `src/embedded.rs`: the Worker carries no TOML parser, no diagnostics and no validation code,
 //! and a fresh isolate only builds its tables from that plain data. The rule files themselves
 //! are embedded too (`embedded_rules.rs`), for the native CLI and tests only.
@@ -74,12 +74,16 @@ fn main() {
     // Examples and descriptions are the rule files' business (`concierge check` reads those);
     // each intent pattern's prefilter literals are worked out here, not in every isolate.
     let spec = spec.for_worker();
-    let json = serde_json::to_string(&spec).expect("the rule set serialises");
-    std::fs::write(Path::new(&out_dir).join("rules.json"), json).expect("OUT_DIR is writable");
+    std::fs::write(Path::new(&out_dir).join("rules.bin"), spec.encode())
+        .expect("OUT_DIR is writable");
     // What a fresh isolate reads before its first answer: the rule set without what only the
     // classification tables need (phrases, patterns, commands, evidence, the language section)
     // and without what no Worker needs (examples, descriptions). The tables are built from
-    // `rules.json` after that answer (src/embedded.rs).
-    let json = serde_json::to_string(&spec.identity()).expect("the rule set serialises");
-    std::fs::write(Path::new(&out_dir).join("identity.json"), json).expect("OUT_DIR is writable");
+    // `rules.bin` after that answer (src/embedded.rs). Both in the compact form
+    // `EngineSpec::encode` writes.
+    std::fs::write(
+        Path::new(&out_dir).join("identity.bin"),
+        spec.identity().encode(),
+    )
+    .expect("OUT_DIR is writable");
 }

@@ -14,18 +14,19 @@ use std::sync::OnceLock;
 include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
 /// The validated rule set, as `build.rs` wrote it.
-static RULE_SET: &str = include_str!(concat!(env!("OUT_DIR"), "/rules.json"));
+/// ([`EngineSpec::encode`]: postcard, a fraction of JSON's size and of its reading work and code).
+static RULE_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rules.bin"));
 
 /// The same rule set without what only the classification tables need: what a Worker isolate
 /// reads before its first answer.
-static IDENTITY: &str = include_str!(concat!(env!("OUT_DIR"), "/identity.json"));
+static IDENTITY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/identity.bin"));
 
 /// Every regex the embedded engine compiles, as it compiles them: intent patterns, then order
 /// number, email, ring size and the not-a-price patterns (joined into one, as the entity
 /// extractor does). For `scripts/classify-instructions` and the regex tests.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn regex_sources() -> Vec<String> {
-    let spec: EngineSpec = serde_json::from_str(RULE_SET).expect("embedded rule set");
+    let spec: EngineSpec = EngineSpec::decode(RULE_SET).expect("embedded rule set");
     let e = &spec.entities;
     let mut all: Vec<String> = spec
         .intents
@@ -65,7 +66,7 @@ fn compiled() -> &'static Result<Engine, String> {
         #[cfg(target_arch = "wasm32")]
         return isolate_engine();
         #[cfg(not(target_arch = "wasm32"))]
-        let spec: EngineSpec = serde_json::from_str(RULE_SET)
+        let spec: EngineSpec = EngineSpec::decode(RULE_SET)
             .map_err(|e| format!("embedded rule set is unreadable: {e}"))?;
         #[cfg(not(target_arch = "wasm32"))]
         Engine::compile(&spec).map_err(|errors| {
@@ -83,9 +84,9 @@ fn compiled() -> &'static Result<Engine, String> {
 /// patterns' prefilter literals `build.rs` worked out). `scripts/classify-instructions` counts
 /// what this and the table build cost.
 pub fn isolate_engine() -> Result<Engine, String> {
-    let identity: EngineSpec = serde_json::from_str(IDENTITY)
+    let identity: EngineSpec = EngineSpec::decode(IDENTITY)
         .map_err(|e| format!("embedded rule set is unreadable: {e}"))?;
-    Ok(Engine::deferred_json(&identity, RULE_SET))
+    Ok(Engine::deferred_encoded(&identity, RULE_SET))
 }
 
 /// The engine for the embedded rules, or why they could not be built.
@@ -167,7 +168,7 @@ mod tests {
     #[test]
     fn precomputed_pattern_literals_classify_as_the_rule_files_do() {
         let loaded = crate::rules::compile_sources(sources()).expect("shipped rules compile");
-        let embedded: EngineSpec = serde_json::from_str(RULE_SET).expect("embedded rule set");
+        let embedded: EngineSpec = EngineSpec::decode(RULE_SET).expect("embedded rule set");
         assert_eq!(embedded, loaded.spec.clone().for_worker());
         assert!(embedded.phrases_normalised);
         // Normalising twice changes nothing (`for_worker` of a Worker form is that form).
@@ -234,7 +235,7 @@ mod tests {
     fn warming_piece_by_piece_ends_and_changes_no_answer() {
         let engine = isolate_engine().expect("embedded engine");
         assert!(!engine.is_warm());
-        let spec: EngineSpec = serde_json::from_str(RULE_SET).expect("embedded rule set");
+        let spec: EngineSpec = EngineSpec::decode(RULE_SET).expect("embedded rule set");
         let e = &spec.entities;
         let regexes = spec.intents.iter().map(|i| i.patterns.len()).sum::<usize>()
             + e.order_number_patterns.len()

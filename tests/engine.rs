@@ -3,7 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use aurora_concierge::embedded;
-use aurora_concierge::engine::{Engine, RuleKind, UNKNOWN_INTENT};
+use aurora_concierge::engine::{Engine, EngineSpec, RuleKind, UNKNOWN_INTENT};
 
 fn engine() -> &'static Engine {
     embedded::load().unwrap_or_else(|r| panic!("{r}"))
@@ -495,21 +495,17 @@ fn a_deferred_engine_is_the_compiled_engine_built_later() {
 }
 
 /// The Worker's engine reads only the rule set's identity before its first answer
-/// (`Engine::deferred_json`, the form `build.rs` embeds) and the whole rule set when it builds its
+/// (`Engine::deferred_encoded`, the form `build.rs` embeds) and the whole rule set when it builds its
 /// tables: the same identity, domain and replies, the same classifications, and a rule set of
 /// another hash is refused (every message `unknown`) rather than mixed with this identity.
 #[test]
-fn an_engine_from_its_identity_and_the_rules_json_is_the_compiled_engine() {
+fn an_engine_from_its_identity_and_the_encoded_rules_is_the_compiled_engine() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     let loaded = aurora_concierge::rules::load_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
     let eager = Engine::compile(&loaded.spec).expect("shipped rules compile");
     let identity = loaded.spec.identity();
-    let json: &'static str = Box::leak(
-        serde_json::to_string(&loaded.spec)
-            .unwrap()
-            .into_boxed_str(),
-    );
-    let lazy = Engine::deferred_json(&identity, json);
+    let encoded: &'static [u8] = Box::leak(loaded.spec.encode().into_boxed_slice());
+    let lazy = Engine::deferred_encoded(&identity, encoded);
     assert_eq!(lazy.rules_version(), eager.rules_version());
     assert_eq!(lazy.domain(), eager.domain());
     assert_eq!(lazy.domain_json().get(), eager.domain_json().get());
@@ -525,10 +521,43 @@ fn an_engine_from_its_identity_and_the_rules_json_is_the_compiled_engine() {
     }
     let mut other = loaded.spec.clone();
     other.content_hash = "0000".into();
-    let other: &'static str = Box::leak(serde_json::to_string(&other).unwrap().into_boxed_str());
-    let mismatched = Engine::deferred_json(&identity, other);
+    let other: &'static [u8] = Box::leak(other.encode().into_boxed_slice());
+    let mismatched = Engine::deferred_encoded(&identity, other);
     assert_eq!(
         mismatched.classify("rose gold rings under $500").intent,
         "unknown"
+    );
+}
+
+/// The embedded form reads back to the rule set it was written from, and bytes cut short or
+/// followed by more are refused with a reason rather than read as another rule set.
+#[test]
+fn the_encoded_rule_set_reads_back_and_refuses_damaged_bytes() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let loaded = aurora_concierge::rules::load_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+    for spec in [
+        loaded.spec.clone(),
+        loaded.spec.clone().for_worker(),
+        loaded.spec.identity(),
+    ] {
+        let bytes = spec.encode();
+        assert_eq!(EngineSpec::decode(&bytes).as_ref(), Ok(&spec));
+        let short = EngineSpec::decode(&bytes[..bytes.len() - 1]);
+        assert!(short.is_err(), "{short:?}");
+        let mut longer = bytes.clone();
+        longer.push(0);
+        let longer = EngineSpec::decode(&longer).map(|_| ());
+        assert_eq!(
+            longer,
+            Err("1 bytes left over after the rule set".to_string())
+        );
+    }
+    // Much smaller than the same rule set as JSON, which the Worker embedded before.
+    let worker = loaded.spec.clone().for_worker();
+    let json = serde_json::to_string(&worker).expect("serialises").len();
+    assert!(
+        worker.encode().len() * 4 < json * 3,
+        "{} vs {json}",
+        worker.encode().len()
     );
 }

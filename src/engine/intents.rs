@@ -670,9 +670,9 @@ struct PatternIndex {
 /// with; `None` for a side without a usable set. Both `None`: the pattern runs on every message.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct PatternLiterals {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub prefixes: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub suffixes: Option<Vec<String>>,
 }
 

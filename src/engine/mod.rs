@@ -67,8 +67,8 @@ pub struct Engine {
 #[derive(Debug, Clone)]
 enum Deferred {
     Spec(std::sync::Arc<EngineSpec>),
-    /// An [`EngineSpec`] as JSON, parsed when the matcher is built.
-    Json(&'static str),
+    /// An [`EngineSpec`] as [`EngineSpec::encode`] wrote it, read when the matcher is built.
+    Encoded(&'static [u8]),
 }
 
 /// The tables that classify a message: normaliser, lexicon, intent and entity matchers.
@@ -192,11 +192,12 @@ impl Engine {
 
     /// [`Engine::deferred`] from two forms of one rule set: `identity`, which may lack what only
     /// the classification tables need (phrases, patterns, the language section), now, and the
-    /// whole rule set as JSON, read when the tables are built. The Worker's fresh isolate reads a
-    /// few KB before its first answer instead of the whole rule set.
-    pub fn deferred_json(identity: &EngineSpec, rules_json: &'static str) -> Engine {
+    /// whole rule set as [`EngineSpec::encode`] wrote it, read when the tables are built. The
+    /// Worker's fresh isolate reads a few KB before its first answer instead of the whole rule
+    /// set.
+    pub fn deferred_encoded(identity: &EngineSpec, rules: &'static [u8]) -> Engine {
         Engine {
-            deferred: Some(Deferred::Json(rules_json)),
+            deferred: Some(Deferred::Encoded(rules)),
             ..Engine::identity(identity)
         }
     }
@@ -224,7 +225,7 @@ impl Engine {
         self.matcher.get_or_init(|| {
             let compiled = match &self.deferred {
                 Some(Deferred::Spec(spec)) => Matcher::compile(spec).ok(),
-                Some(Deferred::Json(json)) => serde_json::from_str::<EngineSpec>(json)
+                Some(Deferred::Encoded(bytes)) => EngineSpec::decode(bytes)
                     .ok()
                     .filter(|spec| spec.content_hash == self.content_hash)
                     .and_then(|spec| Matcher::compile(&spec).ok()),

@@ -42,7 +42,7 @@ pub struct IntentSpec {
     pub counterexamples: Vec<String>,
     /// What the concierge says for this intent (`reply`/`next_step`); `None` for core intents,
     /// whose replies the Worker builds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub reply: Option<super::reply::ReplySpec>,
 }
 
@@ -133,16 +133,33 @@ pub struct EngineSpec {
     /// the pattern runs on every message), as [`EngineSpec::for_worker`] worked them out at build
     /// time, so a Worker isolate neither parses patterns nor extracts literals when it builds its
     /// tables. Empty in a rule set read from the rule files: the engine works them out itself.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub pattern_literals: Vec<Vec<super::intents::PatternLiterals>>,
     /// Whether every intent phrase and stopword is already its normalised words joined by single
     /// spaces ([`EngineSpec::for_worker`]), so building the tables splits them instead of
     /// normalising them. False in a rule set read from the rule files.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub phrases_normalised: bool,
 }
 
 impl EngineSpec {
+    /// The rule set in the compact form the Worker embeds ([`EngineSpec::decode`] reads it):
+    /// postcard, serde's binary format, every field in declaration order.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).expect("a rule set always serialises")
+    }
+
+    /// Reads what [`EngineSpec::encode`] wrote, or says why it cannot (bytes of another build's
+    /// field layout, cut short or with bytes left over).
+    pub fn decode(bytes: &[u8]) -> Result<EngineSpec, String> {
+        match postcard::take_from_bytes::<EngineSpec>(bytes) {
+            Ok((spec, [])) => Ok(spec),
+            Ok((_, rest)) => Err(format!("{} bytes left over after the rule set", rest.len())),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// The rule set without what only the rule files need (examples, descriptions): what a
     /// Worker embeds.
     pub fn without_examples(mut self) -> EngineSpec {
@@ -195,7 +212,7 @@ impl EngineSpec {
 
     /// The rule set without what only the classification tables need (phrases, patterns,
     /// commands, evidence, the language section) nor examples: the engine's identity, domain and
-    /// replies, for [`super::Engine::deferred_json`].
+    /// replies, for [`super::Engine::deferred_encoded`].
     pub fn identity(&self) -> EngineSpec {
         let mut identity = self.clone().without_examples();
         identity.pattern_literals.clear();

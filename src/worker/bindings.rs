@@ -192,8 +192,10 @@ impl KeyValue for KvStore {
     }
 
     async fn put(&self, key: &str, value: &str, ttl_seconds: u64) -> Result<(), StorageError> {
+        // As bytes (read back as UTF-8 text): `put` with a `&str` goes through serde_wasm_bindgen
+        // and links f64 formatting for values that are numbers.
         self.store()?
-            .put(key, value)
+            .put_bytes(key, value.as_bytes())
             .map_err(|e| StorageError::Kv(e.to_string()))?
             .expiration_ttl(ttl_seconds)
             .execute()
