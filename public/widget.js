@@ -17,6 +17,7 @@
   const SESSION_KEY = 'aurora_session';
   const CONTEXT_KEY = 'aurora_context';
   const TRANSCRIPT_KEY = 'aurora_transcript';
+  const BOOKMARK_KEY = 'aurora_d1_bookmark';
   const CSAT_KEY = 'aurora_csat';
   // The stylist request this browser filed, until it is rated: {id, email, at} in localStorage, so a
   // later visit can ask for the rating once staff resolve it (POST /v1/escalations/status).
@@ -306,6 +307,9 @@ legend{padding:0;margin-bottom:6px}
       this.userId = this.getAttribute('user-id') || shopperId();
       // Before the first call: every request carries it as the version key (see request()).
       this.sessionId = sessionId();
+      // The newest D1 bookmark an answer gave (see request()), kept across reloads like the context.
+      const kept = loadKept(BOOKMARK_KEY, this.sessionId, null);
+      this.bookmark = typeof kept === 'string' ? kept : null;
       const flags = await this.request('GET', `/v1/flags?user_id=${encodeURIComponent(this.userId)}`);
       if (!flags.ok || !flags.data || flags.data.enabled !== true) {
         this.setAttribute('state', 'off');
@@ -337,11 +341,20 @@ legend{padding:0;margin-bottom:6px}
       // same key to the same Worker version, so one conversation never switches rule sets.
       if (this.sessionId) headers['Cloudflare-Workers-Version-Key'] = this.sessionId;
       if (this.userId) headers['X-Shopper-Id'] = this.userId;
+      // Read-your-writes across D1 replicas: the newest bookmark an answer gave goes back with
+      // every call, so a return just filed shows in the status lookup that follows.
+      if (this.bookmark) headers['X-D1-Bookmark'] = this.bookmark;
       try {
         const res = await fetch(this.api + path, {
           method, headers, body: body ? JSON.stringify(body) : undefined,
           credentials: 'omit', signal: ctl.signal,
         });
+        const bookmark = res.headers.get('X-D1-Bookmark');
+        // D1 bookmarks sort in commit order: keep the newest when answers arrive out of order.
+        if (bookmark && (!this.bookmark || bookmark > this.bookmark)) {
+          this.bookmark = bookmark;
+          keep(BOOKMARK_KEY, this.sessionId, bookmark);
+        }
         let data = null;
         try { data = await res.json(); } catch { /* empty or non-JSON body */ }
         const error = res.ok ? null : (data && data.error) || { code: 'http_' + res.status, message: 'Something went wrong on our side. Please try again.' };

@@ -5,9 +5,10 @@ use super::http::ApiResponse;
 
 /// Headers a widget may send.
 /// `cloudflare-workers-version-key` is the widget's version affinity during gradual deployments;
-/// `x-shopper-id` its shopper, for per-feature rollout.
+/// `x-shopper-id` its shopper, for per-feature rollout; `x-d1-bookmark` the D1 bookmark of its last
+/// answer (see `replicas`).
 pub const ALLOWED_HEADERS: &str =
-    "content-type, idempotency-key, authorization, cloudflare-workers-version-key, x-shopper-id";
+    "content-type, idempotency-key, authorization, cloudflare-workers-version-key, x-shopper-id, x-d1-bookmark";
 
 /// The origin to echo in `Access-Control-Allow-Origin`, if `origin` is allowed.
 pub fn allowed_origin<'a>(
@@ -29,7 +30,7 @@ pub fn decorate(response: &mut ApiResponse, origin: Option<&str>) {
         response.set_header("vary", "Origin");
         response.set_header(
             "access-control-expose-headers",
-            "x-rules-version, retry-after, idempotent-replayed",
+            "x-rules-version, retry-after, idempotent-replayed, x-d1-bookmark",
         );
     }
 }

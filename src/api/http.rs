@@ -29,6 +29,9 @@ pub struct ApiRequest {
     /// `X-Shopper-Id`: who the widget's shopper is, for per-feature rollout decisions.
     pub shopper_id: Option<String>,
     pub origin: Option<String>,
+    /// `X-D1-Bookmark`: the D1 bookmark of the client's last answer, so its reads see its writes
+    /// (see `replicas`).
+    pub d1_bookmark: Option<String>,
     /// `CF-Connecting-IP`, or `unknown`.
     pub client_ip: String,
     /// The Worker's own origin (`scheme://host[:port]`), always allowed by CORS.
@@ -82,7 +85,7 @@ pub fn colo_of_ray(ray: Option<&str>) -> &str {
 
 /// The request headers the API reads, in the order the Worker's glue (`src/worker/glue.js`,
 /// `requestHead`) writes them after the method and URL.
-pub const HEAD_HEADERS: [&str; 9] = [
+pub const HEAD_HEADERS: [&str; 10] = [
     "content-length",
     "content-type",
     "authorization",
@@ -92,6 +95,7 @@ pub const HEAD_HEADERS: [&str; 9] = [
     "x-shopper-id",
     "cf-access-jwt-assertion",
     "cf-ray",
+    "x-d1-bookmark",
 ];
 
 /// A request's method, URL and [`HEAD_HEADERS`] as the glue hands them over in one string:
@@ -165,6 +169,7 @@ impl ApiRequest {
             access_jwt: None,
             idempotency_key: None,
             shopper_id: None,
+            d1_bookmark: None,
             origin: None,
             client_ip: "unknown".to_string(),
             own_origin: None,
@@ -275,7 +280,7 @@ mod url_tests {
 
     #[test]
     fn the_request_head_reads_back_what_the_glue_joins() {
-        let text = "POST\nhttp://a.test/v1/messages?x=1\n17\napplication/json\n\0\n\0\nhttps://shop.example\n203.0.113.9\n\n\0\n8f1b2c3d4e5f6789-AMS";
+        let text = "POST\nhttp://a.test/v1/messages?x=1\n17\napplication/json\n\0\n\0\nhttps://shop.example\n203.0.113.9\n\n\0\n8f1b2c3d4e5f6789-AMS\n00000001-00000002";
         let head = RequestHead::parse(text).expect("a whole head");
         assert_eq!(
             (head.method, head.url),
@@ -287,6 +292,7 @@ mod url_tests {
         assert_eq!(head.header("x-shopper-id"), Some(""));
         assert_eq!(head.header("cf-access-jwt-assertion"), None);
         assert_eq!(head.header("cf-ray"), Some("8f1b2c3d4e5f6789-AMS"));
+        assert_eq!(head.header("x-d1-bookmark"), Some("00000001-00000002"));
         assert_eq!(head.header("not-read"), None);
         // A field short or one too many is not a head.
         assert_eq!(RequestHead::parse("GET\nhttp://a.test/"), None);

@@ -18,6 +18,7 @@ pub mod models;
 pub mod notify;
 pub mod platform;
 pub mod ratelimit;
+pub mod replicas;
 pub mod router;
 pub mod session;
 pub mod shopper;
@@ -480,6 +481,7 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             );
             return Ok(cors::preflight(methods, origin));
         }
+        replicas::check_bookmark_header(request)?;
         if route.is_shopper() && self.kill_switch_on().await {
             return Err(ApiError::ConciergeDisabled {
                 retry_after: KILL_SWITCH_RETRY_AFTER,

@@ -6,11 +6,12 @@ use crate::api::platform::{
     Clock, Database, IdSource, KeyValue, LocalFuture, LookupBudget, MetricsSink, Row, SqlValue,
     Statement, StorageError,
 };
+use crate::api::replicas::SessionStart;
 use crate::api::Config;
 use crate::metrics::DataPoint;
 use std::cell::OnceCell;
 use wasm_bindgen::JsValue;
-use worker::{console_error, console_log, D1Database, Env};
+use worker::{console_error, console_log, D1Database, D1DatabaseSession, Env};
 
 /// A binding looked up the first time a request uses it: most requests use few of the Worker's
 /// bindings, and each lookup is several calls into JavaScript (the property, then its
@@ -40,11 +41,48 @@ impl<T> Lazy<T> {
 }
 
 /// D1 (`DB`); when the binding is missing every query fails, and `/health` says so.
-pub struct D1Store(Lazy<D1Database>);
+///
+/// [`D1Store::session`] runs the request's queries in one D1 session (the Sessions API, for read
+/// replication) started where `api::replicas` says; [`D1Store::new`] uses the binding itself, whose
+/// queries all go to the primary (Durable Objects, the queue consumer, the cron job, the log).
+pub struct D1Store {
+    db: Lazy<D1Database>,
+    /// `withSession`'s argument, if the queries run in a session.
+    start: Option<String>,
+    /// The session, opened with the first query (`None` inside when opening it failed: the
+    /// queries then use the binding itself).
+    session: OnceCell<Option<D1DatabaseSession>>,
+}
 
 impl D1Store {
     pub fn new(env: &Env) -> Self {
-        D1Store(Lazy::new(env, "DB", |env, name| env.d1(name).ok()))
+        D1Store {
+            db: Lazy::new(env, "DB", |env, name| env.d1(name).ok()),
+            start: None,
+            session: OnceCell::new(),
+        }
+    }
+
+    /// Queries in one session started at `start`.
+    pub fn session(env: &Env, start: SessionStart<'_>) -> Self {
+        D1Store {
+            start: Some(start.as_str().to_string()),
+            ..D1Store::new(env)
+        }
+    }
+
+    /// The session's bookmark after its queries: `None` without a session, before the first
+    /// query, or when the runtime gives none.
+    pub fn bookmark(&self) -> Option<String> {
+        let session = self.session.get()?.as_ref()?;
+        session.get_bookmark().ok().flatten()
+    }
+
+    fn session_handle(&self) -> Option<&D1DatabaseSession> {
+        let start = self.start.as_deref()?;
+        self.session
+            .get_or_init(|| self.db.get()?.with_session(Some(start)).ok())
+            .as_ref()
     }
 }
 
@@ -70,11 +108,17 @@ impl D1Store {
         sql: &str,
         params: &[SqlValue],
     ) -> Result<worker::D1PreparedStatement, StorageError> {
-        let db = self
-            .0
+        let statement = match self.session_handle() {
+            Some(session) => session.prepare(sql),
+            None => self.binding()?.prepare(sql),
+        };
+        statement.bind(&bind_values(params)).map_err(db_error)
+    }
+
+    fn binding(&self) -> Result<&D1Database, StorageError> {
+        self.db
             .get()
-            .ok_or_else(|| StorageError::Database("binding `DB` is missing".into()))?;
-        db.prepare(sql).bind(&bind_values(params)).map_err(db_error)
+            .ok_or_else(|| StorageError::Database("binding `DB` is missing".into()))
     }
 }
 
@@ -95,15 +139,15 @@ impl Database for D1Store {
     }
 
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<u64>, StorageError> {
-        let db = self
-            .0
-            .get()
-            .ok_or_else(|| StorageError::Database("binding `DB` is missing".into()))?;
         let prepared = statements
             .iter()
             .map(|s| self.statement(&s.sql, &s.params))
             .collect::<Result<Vec<_>, _>>()?;
-        let results = db.batch(prepared).await.map_err(db_error)?;
+        let results = match self.session_handle() {
+            Some(session) => session.batch(prepared).await,
+            None => self.binding()?.batch(prepared).await,
+        }
+        .map_err(db_error)?;
         results
             .iter()
             .map(|r| {

@@ -78,7 +78,7 @@ mod tests {
             headers: {
               "Content-Type": "application/json", "Origin": "https://shop.example",
               "CF-Connecting-IP": "203.0.113.9", "X-Shopper-Id": "", "CF-Ray": "8f1b2c3d4e5f6789-AMS",
-              "Idempotency-Key": "k-1", "Authorization": "Bearer t",
+              "Idempotency-Key": "k-1", "Authorization": "Bearer t", "X-D1-Bookmark": "0000002a-00000003",
             },
             body: '{"text":"hi"}',
           });"#)
@@ -99,6 +99,7 @@ mod tests {
         assert_eq!(read.idempotency_key.as_deref(), Some("k-1"));
         assert_eq!(read.shopper_id.as_deref(), Some(""));
         assert_eq!(read.access_jwt, None);
+        assert_eq!(read.d1_bookmark.as_deref(), Some("0000002a-00000003"));
         assert_eq!(
             (read.client_ip.as_str(), read.colo.as_str()),
             ("203.0.113.9", "AMS")

@@ -6,7 +6,7 @@
 /** Request headers the API reads, in the order `requestHead` writes them (fast.rs: HEAD). */
 const HEAD = [
   'content-length', 'content-type', 'authorization', 'idempotency-key', 'origin',
-  'cf-connecting-ip', 'x-shopper-id', 'cf-access-jwt-assertion', 'cf-ray',
+  'cf-connecting-ip', 'x-shopper-id', 'cf-access-jwt-assertion', 'cf-ray', 'x-d1-bookmark',
 ];
 
 /** Method, URL and the HEAD headers, "\n"-separated; an absent header is "\0". */

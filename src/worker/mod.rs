@@ -254,6 +254,7 @@ async fn read_request(request: &web_sys::Request) -> Result<(ApiRequest, Leftove
     );
     let client_ip = header("cf-connecting-ip").unwrap_or_else(|| "unknown".into());
     let shopper_id = header("x-shopper-id");
+    let d1_bookmark = header("x-d1-bookmark");
     let access_jwt = header("cf-access-jwt-assertion");
     let colo = colo_of_ray(head.header("cf-ray")).to_string();
     let (body, leftover) = if method == "GET" || method == "HEAD" || method == "OPTIONS" {
@@ -281,6 +282,7 @@ async fn read_request(request: &web_sys::Request) -> Result<(ApiRequest, Leftove
         access_jwt,
         idempotency_key,
         shopper_id,
+        d1_bookmark,
         origin,
         client_ip,
         own_origin: Some(parts.origin.to_string()),
@@ -412,7 +414,8 @@ async fn handle(request: &web_sys::Request, env: &Env, ctx: &Context) -> Result<
     if let Some(rest) = leftover {
         ctx.wait_until(discard(rest));
     }
-    let db = D1Store::new(env);
+    // One D1 session per request, for read replication (api::replicas says where it starts).
+    let db = D1Store::session(env, crate::api::replicas::session_start(&api_request));
     let kv = KvStore::new(env);
     let sink = AnalyticsSink::new(env);
     let lookups = LookupLimiters::new(env, config);
@@ -440,7 +443,7 @@ async fn handle(request: &web_sys::Request, env: &Env, ctx: &Context) -> Result<
         ConversationStore::DurableObject => session::session_of(&api_request),
         ConversationStore::Context => None,
     };
-    let response = if coarse_limit_exceeded(env, config, &api_request).await {
+    let mut response = if coarse_limit_exceeded(env, config, &api_request).await {
         api.serve_error(
             &api_request,
             crate::api::error::ApiError::RateLimited { retry_after: 60 },
@@ -463,5 +466,12 @@ async fn handle(request: &web_sys::Request, env: &Env, ctx: &Context) -> Result<
     } else {
         api.serve(&api_request, &sink).await
     };
+    // The client sends it back, so its next reads see at least what this request saw or wrote.
+    if let Some(bookmark) = db
+        .bookmark()
+        .filter(|b| crate::api::replicas::is_bookmark(b))
+    {
+        response.set_header(crate::api::replicas::BOOKMARK_HEADER, &bookmark);
+    }
     fast::response(&response)
 }

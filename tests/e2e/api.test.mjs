@@ -587,6 +587,53 @@ describe('admin routes: the role × route matrix', () => {
   });
 });
 
+describe('D1 sessions: the bookmark round trip (read replication)', () => {
+  const order = () => fixtures.orders.delivered_recent[0];
+  const necklace = (o) => o.items.find((i) => i.category === 'necklaces').sku;
+  const BOOKMARK = /^[0-9A-Za-z._:-]{1,256}$/;
+
+  it('a filed return answers with a bookmark; its status read with that bookmark sees the return', async () => {
+    const o = order();
+    const created = await post('/v1/returns', { order_number: o.order_number, email: o.email, sku: necklace(o), kind: 'return', reason: 'Bookmark round trip' });
+    assert.equal(created.status, 201, created.text);
+    const bookmark = created.headers.get('x-d1-bookmark');
+    assert.match(bookmark ?? '', BOOKMARK, 'a create answers with the session bookmark');
+    const status = await post('/v1/returns/status', { return_id: created.body.return_id, email: o.email }, { 'x-d1-bookmark': bookmark });
+    assert.equal(status.status, 200, status.text);
+    assert.equal(status.body.return_id, created.body.return_id);
+    // The session started at the bookmark: its own bookmark is never older.
+    assert.ok((status.headers.get('x-d1-bookmark') ?? '') >= bookmark, `${status.headers.get('x-d1-bookmark')} < ${bookmark}`);
+  });
+
+  it('catalog reads answer with a bookmark too; routes that never query D1 do not', async () => {
+    const products = await get('/v1/products?category=rings');
+    assert.equal(products.status, 200, products.text);
+    assert.match(products.headers.get('x-d1-bookmark') ?? '', BOOKMARK);
+    const flags = await get('/v1/flags?user_id=u-bookmark');
+    assert.equal(flags.status, 200, flags.text);
+    assert.equal(flags.headers.get('x-d1-bookmark'), null);
+  });
+
+  it('a malformed X-D1-Bookmark → 422 at the header, and the create writes nothing', async () => {
+    const o = order();
+    const reason = marker('bad-bookmark');
+    const res = await post('/v1/returns', { order_number: o.order_number, email: o.email, sku: necklace(o), kind: 'return', reason }, { 'x-d1-bookmark': 'not a bookmark' });
+    assertError(res, 422, 'invalid_field', 'X-D1-Bookmark');
+    assert.deepEqual(await worker.d1(`SELECT return_id FROM return_requests WHERE reason = '${reason}'`), []);
+    const read = await get('/v1/products', { 'x-d1-bookmark': 'x'.repeat(257) });
+    assertError(read, 422, 'invalid_field', 'X-D1-Bookmark');
+  });
+
+  it('a cross-origin widget may send the bookmark and read it back', async () => {
+    const origin = allowedOrigins()[0];
+    const pre = await call(base, 'OPTIONS', '/v1/returns/status', { headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-d1-bookmark' } });
+    assert.equal(pre.status, 204);
+    assert.match((pre.headers.get('access-control-allow-headers') ?? '').toLowerCase(), /x-d1-bookmark/);
+    const res = await get('/v1/products', { origin });
+    assert.match((res.headers.get('access-control-expose-headers') ?? '').toLowerCase(), /x-d1-bookmark/);
+  });
+});
+
 describe('CORS and flags', () => {
   it('a preflight from an allowed origin → 204 with the allowed methods and headers', async () => {
     const origin = allowedOrigins()[0];
