@@ -598,8 +598,14 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
             let total: i64 = d.iter().enumerate().map(|(i, n)| (i as i64 + 1) * n).sum();
             (count > 0).then(|| round2(total as f64 / count as f64))
         };
-        let as_map = |d: &[i64; 5]| -> Map<String, Value> {
-            (1..=5).map(|s| (s.to_string(), json!(d[s - 1]))).collect()
+        // Inserted one by one: collecting into the map (a BTreeMap) sorts first, with a copy of
+        // the standard library's stable sort of its own in the wasm.
+        let as_map = |d: &[i64; 5]| {
+            let mut map = Map::new();
+            for (score, n) in (1..=5).zip(d) {
+                map.insert(score.to_string(), json!(n));
+            }
+            map
         };
         let by_day: Vec<Value> = days_of(first, last)
             .into_iter()
