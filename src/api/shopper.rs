@@ -870,9 +870,11 @@ impl<D: Database, K: KeyValue> Api<'_, D, K> {
         for (name, value) in params {
             let value = value.trim().to_string();
             let dollars = |v: &str| -> Result<i64, ApiError> {
-                v.parse::<f64>()
+                // An OpenAPI `number`: JSON's number syntax (`12`, `499.99`, `1e-05`), read by
+                // serde_json's parser rather than `f64::from_str`, which the Worker does not link.
+                serde_json::from_str::<f64>(v)
                     .ok()
-                    .filter(|d| d.is_finite() && (0.0..=10_000_000.0).contains(d))
+                    .filter(|d| (0.0..=10_000_000.0).contains(d))
                     .map(|d| (d * 100.0).round() as i64)
                     .ok_or_else(|| {
                         ApiError::invalid(
@@ -1184,9 +1186,12 @@ fn not_sold_notes(classification: Option<&Classification>, domain: &Domain) -> V
 /// What the concierge offers when it has nothing more specific to say.
 const HELP: &str = "I can help you find jewelry, track an order, or arrange a return or resize.";
 
+/// The first letter upper-cased when it is ASCII (the rules' words are; a first letter outside
+/// ASCII stays as written, so the Worker links no Unicode upper-casing table).
 fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+    let mut out = s.to_string();
+    if let Some(first) = out.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    out
 }

@@ -420,7 +420,11 @@ pub async fn list_tickets<D: Database>(
             &[
                 q.status.clone().into(),
                 q.email.clone().into(),
-                q.order_number.as_ref().map(|n| n.to_uppercase()).into(),
+                // SQLite's upper() folds ASCII only: so does the needle.
+                q.order_number
+                    .as_ref()
+                    .map(|n| n.to_ascii_uppercase())
+                    .into(),
                 after_at.into(),
                 after_id.into(),
                 SqlValue::Integer(i64::from(q.limit) + 1),

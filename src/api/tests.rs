@@ -504,6 +504,46 @@ fn bad_input_is_4xx_with_code_and_field_never_500() {
 }
 
 #[test]
+fn product_amounts_are_json_numbers() {
+    let h = Harness::new();
+    // What an OpenAPI `number` may be written as, exponent included.
+    for ok in ["600", "599.99", "6e2", "1e-05", "0"] {
+        let response = h.get(&format!("/v1/products?max={ok}"));
+        assert_eq!(response.status, 200, "max={ok}: {}", response.json_body());
+    }
+    let cheap = h.get("/v1/products?max=1e-05").json_body();
+    assert_eq!(cheap["count"], 0, "{cheap}");
+    for bad in [
+        "abc",
+        "NaN",
+        "inf",
+        "1e400",
+        "-1",
+        "10000001",
+        "5%20dollars",
+    ] {
+        assert_eq!(
+            error_of(&h.get(&format!("/v1/products?min={bad}"))),
+            (422, "invalid_field".to_string(), json!("min")),
+            "min={bad}"
+        );
+    }
+}
+
+#[test]
+fn the_returns_policy_names_the_resizable_categories_capitalised() {
+    let h = Harness::new();
+    let reply = h
+        .post(
+            "/v1/messages",
+            json!({"session_id": "s-policy", "text": "how do I return a necklace"}),
+        )
+        .json_body();
+    let text = reply["reply"].as_str().unwrap_or_default();
+    assert!(text.contains(" Rings can be resized within "), "{reply}");
+}
+
+#[test]
 fn routing_errors_are_json_404_and_405() {
     let h = Harness::new();
     assert_eq!(error_of(&h.get("/v1/unknown")).1, "not_found");

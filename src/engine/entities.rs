@@ -774,8 +774,7 @@ fn parse_ring_size(text: &str) -> Option<f64> {
     } else {
         (text, 0.0)
     };
-    let value: f64 = whole.parse().ok()?;
-    value.is_finite().then_some(value + half)
+    Some(super::price::parse_decimal(whole)? + half)
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ pub use entities::{EntityCompileError, EntityMention, EntitySpans};
 pub use intents::{IntentCompileError, IntentScore, RuleHit, RuleKind};
 pub use model::*;
 pub use murmur3::murmur3_32;
-pub use price::{PriceMatch, PriceParser};
+pub use price::{parse_decimal, PriceMatch, PriceParser};
 pub use redact::{question_key, Personal, Redacted};
 pub use reply::{CoreIntent, NextStep, ReplySpec};
 pub use rollout::{bucket_of, feature_bucket_of, Rollout, BUCKETS};

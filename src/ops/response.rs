@@ -102,14 +102,29 @@ impl Row<'_> {
     pub fn number(&self, column: &str) -> Result<Option<f64>, OpsError> {
         let value = match self.cells.get(column) {
             Some(Value::Number(n)) => n.as_f64(),
-            Some(Value::String(s)) => {
-                Some(s.trim().parse::<f64>().map_err(|_| self.missing(column))?)
-            }
+            Some(Value::String(s)) => quoted_number(s).ok_or_else(|| self.missing(column))?,
             Some(Value::Null) => None,
             _ => return Err(self.missing(column)),
         };
         Ok(value.filter(|v| v.is_finite()))
     }
+}
+
+/// A quoted number as ClickHouse writes one (`"1200"`, `"12.5"`, `"1e-7"`, `"nan"`, `"-inf"`):
+/// `Some(None)` for `nan` and infinities. Read with serde_json's number parser, which the
+/// Worker links anyway, rather than `f64::from_str`.
+fn quoted_number(text: &str) -> Option<Option<f64>> {
+    let text = text.trim();
+    let bare = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if ["nan", "inf", "infinity"]
+        .iter()
+        .any(|w| bare.eq_ignore_ascii_case(w))
+    {
+        return Some(None);
+    }
+    serde_json::from_str::<f64>(text.strip_prefix('+').unwrap_or(text))
+        .ok()
+        .map(Some)
 }
 
 fn excerpt(body: &str) -> String {
@@ -132,6 +147,19 @@ mod tests {
         assert_eq!(rows[1].count("requests").unwrap(), 7);
         assert_eq!(rows[1].number("p").unwrap(), None);
         assert!(rows[1].count("absent").is_err());
+    }
+
+    #[test]
+    fn quoted_numbers_in_clickhouse_forms() {
+        let body = r#"{"meta":[],"data":[{"a":"1e-7","b":"-inf","c":"+3","d":"Infinity","e":"ten","f":" 2.5 "}]}"#;
+        let r = SqlResponse::parse("q", body).unwrap();
+        let row = r.rows("q").next().unwrap();
+        assert_eq!(row.number("a").unwrap(), Some(1e-7));
+        assert_eq!(row.number("b").unwrap(), None);
+        assert_eq!(row.number("c").unwrap(), Some(3.0));
+        assert_eq!(row.number("d").unwrap(), None);
+        assert!(row.number("e").is_err());
+        assert_eq!(row.number("f").unwrap(), Some(2.5));
     }
 
     #[test]

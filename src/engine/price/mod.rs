@@ -77,7 +77,7 @@ mod lexicon;
 mod numbers;
 mod tokens;
 
-pub use numbers::gate_number_words;
+pub use numbers::{gate_number_words, parse_decimal};
 
 use super::model::{PriceKind, PriceRange, PriceVocabulary};
 use grammar::{Cue, Found, MultiplierKind};

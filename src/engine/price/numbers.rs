@@ -189,6 +189,17 @@ pub(super) fn numeral(bytes: &[u8]) -> Numeral {
     }
 }
 
+/// A numeral in digits and nothing else (`7`, `6.5`, `1,200.50`, no sign, exponent, `inf` or
+/// `nan`): its value, or `None`. What the API's amounts and the ring sizes parse with, so the
+/// Worker links no `f64::from_str` (and its 10 KB power-of-five table).
+pub fn parse_decimal(text: &str) -> Option<f64> {
+    let bytes = text.as_bytes();
+    if !bytes.first().is_some_and(u8::is_ascii_digit) || scan_number(bytes, 0) != bytes.len() {
+        return None;
+    }
+    Some(numeral(bytes).value).filter(|v| v.is_finite())
+}
+
 /// Number words from `first`: "five hundred", "twenty-five", "two thousand five hundred",
 /// "a hundred", "two hundred and fifty", "one and a half", "a couple hundred". Returns the value,
 /// the last word, and whether the number is loose ("a couple hundred" is about 200).
@@ -390,6 +401,30 @@ pub(super) fn cents_number(lex: &Lexicon, toks: &Tokens, tok: Token) -> Option<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_are_digits_only() {
+        assert_eq!(parse_decimal("7"), Some(7.0));
+        assert_eq!(parse_decimal("6.5"), Some(6.5));
+        assert_eq!(parse_decimal("499.99"), Some(499.99));
+        assert_eq!(parse_decimal("1,200.50"), Some(1200.5));
+        for bad in [
+            "",
+            "-7",
+            "+7",
+            ".5",
+            "5.",
+            "1e3",
+            "inf",
+            "NaN",
+            "6,5",
+            "7 ",
+            "seven",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(parse_decimal(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn numerals_round_once() {
