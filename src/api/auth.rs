@@ -260,9 +260,11 @@ pub struct Jwk {
     pub e: String,
 }
 
+/// Each key kept as its raw text, so one that does not read as a [`Jwk`] is skipped alone (read
+/// from text: the Worker links no `Value`-to-type deserializer).
 #[derive(Debug, Deserialize)]
 struct JwkSet {
-    keys: Vec<Value>,
+    keys: Vec<Box<serde_json::value::RawValue>>,
 }
 
 /// The usable keys of a JWKS document: RSA keys with a `kid` (others are skipped).
@@ -270,8 +272,8 @@ pub fn parse_jwks(body: &str) -> Result<Vec<Jwk>, String> {
     let set: JwkSet = serde_json::from_str(body).map_err(|e| format!("jwks: {e}"))?;
     Ok(set
         .keys
-        .into_iter()
-        .filter_map(|k| serde_json::from_value::<Jwk>(k).ok())
+        .iter()
+        .filter_map(|k| serde_json::from_str::<Jwk>(k.get()).ok())
         .filter(|k| {
             k.kty == "RSA"
                 && !k.kid.is_empty()
@@ -503,6 +505,26 @@ pub fn require(role: Role, allowed: &[Role]) -> Result<(), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_jwks_keeps_usable_rsa_keys_and_skips_the_rest_one_by_one() {
+        let body = r#"{"keys": [
+            {"kid": "k1", "kty": "RSA", "alg": "RS256", "n": "AQAB", "e": "AQAB"},
+            {"kid": "k2", "kty": "RSA", "alg": 5, "n": "AQAB", "e": "AQAB"},
+            {"kid": "k3", "kty": "EC", "n": "AQAB", "e": "AQAB"},
+            "not a key",
+            {"kid": "", "kty": "RSA", "n": "AQAB", "e": "AQAB"},
+            {"kid": "k4", "kty": "RSA", "n": "AQAB", "e": "AQAB", "use": "sig"}
+        ]}"#;
+        let kids: Vec<String> = parse_jwks(body)
+            .unwrap()
+            .into_iter()
+            .map(|k| k.kid)
+            .collect();
+        assert_eq!(kids, ["k1", "k4"]);
+        assert!(parse_jwks(r#"{"keys": {}}"#).is_err());
+        assert!(parse_jwks("<html>").is_err());
+    }
 
     fn tokens() -> AdminTokens {
         AdminTokens {

@@ -233,17 +233,18 @@ fn error_text(detail: impl std::fmt::Display) -> String {
     s
 }
 
-/// Delivers one queue message body: claims its event key in D1, posts it, and records the
-/// outcome. At most one post per event key reaches the webhook with a 2xx answer; a claim whose
-/// consumer died mid-post is taken over after [`CLAIM_LEASE_MS`].
+/// Delivers one queue message, as its body read (or the reason it did not read as a
+/// [`Notification`]): claims its event key in D1, posts it, and records the outcome. At most one
+/// post per event key reaches the webhook with a 2xx answer; a claim whose consumer died
+/// mid-post is taken over after [`CLAIM_LEASE_MS`].
 pub async fn deliver<D: Database, H: HttpClient>(
     db: &D,
     http: &H,
     config: &DeliveryConfig,
-    body: &Value,
+    message: Result<Notification, String>,
     now_ms: i64,
 ) -> Delivery {
-    let notification: Notification = match serde_json::from_value(body.clone()) {
+    let notification = match message {
         Ok(n) => n,
         Err(e) => return Delivery::Malformed(error_text(e)),
     };

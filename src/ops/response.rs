@@ -17,41 +17,67 @@ pub struct Column {
 }
 
 /// A parsed SQL API result.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SqlResponse {
     pub meta: Vec<Column>,
     pub data: Vec<Map<String, Value>>,
     /// Row count as reported; absent in some answers, then `data.len()` counts.
-    #[serde(default)]
     pub rows: Option<Value>,
+}
+
+/// An answer as it arrives: a result, or an error report in place of `data`. Read straight from
+/// the body's text, not through a `serde_json::Value` (the Worker's alert job links no
+/// `Value`-to-type deserializer).
+#[derive(Deserialize)]
+struct Answer {
+    meta: Option<Vec<Column>>,
+    data: Option<Vec<Map<String, Value>>>,
+    rows: Option<Value>,
+    errors: Option<Value>,
+    error: Option<Value>,
+}
+
+impl Answer {
+    fn into_response(self, query: &str) -> Result<SqlResponse, OpsError> {
+        let invalid = |reason: String| OpsError::InvalidResponse {
+            query: query.to_string(),
+            reason,
+        };
+        let Some(data) = self.data else {
+            return Err(invalid(match self.errors.or(self.error) {
+                Some(errors) => format!("the API reported {errors}"),
+                None => "no `data` field".to_string(),
+            }));
+        };
+        let meta = self
+            .meta
+            .ok_or_else(|| invalid("missing field `meta`".to_string()))?;
+        Ok(SqlResponse {
+            meta,
+            data,
+            rows: self.rows,
+        })
+    }
 }
 
 impl SqlResponse {
     /// Parses the body of one answer; `query` names it in errors.
     pub fn parse(query: &str, body: &str) -> Result<SqlResponse, OpsError> {
-        let value: Value = serde_json::from_str(body).map_err(|e| OpsError::InvalidResponse {
+        let answer: Answer = serde_json::from_str(body).map_err(|e| OpsError::InvalidResponse {
             query: query.to_string(),
-            reason: format!("not JSON ({e}): {}", excerpt(body)),
+            reason: format!("not a SQL API answer ({e}): {}", excerpt(body)),
         })?;
-        SqlResponse::from_value(query, value)
+        answer.into_response(query)
     }
 
     /// Reads an answer that is already JSON (e.g. one entry of a responses file).
     pub fn from_value(query: &str, value: Value) -> Result<SqlResponse, OpsError> {
-        if value.get("data").is_none() {
-            let reason = match value.get("errors").or_else(|| value.get("error")) {
-                Some(errors) => format!("the API reported {errors}"),
-                None => "no `data` field".to_string(),
-            };
-            return Err(OpsError::InvalidResponse {
+        let answer: Answer =
+            serde_json::from_value(value).map_err(|e| OpsError::InvalidResponse {
                 query: query.to_string(),
-                reason,
-            });
-        }
-        serde_json::from_value(value).map_err(|e| OpsError::InvalidResponse {
-            query: query.to_string(),
-            reason: e.to_string(),
-        })
+                reason: format!("not a SQL API answer ({e})"),
+            })?;
+        answer.into_response(query)
     }
 
     /// The result rows, each able to read its columns by name.
@@ -167,5 +193,19 @@ mod tests {
         let err = SqlResponse::parse("totals", r#"{"errors":[{"message":"bad"}]}"#).unwrap_err();
         assert!(err.to_string().contains("bad"), "{err}");
         assert!(SqlResponse::parse("totals", "Unauthorized").is_err());
+        for (body, reason) in [
+            (r#"{"error":"quota"}"#, "the API reported \"quota\""),
+            (r#"{"meta":[],"data":null}"#, "no `data` field"),
+            (r#"{"data":[]}"#, "missing field `meta`"),
+            ("[]", "not a SQL API answer"),
+        ] {
+            let err = SqlResponse::parse("totals", body).unwrap_err().to_string();
+            assert!(err.contains(reason), "{body}: {err}");
+            let value: Value = serde_json::from_str(body).unwrap();
+            let err = SqlResponse::from_value("totals", value)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(reason), "{body} as a value: {err}");
+        }
     }
 }

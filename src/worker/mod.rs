@@ -353,7 +353,11 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 /// The `NOTIFICATIONS` queue's consumer (`[[queues.consumers]]` in wrangler.toml): posts staff
 /// notifications to `NOTIFY_WEBHOOK_URL` ([`queue`]).
 #[event(queue)]
-async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
+async fn queue(
+    batch: MessageBatch<crate::api::notify::Notification>,
+    env: Env,
+    _ctx: Context,
+) -> Result<()> {
     queue::consume(batch, env).await;
     Ok(())
 }

@@ -81,25 +81,21 @@ fn delivery_config(env: &Env) -> DeliveryConfig {
     }
 }
 
-/// The consumer of `NOTIFICATIONS`: one delivery per message, in order.
-pub(super) async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) {
+/// The consumer of `NOTIFICATIONS`: one delivery per message, in order. Each body is read on
+/// its own (`raw_iter`, not `messages()`, which fails the whole batch for one body that does not
+/// read), straight from the JavaScript object into a [`Notification`].
+pub(super) async fn consume(batch: MessageBatch<Notification>, env: Env) {
     let config = delivery_config(&env);
     let db = D1Store::new(&env);
     let webhook = Fetch {
         timeout: Some(WEBHOOK_TIMEOUT),
     };
-    let messages = match batch.messages() {
-        Ok(messages) => messages,
-        Err(e) => {
-            worker::console_error!("notifications: batch not readable ({e}); retrying it");
-            batch.retry_all();
-            return;
-        }
-    };
-    for message in messages {
+    for message in batch.raw_iter() {
         let now = js_sys::Date::now() as i64;
-        let outcome = notify::deliver(&db, &webhook, &config, message.body(), now).await;
-        let key = message.body()["key"].as_str().unwrap_or("?").to_string();
+        let body = serde_wasm_bindgen::from_value::<Notification>(message.body())
+            .map_err(|e| e.to_string());
+        let key = body.as_ref().map_or("?", |n| n.key.as_str()).to_string();
+        let outcome = notify::deliver(&db, &webhook, &config, body, now).await;
         match outcome {
             Delivery::Sent => {
                 worker::console_log!("notification sent: {key}");

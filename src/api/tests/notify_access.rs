@@ -151,8 +151,8 @@ fn delivery_config() -> DeliveryConfig {
     }
 }
 
-fn message() -> Value {
-    serde_json::to_value(Notification::ticket_created("TCK-7", None, NOW)).unwrap_or(Value::Null)
+fn message() -> Result<Notification, String> {
+    Ok(Notification::ticket_created("TCK-7", None, NOW))
 }
 
 #[test]
@@ -160,15 +160,7 @@ fn a_redelivered_or_duplicated_message_is_posted_once() {
     let h = Harness::new();
     let receiver = Receiver::default();
     let now = h.clock.now_ms();
-    let run = |at| {
-        block_on(deliver(
-            &h.db,
-            &receiver,
-            &delivery_config(),
-            &message(),
-            at,
-        ))
-    };
+    let run = |at| block_on(deliver(&h.db, &receiver, &delivery_config(), message(), at));
     assert_eq!(run(now), Delivery::Sent);
     assert_eq!(run(now + 1), Delivery::AlreadySent);
     // Long after, even past the claim lease.
@@ -186,15 +178,7 @@ fn a_failing_receiver_is_retried_with_growing_delays_then_gets_it_once() {
     let receiver = Receiver::default();
     *receiver.statuses.borrow_mut() = vec![500, 0, 429];
     let now = h.clock.now_ms();
-    let run = |at| {
-        block_on(deliver(
-            &h.db,
-            &receiver,
-            &delivery_config(),
-            &message(),
-            at,
-        ))
-    };
+    let run = |at| block_on(deliver(&h.db, &receiver, &delivery_config(), message(), at));
     let delays: Vec<Delivery> = (0..3).map(|i| run(now + i)).collect();
     assert_eq!(
         delays
@@ -233,15 +217,7 @@ fn a_copy_arriving_while_another_is_being_posted_waits_then_is_acked() {
     h.clock
         .0
         .set(parse_iso("2026-11-30T12:00:30Z").unwrap_or_default());
-    let run = |at| {
-        block_on(deliver(
-            &h.db,
-            &receiver,
-            &delivery_config(),
-            &message(),
-            at,
-        ))
-    };
+    let run = |at| block_on(deliver(&h.db, &receiver, &delivery_config(), message(), at));
     assert!(matches!(run(h.clock.now_ms()), Delivery::Retry { .. }));
     assert_eq!(receiver.posts.borrow().len(), 0);
     // Its consumer died: after the lease the copy takes the claim over and posts.
@@ -260,7 +236,7 @@ fn without_a_webhook_or_with_a_foreign_message_nothing_is_posted() {
         retry_delay_seconds: 2,
     };
     assert_eq!(
-        block_on(deliver(&h.db, &receiver, &off, &message(), 0)),
+        block_on(deliver(&h.db, &receiver, &off, message(), 0)),
         Delivery::Off
     );
     assert!(matches!(
@@ -268,7 +244,7 @@ fn without_a_webhook_or_with_a_foreign_message_nothing_is_posted() {
             &h.db,
             &receiver,
             &delivery_config(),
-            &json!({"hello": 1}),
+            serde_json::from_value::<Notification>(json!({"hello": 1})).map_err(|e| e.to_string()),
             0
         )),
         Delivery::Malformed(_)
@@ -286,7 +262,7 @@ fn delivery_rows_are_purged_after_thirty_days() {
             &h.db,
             &receiver,
             &delivery_config(),
-            &message(),
+            message(),
             now
         )),
         Delivery::Sent
@@ -302,7 +278,7 @@ fn a_failing_database_retries_without_posting() {
     h.db.fail_on = Some("notification_deliveries");
     let receiver = Receiver::default();
     assert!(matches!(
-        block_on(deliver(&h.db, &receiver, &delivery_config(), &message(), 0)),
+        block_on(deliver(&h.db, &receiver, &delivery_config(), message(), 0)),
         Delivery::Retry { .. }
     ));
     assert_eq!(receiver.posts.borrow().len(), 0);
