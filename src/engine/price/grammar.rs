@@ -423,20 +423,22 @@ impl PriceParser {
         let after_right = toks.after(right.last);
         let mut left = left;
         let mut last = right.last;
+        // A multiplier or scale on the right covers a bare left side stating less of it: "2-3k",
+        // "2 to 3 thousand", "two and three hundred dollars" (a currency covers it too: "10-20
+        // dollars"), but not "150 to 2 thousand" or "1 to a hundred".
+        if !left.multiplier
+            && !left.currency
+            && left.factor == 1.0
+            && right.factor > 1.0
+            && left.value * right.factor < right.value
+        {
+            left.value *= right.factor;
+        }
         let either_marked = left.currency || right.currency || left.multiplier || right.multiplier;
         if either_marked {
             // "size 7 - $20": a size or an id on the left is not the low end of a price range.
             if ctx.blocked && !left.currency && !left.multiplier {
                 return None;
-            }
-            // A multiplier or scale on the right covers a bare left side: "2-3k", "2 to 3
-            // thousand dollars"; a currency covers it too: "10-20 dollars".
-            if !left.multiplier
-                && right.factor > 1.0
-                && !left.currency
-                && left.value * right.factor <= right.value
-            {
-                left.value *= right.factor;
             }
             // "2-3k steps" counts; "$300-600 rings" prices rings.
             if !right.currency && !left.currency && self.is_unit_like(after_right) {
@@ -603,6 +605,7 @@ impl PriceParser {
     fn amount(&self, toks: &Tokens, first: Token, side: Side) -> Result<Option<Amount>, Reject> {
         let mut currency = false;
         let mut loose = false;
+        let mut word_factor = 1.0;
         let mut tok = first;
         // Prefix currency: "$", "USD", "US$", "€".
         if let Some(c_last) = self.currency_at(toks, first, None) {
@@ -629,9 +632,10 @@ impl PriceParser {
                     }
                 }
                 match number_words(&self.lex, toks, tok) {
-                    Some((v, last, is_loose)) => {
-                        loose = is_loose;
-                        (v, last, None)
+                    Some(words) => {
+                        loose = words.loose;
+                        word_factor = words.factor;
+                        (words.value, words.last, None)
                     }
                     None => return Ok(None),
                 }
@@ -640,7 +644,7 @@ impl PriceParser {
         };
         let mut multiplier = false;
         let mut needs_vouch = false;
-        let mut factor_applied = 1.0;
+        let mut factor_applied = word_factor;
         let integer = numeral.map_or(value.fract() == 0.0, |n| n.integer);
         // Cents on their own: "50 cents", "99¢", "ten pennies".
         if !currency && integer {

@@ -53,8 +53,9 @@
 //!   `200 to 400 dollars`, `200–400`, `200~400`, `in the 200-400 range`. Two bare sides need a
 //!   lead-in, a range noun after them, or must be round and rising (`rings 200-400`: multiples
 //!   of 5, top at least 50, not years, not glued to more digits as in `555-1234`).
-//!   A multiplier or scale word on the right carries over to a smaller bare left side (`2-3k`,
-//!   `2 to 3 thousand dollars`).
+//!   A multiplier or scale word on the right carries over to a bare left side stating less of it,
+//!   in digits or words (`2-3k`, `2 to 3 thousand dollars`, `between two and three hundred`, `3 to
+//!   4 hundred`), not to one stating as much or more (`150 to 2 thousand`, `1 to a hundred`).
 //! - **Two-part ranges**: an upper and a lower bound near each other (`at least 200 but no more
 //!   than 500`, `over 200 and under 500`, `min 200 max 400`, `more than $200 less than $500`)
 //!   form one `between`. [`PriceMatch`] spans the whole expression when only connectors (`and`,

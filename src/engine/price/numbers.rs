@@ -200,14 +200,24 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
     Some(numeral(bytes).value).filter(|v| v.is_finite())
 }
 
+/// A number in words, read by [`number_words`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct WordNumber {
+    pub value: f64,
+    /// Its last word.
+    pub last: Token,
+    /// Stated loosely ("a couple hundred" is about 200).
+    pub loose: bool,
+    /// The one scale word it ends with when it is a number of hundreds, thousands, …: 100 for
+    /// "three hundred" or "twenty-five hundred", 1000 for "two thousand"; 1 otherwise ("two
+    /// thousand five hundred", "fifty", "a hundred" and "a couple hundred" state no multiplicand
+    /// of their own). A range's bare left side takes it: "two to three hundred" is 200 to 300.
+    pub factor: f64,
+}
+
 /// Number words from `first`: "five hundred", "twenty-five", "two thousand five hundred",
-/// "a hundred", "two hundred and fifty", "one and a half", "a couple hundred". Returns the value,
-/// the last word, and whether the number is loose ("a couple hundred" is about 200).
-pub(super) fn number_words(
-    lex: &Lexicon,
-    toks: &Tokens,
-    first: Token,
-) -> Option<(f64, Token, bool)> {
+/// "a hundred", "two hundred and fifty", "one and a half", "a couple hundred".
+pub(super) fn number_words(lex: &Lexicon, toks: &Tokens, first: Token) -> Option<WordNumber> {
     #[derive(PartialEq, Clone, Copy)]
     enum Last {
         Start,
@@ -227,8 +237,19 @@ pub(super) fn number_words(
     let mut tok = first;
     let mut last_tok: Option<Token> = None;
     let mut loose = false;
+    let mut scale_words = 0;
+    let mut stated_multiplicand = false;
     loop {
         let word = lex.number_word(tok);
+        if matches!(
+            word,
+            Some(NumberWord::Unit(_) | NumberWord::Teen(_) | NumberWord::Tens(_))
+        ) {
+            stated_multiplicand = true;
+        }
+        if matches!(word, Some(NumberWord::Hundred | NumberWord::Scale(_))) {
+            scale_words += 1;
+        }
         let after_scale = matches!(state, Last::Start | Last::Hundred | Last::Scale);
         let accepted = match word {
             Some(NumberWord::Article) if state == Last::Start => {
@@ -351,7 +372,22 @@ pub(super) fn number_words(
     }
     // "one and a half" alone is 1.5; it reads as money only before a scale or multiplier,
     // which the caller checks.
-    Some((total + group, last_tok?, loose))
+    let last = last_tok?;
+    // Counted only when the number ends on its scale word: "two hundred and fifty" does not.
+    let ends_on_scale = lex.number_word(last) == Some(NumberWord::Hundred)
+        || matches!(lex.number_word(last), Some(NumberWord::Scale(_)));
+    let factor = match state {
+        _ if !ends_on_scale || scale_words != 1 || !stated_multiplicand || loose => 1.0,
+        Last::Hundred => 100.0,
+        Last::Scale => smallest_scale,
+        _ => 1.0,
+    };
+    Some(WordNumber {
+        value: total + group,
+        last,
+        loose,
+        factor,
+    })
 }
 
 /// `and a half` after `tok` (or at `tok` when it is `and`): the last token (`half`).
