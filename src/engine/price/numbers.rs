@@ -373,13 +373,11 @@ pub(super) fn number_words(lex: &Lexicon, toks: &Tokens, first: Token) -> Option
     // "one and a half" alone is 1.5; it reads as money only before a scale or multiplier,
     // which the caller checks.
     let last = last_tok?;
-    // Counted only when the number ends on its scale word: "two hundred and fifty" does not.
-    let ends_on_scale = lex.number_word(last) == Some(NumberWord::Hundred)
-        || matches!(lex.number_word(last), Some(NumberWord::Scale(_)));
-    let factor = match state {
-        _ if !ends_on_scale || scale_words != 1 || !stated_multiplicand || loose => 1.0,
-        Last::Hundred => 100.0,
-        Last::Scale => smallest_scale,
+    // Its one scale word, when the number ends on it ("two hundred and fifty" does not).
+    let factor = match lex.number_word(last) {
+        _ if scale_words != 1 || !stated_multiplicand || loose => 1.0,
+        Some(NumberWord::Hundred) => 100.0,
+        Some(NumberWord::Scale(s)) => s,
         _ => 1.0,
     };
     Some(WordNumber {
