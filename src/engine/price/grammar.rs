@@ -491,8 +491,9 @@ impl PriceParser {
     }
 
     /// Two bare numbers joined by a dash, tilde or `to` that read as a price range on their own:
-    /// round (multiples of 5), rising, not years, not part of a phone number or a date, and not
-    /// followed by a unit (`rings 200-400`, but not `555-1234`, `16-18`, `2020-2024`).
+    /// round (multiples of 5), rising, not two years, not part of a phone number or a date, and not
+    /// followed by a unit (`rings 200-400`, `ring 2000-3000`, but not `555-1234`, `16-18`,
+    /// `2020-2024`).
     fn round_range(&self, toks: &Tokens, left: &Amount, right: &Amount, blocked: bool) -> bool {
         let round = |v: f64| v.fract() == 0.0 && v % 5.0 == 0.0;
         let glued = |t: Option<Token>, to: Token| {
@@ -507,8 +508,7 @@ impl PriceParser {
             && left.value >= MIN_BARE_PRICE
             && right.value >= MIN_BARE_RANGE_TOP
             && right.value > left.value
-            && !left.year_like
-            && !right.year_like
+            && !(left.year_like && right.year_like)
             && !glued(toks.before(left.first), left.first)
             && !glued(toks.after(right.last), right.last)
             && self.bare_ok(right, toks.after(right.last), false)
