@@ -315,6 +315,69 @@ fn things_the_shop_does_not_sell_are_recognised_with_alternatives() {
 }
 
 #[test]
+fn what_the_shopper_does_not_want_is_excluded_not_searched_for() {
+    use aurora_concierge::engine::{Excluded, ExcludedKind};
+    let excluded = |kind, id: &str| Excluded {
+        kind,
+        id: id.to_string(),
+    };
+    let c = engine().classify("anything but yellow gold");
+    assert_eq!(c.intent, "product_discovery");
+    assert_eq!(c.entities.metal, None);
+    assert_eq!(
+        c.entities.excluded,
+        [excluded(ExcludedKind::Metal, "yellow_gold")]
+    );
+
+    // The "no" of "no diamonds" belongs to the diamonds: it is not a "no".
+    let c = engine().classify("no diamonds please");
+    assert_eq!(c.intent, "product_discovery");
+    assert!(c.entities.styles.is_empty());
+    assert_eq!(
+        c.entities.excluded,
+        [excluded(ExcludedKind::Style, "diamond")]
+    );
+
+    let c = engine().classify("i'm not a fan of yellow gold, do you have platinum rings");
+    assert_eq!(c.entities.metals, ["platinum"]);
+    assert_eq!(c.entities.categories, ["rings"]);
+    assert_eq!(
+        c.entities.excluded,
+        [excluded(ExcludedKind::Metal, "yellow_gold")]
+    );
+
+    let c = engine()
+        .classify("white gold instead of yellow gold")
+        .entities;
+    assert_eq!(c.metals, ["white_gold"]);
+    assert_eq!(c.excluded, [excluded(ExcludedKind::Metal, "yellow_gold")]);
+
+    let c = engine().classify("not rings, earrings").entities;
+    assert_eq!(c.categories, ["earrings"]);
+    assert_eq!(c.excluded, [excluded(ExcludedKind::Category, "rings")]);
+
+    let c = engine().classify("necklaces without diamonds").entities;
+    assert_eq!(c.categories, ["necklaces"]);
+    assert_eq!(c.excluded, [excluded(ExcludedKind::Style, "diamond")]);
+
+    // Punctuation ends a negation; other words between do too; prices keep their own.
+    for (text, metal) in [
+        ("no, gold please", Some("yellow_gold")),
+        ("gold rings", Some("yellow_gold")),
+        ("no more than $300 gold rings", Some("yellow_gold")),
+        ("not sure, maybe rose gold", Some("rose_gold")),
+        ("is this not real gold", Some("yellow_gold")),
+    ] {
+        let e = engine().classify(text).entities;
+        assert_eq!(e.metal.as_deref(), metal, "{text}");
+        if metal.is_some() {
+            assert!(e.excluded.is_empty(), "{text}: {:?}", e.excluded);
+        }
+    }
+    assert_eq!(intent("is this not real gold"), "store_information");
+}
+
+#[test]
 fn a_person_asking_for_a_person_gets_a_stylist() {
     for text in [
         "could a jewelry specialist help me compare two necklaces",

@@ -17,7 +17,7 @@ use super::error::ApiError;
 use super::models::{CatalogFilter, PriceOrder};
 use super::validate::Fields;
 use crate::engine::{
-    CoreIntent, Domain, Entities, PriceKind, PriceRange, Thresholds, UnsupportedKind,
+    CoreIntent, Domain, Entities, ExcludedKind, PriceKind, PriceRange, Thresholds, UnsupportedKind,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -327,6 +327,13 @@ impl Conversation {
         if categories.is_empty() {
             categories = instead_of(|k| k == UnsupportedKind::Category);
         }
+        let categories = without_excluded(
+            categories,
+            &search.categories,
+            &domain.categories,
+            entities,
+            ExcludedKind::Category,
+        );
         if !categories.is_empty() {
             named = true;
             if categories != search.categories && entities.styles.is_empty() {
@@ -347,11 +354,27 @@ impl Conversation {
             named = true;
             search.styles = entities.styles.clone();
         }
+        // "no diamonds": a style not wanted leaves the search (the catalog has no "without").
+        let before = search.styles.len();
+        search.styles.retain(|style| {
+            !entities
+                .excluded
+                .iter()
+                .any(|e| e.kind == ExcludedKind::Style && e.id == *style)
+        });
+        named |= search.styles.len() != before;
         let mut metals = entities.metals.clone();
         if metals.is_empty() {
             metals =
                 instead_of(|k| matches!(k, UnsupportedKind::Metal | UnsupportedKind::Material));
         }
+        let metals = without_excluded(
+            metals,
+            &search.metals,
+            &domain.metals,
+            entities,
+            ExcludedKind::Metal,
+        );
         if !metals.is_empty() {
             named = true;
             search.metals = metals;
@@ -496,4 +519,37 @@ fn shown_cents_from(ctx: &Fields) -> Result<Option<[i64; 2]>, ApiError> {
 /// The context as the JSON object the reply carries.
 pub fn to_json(conversation: &Conversation) -> Value {
     serde_json::to_value(conversation).unwrap_or_else(|_| Value::Object(Map::new()))
+}
+
+/// The categories or metals to search for after what the shopper said they do not want:
+/// `named` (this message's) without them; when nothing is named, the search's current ones
+/// without them, or every one of the domain's but them ("anything but yellow gold" searches the
+/// other metals). Empty when nothing was named or excluded.
+fn without_excluded(
+    named: Vec<String>,
+    current: &[String],
+    all: &[String],
+    entities: &Entities,
+    kind: ExcludedKind,
+) -> Vec<String> {
+    let excluded = |id: &String| {
+        entities
+            .excluded
+            .iter()
+            .any(|e| e.kind == kind && e.id == *id)
+    };
+    if !entities.excluded.iter().any(|e| e.kind == kind) {
+        return named;
+    }
+    let keep = |list: &[String]| -> Vec<String> {
+        list.iter().filter(|id| !excluded(id)).cloned().collect()
+    };
+    let mut out = keep(&named);
+    if out.is_empty() {
+        out = keep(current);
+    }
+    if out.is_empty() {
+        out = keep(all);
+    }
+    out
 }

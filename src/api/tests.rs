@@ -1322,6 +1322,65 @@ fn follow_ups_replace_one_slot_at_a_time() {
 }
 
 #[test]
+fn what_the_shopper_does_not_want_leaves_the_search() {
+    let h = conversation_harness();
+    let mut chat = Chat::new(&h, "s-exclude");
+    let rose = chat.say("rose gold rings");
+    assert_eq!(rose["filters"]["metals"], json!(["rose_gold"]));
+    let metal_of = |reply: &Value| -> Vec<String> {
+        reply["products"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["metal"].as_str().map(str::to_string))
+            .collect()
+    };
+    // Not rose gold after all: every other metal, the category kept.
+    let other = chat.say("actually, anything but rose gold");
+    assert_eq!(other["intent"], "product_discovery", "{other}");
+    assert_eq!(
+        other["entities"]["excluded"],
+        json!([{ "kind": "metal", "id": "rose_gold" }])
+    );
+    let metals = other["filters"]["metals"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !metals.is_empty() && !metals.contains(&json!("rose_gold")),
+        "{other}"
+    );
+    assert!(metals.contains(&json!("yellow_gold")), "{other}");
+    assert_eq!(other["filters"]["categories"], json!(["rings"]));
+    let shown = metal_of(&other);
+    assert!(
+        !shown.is_empty() && shown.iter().all(|m| m == "yellow_gold"),
+        "{shown:?}"
+    );
+
+    // A category not wanted, named first in a fresh conversation: the other kinds of piece.
+    let mut chat = Chat::new(&h, "s-exclude-2");
+    let not_rings = chat.say("gold jewelry but no rings");
+    assert_eq!(not_rings["intent"], "product_discovery", "{not_rings}");
+    let categories = not_rings["filters"]["categories"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !categories.is_empty() && !categories.contains(&json!("rings")),
+        "{not_rings}"
+    );
+    assert!(skus(&not_rings)
+        .iter()
+        .all(|s| !s.starts_with("YR") && !s.starts_with("RR")));
+    assert!(!skus(&not_rings).is_empty(), "{not_rings}");
+
+    // Without an exclusion, nothing is excluded and the field is left out.
+    let plain = chat.say("gold rings");
+    assert!(plain["entities"].get("excluded").is_none(), "{plain}");
+}
+
+#[test]
 fn cheaper_and_more_expensive_move_past_what_was_shown() {
     let h = conversation_harness();
     let mut chat = Chat::new(&h, "s-price");

@@ -10,7 +10,7 @@
 
 use super::intents::Regex;
 use super::lexicon::{Lexicon, PhraseHit, PhraseTrie, Resolved};
-use super::model::{Entities, EntityKind, Unsupported};
+use super::model::{Entities, EntityKind, Excluded, ExcludedKind, Unsupported};
 use super::normalise::{phrase_words, Normalised, Normaliser};
 use super::price::PriceParser;
 use super::spec::EntitySpec;
@@ -53,6 +53,9 @@ pub struct Found {
     pub span: Range<usize>,
     /// Index of the value in its vocabulary (0 for patterns and prices).
     pub value: usize,
+    /// Said as not wanted ("no diamonds"): `span` includes the negation, which intent phrases
+    /// do not see.
+    pub negated: bool,
 }
 
 /// Entity vocabularies and patterns compiled for extraction.
@@ -497,7 +500,7 @@ impl EntityExtractor {
         let mut entities = Entities::default();
         found.clear();
         masked.clear();
-        self.vocabulary(message, resolved, hits, found, &mut entities);
+        self.vocabulary(raw, message, resolved, hits, found, &mut entities);
 
         let (has_digit, digit_run) = digit_stats(raw);
         if has_digit {
@@ -520,6 +523,7 @@ impl EntityExtractor {
                             kind: EntityKind::OrderNumber,
                             span: digits.range(),
                             value: 0,
+                            negated: false,
                         });
                     }
                 }
@@ -546,6 +550,7 @@ impl EntityExtractor {
                                 kind: EntityKind::RingSize,
                                 span: size.range(),
                                 value: 0,
+                                negated: false,
                             });
                         }
                     }
@@ -567,6 +572,7 @@ impl EntityExtractor {
                     kind: EntityKind::Email,
                     span: m.range(),
                     value: 0,
+                    negated: false,
                 });
                 masked.push(m.range());
             }
@@ -602,6 +608,7 @@ impl EntityExtractor {
                     kind: EntityKind::Price,
                     span,
                     value: 0,
+                    negated: false,
                 });
             }
             entities.price = Some(price.range);
@@ -615,6 +622,7 @@ impl EntityExtractor {
     /// `gold`), then categories named outright beat categories implied by a style.
     fn vocabulary(
         &self,
+        raw: &str,
         message: &Normalised,
         resolved: &[Option<Resolved>],
         hits: &mut Vec<PhraseHit>,
@@ -669,6 +677,44 @@ impl EntityExtractor {
         let mut implied_n = 0;
         for pick in picks {
             let phrase = &self.phrases[pick.phrase];
+            if let Some(from) = negated_from(message, raw, pick.tokens.0) {
+                // "anything but yellow gold", "no diamonds": not wanted, and the negation's words
+                // are the entity's (so the "no" of "no diamonds" is not a "no").
+                let (kind, excluded) = match phrase.vocabulary {
+                    Vocabulary::Category => (
+                        EntityKind::Category,
+                        Some((ExcludedKind::Category, &self.categories[phrase.value])),
+                    ),
+                    Vocabulary::Style => (
+                        EntityKind::Style,
+                        Some((ExcludedKind::Style, &self.styles[phrase.value].id)),
+                    ),
+                    Vocabulary::Metal => (
+                        EntityKind::Metal,
+                        Some((ExcludedKind::Metal, &self.metals[phrase.value])),
+                    ),
+                    Vocabulary::Unsupported => (EntityKind::Unsupported, None),
+                };
+                if let Some((kind, id)) = excluded {
+                    if !entities
+                        .excluded
+                        .iter()
+                        .any(|e| e.kind == kind && e.id == *id)
+                    {
+                        entities.excluded.push(Excluded {
+                            kind,
+                            id: id.clone(),
+                        });
+                    }
+                }
+                found.push(Found {
+                    kind,
+                    span: message.orig_span(from..pick.tokens.1),
+                    value: phrase.value,
+                    negated: true,
+                });
+                continue;
+            }
             let span = message.orig_span(pick.tokens.0..pick.tokens.1);
             let kind = match phrase.vocabulary {
                 Vocabulary::Category => {
@@ -711,6 +757,7 @@ impl EntityExtractor {
                 kind,
                 span,
                 value: phrase.value,
+                negated: false,
             });
         }
         if entities.categories.is_empty() {
@@ -742,6 +789,75 @@ impl EntityExtractor {
         let style = self.styles.get(found.value)?;
         self.categories.get(style.implies?).map(String::as_str)
     }
+}
+
+/// The token where a negation of the entity starting at token `at` starts, if one does: `no`,
+/// `not`, `without`, `except`, `nothing`, `never`, `non`, `avoid`, `anything but`, `other than`,
+/// `rather than`, `instead of`, with at most three filler words between ("not *a fan of* gold",
+/// "nothing *in* rose gold", "do not *want* rings") and no punctuation ("no, gold please" is a
+/// "no" and then gold).
+fn negated_from(message: &Normalised, raw: &str, at: usize) -> Option<usize> {
+    const NEGATIONS: &[&str] = &[
+        "no",
+        "not",
+        "without",
+        "except",
+        "excluding",
+        "nothing",
+        "never",
+        "non",
+        "avoid",
+    ];
+    /// Second words of two-word negations, with the first words they take.
+    const SECOND: &[(&str, &[&str])] = &[
+        ("but", &["anything", "everything", "all", "any"]),
+        ("than", &["other", "rather"]),
+        ("of", &["instead"]),
+    ];
+    const FILLERS: &[&str] = &[
+        "in",
+        "a",
+        "an",
+        "any",
+        "the",
+        "made",
+        "of",
+        "with",
+        "want",
+        "like",
+        "wear",
+        "wearing",
+        "really",
+        "fan",
+        "looking",
+        "for",
+        "interested",
+    ];
+    let mut i = at;
+    let mut fillers = 0;
+    while let Some(j) = i.checked_sub(1) {
+        let (before, after) = (message.tokens.get(j)?, message.tokens.get(i)?);
+        let between = raw.get(before.orig.end..after.orig.start).unwrap_or("");
+        if between.contains([',', '.', ';', ':', '!', '?']) {
+            return None;
+        }
+        let word = message.word(j);
+        if NEGATIONS.contains(&word) {
+            return Some(j);
+        }
+        if let Some((_, firsts)) = SECOND.iter().find(|(second, _)| *second == word) {
+            let first = j.checked_sub(1).map(|k| message.word(k));
+            if first.is_some_and(|f| firsts.contains(&f)) {
+                return j.checked_sub(1);
+            }
+        }
+        if !FILLERS.contains(&word) || fillers == 3 {
+            return None;
+        }
+        fillers += 1;
+        i = j;
+    }
+    None
 }
 
 fn push_unique(list: &mut Vec<String>, value: &str) {

@@ -433,7 +433,12 @@ impl Engine {
                 | EntityKind::Unsupported => self.matcher().entities.describe(f),
                 _ => words.clone(),
             };
-            if f.kind.masks_intents() {
+            let value = if f.negated {
+                format!("not {value}")
+            } else {
+                value
+            };
+            if f.kind.masks_intents() || f.negated {
                 spans.hidden_from_intents.push(f.span.clone());
             }
             spans.mentions.push(EntityMention {
@@ -538,7 +543,7 @@ fn hide_entities(
     out: &mut normalise::Normalised,
     out_resolved: &mut Vec<Option<lexicon::Resolved>>,
 ) -> bool {
-    if !found.iter().any(|f| f.kind.masks_intents()) {
+    if !found.iter().any(|f| f.kind.masks_intents() || f.negated) {
         return false;
     }
     out.text.clear();
@@ -548,7 +553,7 @@ fn hide_entities(
     let mut last_entity: Option<usize> = None;
     for (i, token) in message.tokens.iter().enumerate() {
         let entity = found.iter().position(|f| {
-            f.kind.masks_intents()
+            (f.kind.masks_intents() || f.negated)
                 && token.orig.start >= f.span.start
                 && token.orig.end <= f.span.end
         });

@@ -131,6 +131,24 @@ pub struct Unsupported {
     pub instead: Vec<String>,
 }
 
+/// What kind of thing a shopper said they do not want.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExcludedKind {
+    Category,
+    Metal,
+    Style,
+}
+
+/// A category, metal or style the shopper said they do not want ("anything but yellow gold",
+/// "no diamonds", "not a ring"): never searched for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Excluded {
+    pub kind: ExcludedKind,
+    /// The catalog id (`yellow_gold`, `diamond`, `rings`).
+    pub id: String,
+}
+
 /// Entities extracted from one message; absent ones serialise as `null` (or `[]` for lists).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Entities {
@@ -156,6 +174,9 @@ pub struct Entities {
     pub email: Option<String>,
     /// US ring size, e.g. 7 or 6.5.
     pub ring_size: Option<f64>,
+    /// What the shopper said they do not want, in order of mention (omitted when nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<Excluded>,
 }
 
 impl Entities {

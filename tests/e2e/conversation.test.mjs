@@ -282,6 +282,33 @@ describe('conversation: follow-ups refine one search', () => {
     assert.ok(!r.products, 'no search for a category the shop does not sell');
     assert.deepEqual(r.filters, before, 'the search in effect is kept');
   });
+
+  it('what the shopper does not want is never searched for: a metal not wanted leaves the others', async () => {
+    const flags = await call(base, 'GET', '/v1/flags');
+    const metals = flags.body.domain.metals;
+    assert.ok(metals.includes('rose_gold') && metals.length > 1, `the domain's metals: ${metals}`);
+    const others = metals.filter((m) => m !== 'rose_gold');
+    const s = new Shopper('exclude');
+    let r = await s.say('rose gold rings');
+    assert.deepEqual(r.filters, { ...NONE, categories: ['rings'], metals: ['rose_gold'] });
+
+    r = await s.say('actually, anything but rose gold');
+    assert.equal(r.intent, 'product_discovery', JSON.stringify(r));
+    assert.deepEqual(r.entities.excluded, [{ kind: 'metal', id: 'rose_gold' }]);
+    assert.deepEqual(r.filters, { ...NONE, categories: ['rings'], metals: others });
+    const truth = catalog({ categories: ['rings'], metals: others });
+    assert.ok(truth.length > 0);
+    assert.deepEqual(skus(r), page1(truth));
+    for (const p of r.products) assert.notEqual(p.metal, 'rose_gold', p.sku);
+
+    // "no diamonds": not a "no", and the diamond style leaves the search.
+    r = await s.say('with diamonds');
+    assert.deepEqual(r.filters.styles, ['diamond']);
+    r = await s.say('no diamonds please');
+    assert.equal(r.intent, 'product_discovery', JSON.stringify(r));
+    assert.deepEqual(r.entities.excluded, [{ kind: 'style', id: 'diamond' }]);
+    assert.deepEqual(r.filters, { ...NONE, categories: ['rings'], metals: others });
+  });
 });
 
 describe('conversation: the context travels with the messages', () => {
