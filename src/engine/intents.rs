@@ -750,7 +750,9 @@ fn required_literals(hir: &regex_syntax::hir::Hir, kind: ExtractKind) -> Option<
             } else {
                 seq.optimize_for_suffix_by_preference();
             }
-            usable(seq)
+            // Cut too: a pattern naming many words (`by|before|in time for` + every weekday and
+            // holiday) otherwise embeds hundreds of whole literals in the Worker's rule set.
+            usable(seq).map(cut)
         })
 }
 
@@ -1006,7 +1008,9 @@ mod tests {
                 "(is|my|the|our|order|package|where|how|when|will|can|i|we|get|it|to|a|been|\
                   day|days|week|over|since|help|buy|best|for|me|which|are|change|cancel|talk|with|\
                   stylist|call|too|small|resize|size|money|back|more|next|real|this|coming|\
-                  status|shipped|long|take|[0-9]{1,3}|[a-z]{1,5})",
+                  status|shipped|long|take|by|before|in time for|friday|christma|her|birthday|\
+                  send|them|stone|loose|came|keeps falling|off|turning|green|fix|return|\
+                  [0-9]{1,3}|[a-z]{1,5})",
                 0..12,
             )
         ) {
