@@ -356,12 +356,9 @@ impl Conversation {
         }
         // "no diamonds": a style not wanted leaves the search (the catalog has no "without").
         let before = search.styles.len();
-        search.styles.retain(|style| {
-            !entities
-                .excluded
-                .iter()
-                .any(|e| e.kind == ExcludedKind::Style && e.id == *style)
-        });
+        search
+            .styles
+            .retain(|style| !entities.excludes(ExcludedKind::Style, style));
         named |= search.styles.len() != before;
         let mut metals = entities.metals.clone();
         if metals.is_empty() {
@@ -532,17 +529,14 @@ fn without_excluded(
     entities: &Entities,
     kind: ExcludedKind,
 ) -> Vec<String> {
-    let excluded = |id: &String| {
-        entities
-            .excluded
-            .iter()
-            .any(|e| e.kind == kind && e.id == *id)
-    };
     if !entities.excluded.iter().any(|e| e.kind == kind) {
         return named;
     }
     let keep = |list: &[String]| -> Vec<String> {
-        list.iter().filter(|id| !excluded(id)).cloned().collect()
+        list.iter()
+            .filter(|id| !entities.excludes(kind, id))
+            .cloned()
+            .collect()
     };
     let mut out = keep(&named);
     if out.is_empty() {

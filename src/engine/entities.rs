@@ -696,11 +696,7 @@ impl EntityExtractor {
                     Vocabulary::Unsupported => (EntityKind::Unsupported, None),
                 };
                 if let Some((kind, id)) = excluded {
-                    if !entities
-                        .excluded
-                        .iter()
-                        .any(|e| e.kind == kind && e.id == *id)
-                    {
+                    if !entities.excludes(kind, id) {
                         entities.excluded.push(Excluded {
                             kind,
                             id: id.clone(),

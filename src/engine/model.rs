@@ -194,6 +194,11 @@ impl Entities {
             EntityKind::Unrecognised => false,
         }
     }
+
+    /// Whether the shopper said they do not want `id` of `kind`.
+    pub fn excludes(&self, kind: ExcludedKind, id: &str) -> bool {
+        self.excluded.iter().any(|e| e.kind == kind && e.id == id)
+    }
 }
 
 /// The engine's answer for one message; the JSON shape of `concierge classify`.
